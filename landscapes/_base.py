@@ -1,0 +1,153 @@
+"""The Landscape object: compiled kernels plus what is known about them, behind a NumPy API."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ._params import ParamError
+
+__all__ = ["Landscape", "as_points", "landscape_rng"]
+
+
+def landscape_rng(name: str, seed: int, *salt: int) -> np.random.Generator:
+    """The generator a landscape draws its random data from: fixed by (name, seed, salt)."""
+    import zlib
+
+    return np.random.default_rng(np.random.SeedSequence([zlib.crc32(name.encode()), int(seed), *salt]))
+
+
+def as_points(x: Any, dim: int, owner: str, what: str = "point") -> tuple[np.ndarray, bool]:
+    """Check ``x`` is one point ``(dim,)`` or a batch ``(walkers, dim)`` of finite numbers.
+
+    Returns a C-contiguous float64 ``(walkers, dim)`` array and whether ``x`` was one point.
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    single = arr.ndim == 1
+    if arr.ndim not in (1, 2) or arr.shape[-1] != dim or (arr.ndim == 2 and arr.shape[0] == 0):
+        raise ParamError(
+            f"{what} has shape {tuple(arr.shape)}; {owner} (dim {dim}) takes shape ({dim},) "
+            f"or (walkers, {dim})"
+        )
+    batch = np.ascontiguousarray(arr.reshape(1, dim) if single else arr)
+    bad = ~np.isfinite(batch)
+    if bad.any():
+        walker, coord = (int(i) for i in np.argwhere(bad)[0])
+        raise ParamError(
+            f"{what} has {float(batch[walker, coord])} at walker {walker}, coordinate {coord}; "
+            "points must be finite"
+        )
+    return batch, single
+
+
+@dataclass(eq=False)
+class Landscape:
+    """A loss landscape in ``dim`` dimensions.
+
+    Build one with ``landscapes.make(name, dim=D, seed=S, **params)``. Points are float64
+    arrays of shape ``(dim,)`` or ``(walkers, dim)``; every method accepts both.
+
+    Attributes:
+        name: registered name (kebab-case).
+        dim: number of coordinates D.
+        params: every parameter, defaults filled in.
+        seed: seed of the random data (couplings, data sets), if any.
+        known: facts known exactly, e.g. ``global_min_value``, ``global_min_x``,
+            ``n_critical_points``, ``counts_by_index``; ``known["references"]`` says where from.
+        theory: asymptotic or approximate facts (large-D limits); never used as ground truth.
+        symmetries: declared symmetries ("translation", "rotation", "permutation", "sign").
+        manifold: None, or "sphere" (walkers live on |x|^2 = radius^2).
+        domain: (low, high) box used for sampling starts and for plotting.
+    """
+
+    name: str
+    dim: int
+    value_and_grad_kernel: Any
+    hessian_kernel: Any
+    hvp_kernel: Any
+    data: np.ndarray
+    params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    domain: tuple[float, float] = (-5.0, 5.0)
+    known: dict[str, Any] = field(default_factory=dict)
+    theory: dict[str, Any] = field(default_factory=dict)
+    references: tuple[str, ...] = ()
+    symmetries: tuple[str, ...] = ()
+    manifold: str | None = None
+    radius: float = 0.0
+    n_samples: int = 0
+    sampler: Callable[[np.random.Generator, int], np.ndarray] | None = None
+    summary: str = ""
+
+    # -- evaluation -------------------------------------------------------------------------
+    def _points(self, x: Any, what: str = "point") -> tuple[np.ndarray, bool]:
+        return as_points(x, self.dim, f"landscape {self.name!r}", what)
+
+    def value_and_grad(self, x: Any, *, keys: Any = None, batch: int = 0):
+        """Loss and gradient at one point ``(D,)`` -> (float, (D,)) or a batch -> ((B,), (B, D)).
+
+        ``keys`` and ``batch`` select minibatches on data-driven landscapes (mlp, logistic).
+        """
+        X, single = self._points(x)
+        G = np.empty_like(X)
+        F = np.empty(X.shape[0])
+        k = np.zeros(X.shape[0], np.int64) if keys is None else np.ascontiguousarray(keys, np.int64)
+        self.value_and_grad_kernel(X, G, F, self.data, k, int(batch))
+        return (float(F[0]), G[0]) if single else (F, G)
+
+    def value(self, x: Any):
+        """Loss at one point (float) or at each walker of a batch ((B,) array)."""
+        return self.value_and_grad(x)[0]
+
+    def grad(self, x: Any) -> np.ndarray:
+        """Gradient, shaped like ``x``."""
+        return self.value_and_grad(x)[1]
+
+    def hessian(self, x: Any) -> np.ndarray:
+        """Dense Hessian: ``(D, D)`` for one point, ``(B, D, D)`` for a batch."""
+        X, single = self._points(x)
+        H = np.empty((X.shape[0], self.dim, self.dim))
+        for b in range(X.shape[0]):
+            self.hessian_kernel(X[b], H[b], self.data)
+        return H[0] if single else H
+
+    def hvp(self, x: Any, v: Any) -> np.ndarray:
+        """Hessian-vector product H(x) v, shaped like ``x`` (``v`` shaped like ``x`` too)."""
+        X, single = self._points(x)
+        V, _ = self._points(v, "vector v")
+        if V.shape != X.shape:
+            raise ParamError(f"vector v has shape {np.shape(v)}; it must match x's shape {np.shape(x)}")
+        out = np.empty_like(X)
+        for b in range(X.shape[0]):
+            self.hvp_kernel(X[b], V[b], out[b], self.data)
+        return out[0] if single else out
+
+    # -- starting points --------------------------------------------------------------------
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` starting points ``(n, D)``: uniform in ``domain``, or the landscape's own rule."""
+        if int(n) < 1:
+            raise ParamError(f"sample size n={n!r} is not allowed; use an integer >= 1")
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5A4D]))
+        if self.sampler is not None:
+            pts = self.sampler(rng, int(n))
+        else:
+            lo, hi = self.domain
+            pts = rng.uniform(lo, hi, size=(int(n), self.dim))
+        return np.ascontiguousarray(pts, dtype=np.float64)
+
+    def retract(self, X: np.ndarray) -> np.ndarray:
+        """Put points back on the manifold in place (no-op without one); returns ``X``."""
+        if self.manifold == "sphere":
+            norms = np.linalg.norm(X, axis=-1, keepdims=True)
+            np.divide(X * self.radius, norms, out=X, where=norms > 0)
+        return X
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-friendly summary: name, dim, params, seed, manifold, symmetries."""
+        return {"name": self.name, "dim": self.dim, "params": dict(self.params), "seed": self.seed,
+                "manifold": self.manifold, "symmetries": list(self.symmetries)}
+
+    def __repr__(self) -> str:
+        extra = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"<Landscape {self.name} dim={self.dim} seed={self.seed}{extra}>"

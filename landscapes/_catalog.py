@@ -1,0 +1,180 @@
+"""The built-in landscape families: names, parameters, dimension rules (pure Python).
+
+Kernels live in the family modules and are imported only when a landscape is made, so
+listing names and parameters never pays Numba's start-up.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ._params import Param, ParamError
+
+__all__ = ["Family", "BUILTIN_FAMILIES", "mlp_n_weights"]
+
+
+@dataclass(frozen=True)
+class Family:
+    """A landscape family: what ``make(name, dim=..., seed=..., **params)`` builds.
+
+    Attributes:
+        name: kebab-case name.
+        builder: ``"module:function"`` (or a callable) taking (dim, seed, params) and
+            returning a Landscape.
+        params: declared parameters.
+        summary: one line for listings.
+        default_dim: dim used when the caller gives none.
+        min_dim: smallest allowed dim.
+        fixed_dim: the only allowed dim, if any.
+        dim_multiple: dim must be a multiple of this.
+        derive_dim: computes dim from the parameters (mlp: the number of weights).
+        references: where the landscape and its facts come from.
+    """
+
+    name: str
+    builder: Any
+    params: tuple[Param, ...] = ()
+    summary: str = ""
+    default_dim: int = 2
+    min_dim: int = 1
+    fixed_dim: int | None = None
+    dim_multiple: int = 1
+    derive_dim: Callable[[dict], int] | None = None
+    references: tuple[str, ...] = field(default_factory=tuple)
+
+    def dims(self) -> str:
+        """Human description of the allowed dimensions."""
+        if self.fixed_dim is not None:
+            return f"dim={self.fixed_dim} only"
+        if self.derive_dim is not None:
+            return "dim = the number of weights (derived from the parameters)"
+        if self.dim_multiple > 1:
+            return f"a multiple of {self.dim_multiple}, >= {self.min_dim}"
+        return f"any dim >= {self.min_dim}"
+
+    def resolve_dim(self, dim: Any, params: dict) -> int:
+        """Check ``dim`` (None: the default) against the family's rule; return it."""
+        where = f"landscape {self.name!r}"
+        if self.derive_dim is not None:
+            derived = self.derive_dim(params)
+            if dim is not None and _as_int(dim, where, self.dims()) != derived:
+                shown = ", ".join(f"{k}={params[k]}" for k in ("inputs", "width", "depth") if k in params)
+                raise ParamError(f"{where} dim={dim} does not match its {derived} weights ({shown}); "
+                                 f"omit dim or pass dim={derived}")
+            return derived
+        if dim is None:
+            return self.fixed_dim if self.fixed_dim is not None else self.default_dim
+        d = _as_int(dim, where, self.dims())
+        ok = d >= self.min_dim and d % self.dim_multiple == 0
+        if self.fixed_dim is not None:
+            ok = d == self.fixed_dim
+        if not ok:
+            raise ParamError(f"{where} cannot take dim={dim}; allowed: {self.dims()}")
+        return d
+
+    def build(self, dim: int, seed: int, params: dict):
+        builder = self.builder
+        if isinstance(builder, str):
+            module, _, attr = builder.partition(":")
+            builder = getattr(importlib.import_module(module, __package__), attr)
+        return builder(dim, seed, params)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "summary": self.summary, "dims": self.dims(),
+                "default_dim": self.default_dim if self.derive_dim is None else None,
+                "params": [p.describe() for p in self.params], "references": list(self.references)}
+
+
+def _as_int(value: Any, where: str, allowed: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ParamError(f"{where} cannot take dim={value!r}; allowed: {allowed}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ParamError(f"{where} cannot take dim={value!r}; allowed: {allowed}") from None
+    if not number.is_integer() or number < 1:
+        raise ParamError(f"{where} cannot take dim={value!r}; allowed: {allowed}")
+    return int(number)
+
+
+def mlp_n_weights(inputs: int, width: int, depth: int) -> int:
+    """Number of weights of the mlp: hidden layers, then a linear scalar output."""
+    return inputs * width + width + (depth - 1) * (width * width + width) + width + 1
+
+
+BUILTIN_FAMILIES: tuple[Family, ...] = (
+    Family("rastrigin", "._separable:build_rastrigin",
+           (Param("A", 10.0, low=0.0, open_low=True, doc="amplitude of the cosine ripples"),),
+           "a lattice of local minima around a parabola; 11^D minima in [-5.12, 5.12]^D",
+           references=("Rastrigin 1974",)),
+    Family("styblinski-tang", "._separable:build_styblinski_tang", (),
+           "separable quartic: 3^D critical points, C(D,k) 2^(D-k) of index k",
+           references=("Styblinski & Tang 1990",)),
+    Family("ackley", "._separable:build_ackley",
+           (Param("a", 20.0, low=0.0, open_low=True, doc="depth of the funnel"),
+            Param("b", 0.2, low=0.0, open_low=True, doc="decay of the funnel with radius"),
+            Param("c", 6.283185307179586, low=0.0, open_low=True, doc="frequency of the ripples")),
+           "a deep funnel covered in ripples; global minimum 0 at the origin",
+           references=("Ackley 1987",)),
+    Family("griewank", "._separable:build_griewank", (),
+           "ripples on a wide bowl; global minimum 0 at the origin", references=("Griewank 1981",)),
+    Family("rosenbrock", "._classic:build_rosenbrock", (),
+           "a curved narrow valley; global minimum 0 at (1, ..., 1)", min_dim=2,
+           references=("Rosenbrock 1960",)),
+    Family("himmelblau", "._classic:build_himmelblau", (),
+           "4 minima, 4 saddles and 1 maximum in the plane", fixed_dim=2,
+           references=("Himmelblau 1972",)),
+    Family("six-hump-camel", "._classic:build_six_hump_camel", (),
+           "6 minima (2 global), 7 saddles, 2 maxima", fixed_dim=2,
+           references=("Dixon & Szegoe 1978",)),
+    Family("monkey-saddle", "._classic:build_monkey_saddle", (),
+           "x^3 - 3xy^2: a degenerate saddle with three valleys", fixed_dim=2),
+    Family("saddle", "._classic:build_saddle",
+           (Param("negative", 1, kind="int", low=0, doc="number of descending directions (index)"),
+            Param("neg_curvature", 1.0, low=0.0, open_low=True, doc="curvature along descending directions"),
+            Param("pos_curvature", 1.0, low=0.0, open_low=True, doc="curvature along ascending directions"),
+            Param("quartic", 0.0, low=0.0, doc="x^4/4 weight; > 0 makes it bounded with 3^k critical points")),
+           "a quadratic saddle at the origin with a chosen index"),
+    Family("p-spin", "._random:build_pspin",
+           (Param("p", 3, kind="int", low=2, high=4, doc="interaction order"),),
+           "spherical p-spin glass on |x|^2 = D", default_dim=50, min_dim=2,
+           references=("Crisanti & Sommers 1992", "Auffinger, Ben Arous & Cerny 2013")),
+    Family("gaussian-field", "._random:build_gaussian_field",
+           (Param("length_scale", 1.0, low=0.0, open_low=True, doc="correlation length"),
+            Param("features", 256, kind="int", low=1, high=1_000_000, doc="random Fourier features"),
+            Param("amplitude", 1.0, low=0.0, open_low=True, doc="standard deviation of the field"),
+            Param("confine", 0.0, low=0.0, doc="weight of a confining |x|^2 / 2 term")),
+           "isotropic Gaussian random field (random Fourier features)",
+           references=("Rahimi & Recht 2007", "Bray & Dean 2007")),
+    Family("random-quadratic", "._random:build_random_quadratic",
+           (Param("spectrum", "goe", kind="choice", choices=("goe", "wishart", "bulk-outliers"),
+                  doc="eigenvalue distribution"),
+            Param("negative_fraction", 0.1, low=0.0, high=1.0, doc="fraction of negative eigenvalues"),
+            Param("ratio", 0.5, low=0.0, high=1.0, open_low=True, doc="dim / samples of the Wishart part"),
+            Param("outliers", 3, kind="int", low=0, doc="spikes for bulk-outliers")),
+           "x^T A x / 2 with a random spectrum and a chosen fraction of negative directions",
+           default_dim=20, references=("Wigner 1958", "Marchenko & Pastur 1967", "Sagun et al. 2016")),
+    Family("mlp", "._learning:build_mlp",
+           (Param("width", 8, kind="int", low=1, high=4096, doc="hidden units per layer"),
+            Param("depth", 1, kind="int", low=1, high=16, doc="hidden layers"),
+            Param("activation", "tanh", kind="choice", choices=("tanh", "relu", "softplus", "linear"),
+                  doc="hidden activation"),
+            Param("skip", False, kind="bool", doc="residual connections between hidden layers"),
+            Param("task", "teacher", kind="choice", choices=("teacher", "spirals"),
+                  doc="teacher-student regression or two-spirals classification"),
+            Param("samples", 128, kind="int", low=1, high=1_000_000, doc="size of the data set"),
+            Param("inputs", 2, kind="int", low=1, high=1024, doc="input features")),
+           "a small neural network's training loss; dim = number of weights",
+           derive_dim=lambda p: mlp_n_weights(p["inputs"], p["width"], p["depth"]),
+           references=("Sagun et al. 2016", "Lang & Witbrock 1988")),
+    Family("logistic", "._learning:build_logistic",
+           (Param("l2", 0.0, low=0.0, doc="weight decay; 0 leaves no minimum at all"),
+            Param("samples", 100, kind="int", low=1, high=1_000_000, doc="data points"),
+            Param("margin", 0.1, low=0.0, doc="smallest distance of a point to the true separator")),
+           "logistic regression on separable data: no minimum unless l2 > 0",
+           references=("Soudry et al. 2018",)),
+    Family("lennard-jones", "._physical:build_lennard_jones", (),
+           "a Lennard-Jones cluster of dim/3 atoms", default_dim=18, min_dim=6, dim_multiple=3,
+           references=("Wales & Doye 1997",)),
+)

@@ -1,0 +1,280 @@
+"""Low-dimensional classics and exact saddles: rosenbrock, himmelblau, six-hump-camel,
+monkey-saddle, saddle. Critical points of the 2-D ones are complete lists (their gradient
+systems reduce to one polynomial whose real roots were all found), checked by the tests.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._base import Landscape
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel
+from ._params import ParamError
+
+
+def _hvp_from_dense(hess):
+    """Compile an HVP kernel that forms the dense Hessian (for 2-D and tridiagonal cases)."""
+
+    @kernel(HVP_SIG)
+    def hvp(x, v, out, data):
+        D = x.shape[0]
+        H = np.empty((D, D))
+        hess(x, H, data)
+        for i in range(D):
+            acc = 0.0
+            for j in range(D):
+                acc += H[i, j] * v[j]
+            out[i] = acc
+
+    return hvp
+
+
+# -------------------------------------------------------------------------------- rosenbrock
+@kernel(VALUE_AND_GRAD_SIG)
+def rosenbrock_vg(X, G, F, data, keys, batch):
+    B, D = X.shape
+    for b in range(B):
+        f = 0.0
+        G[b, 0] = 0.0
+        for i in range(D - 1):
+            x = X[b, i]
+            y = X[b, i + 1]
+            t = y - x * x
+            f += 100.0 * t * t + (1.0 - x) * (1.0 - x)
+            G[b, i] += -400.0 * x * t - 2.0 * (1.0 - x)
+            G[b, i + 1] = 200.0 * t
+        F[b] = f
+
+
+@kernel(HESSIAN_SIG)
+def rosenbrock_hess(x, H, data):
+    D = x.shape[0]
+    H[:, :] = 0.0
+    for i in range(D - 1):
+        H[i, i] += 1200.0 * x[i] * x[i] - 400.0 * x[i + 1] + 2.0
+        H[i + 1, i + 1] += 200.0
+        H[i, i + 1] = -400.0 * x[i]
+        H[i + 1, i] = -400.0 * x[i]
+
+
+@kernel(HVP_SIG)
+def rosenbrock_hvp(x, v, out, data):
+    D = x.shape[0]
+    out[:] = 0.0
+    for i in range(D - 1):
+        out[i] += (1200.0 * x[i] * x[i] - 400.0 * x[i + 1] + 2.0) * v[i] - 400.0 * x[i] * v[i + 1]
+        out[i + 1] += 200.0 * v[i + 1] - 400.0 * x[i] * v[i]
+
+
+# -------------------------------------------------------------------------------- himmelblau
+@kernel(VALUE_AND_GRAD_SIG)
+def himmelblau_vg(X, G, F, data, keys, batch):
+    for b in range(X.shape[0]):
+        x = X[b, 0]
+        y = X[b, 1]
+        a = x * x + y - 11.0
+        c = x + y * y - 7.0
+        F[b] = a * a + c * c
+        G[b, 0] = 4.0 * x * a + 2.0 * c
+        G[b, 1] = 2.0 * a + 4.0 * y * c
+
+
+@kernel(HESSIAN_SIG)
+def himmelblau_hess(x, H, data):
+    H[0, 0] = 12.0 * x[0] * x[0] + 4.0 * x[1] - 42.0
+    H[0, 1] = 4.0 * (x[0] + x[1])
+    H[1, 0] = H[0, 1]
+    H[1, 1] = 4.0 * x[0] + 12.0 * x[1] * x[1] - 26.0
+
+
+himmelblau_hvp = _hvp_from_dense(himmelblau_hess)
+
+
+# ---------------------------------------------------------------------------- six-hump-camel
+@kernel(VALUE_AND_GRAD_SIG)
+def camel_vg(X, G, F, data, keys, batch):
+    for b in range(X.shape[0]):
+        x = X[b, 0]
+        y = X[b, 1]
+        x2 = x * x
+        y2 = y * y
+        F[b] = (4.0 - 2.1 * x2 + x2 * x2 / 3.0) * x2 + x * y + (-4.0 + 4.0 * y2) * y2
+        G[b, 0] = 8.0 * x - 8.4 * x2 * x + 2.0 * x2 * x2 * x + y
+        G[b, 1] = x - 8.0 * y + 16.0 * y2 * y
+
+
+@kernel(HESSIAN_SIG)
+def camel_hess(x, H, data):
+    x2 = x[0] * x[0]
+    H[0, 0] = 8.0 - 25.2 * x2 + 10.0 * x2 * x2
+    H[0, 1] = 1.0
+    H[1, 0] = 1.0
+    H[1, 1] = -8.0 + 48.0 * x[1] * x[1]
+
+
+camel_hvp = _hvp_from_dense(camel_hess)
+
+
+# ----------------------------------------------------------------------------- monkey-saddle
+@kernel(VALUE_AND_GRAD_SIG)
+def monkey_vg(X, G, F, data, keys, batch):
+    for b in range(X.shape[0]):
+        x = X[b, 0]
+        y = X[b, 1]
+        F[b] = x * x * x - 3.0 * x * y * y
+        G[b, 0] = 3.0 * x * x - 3.0 * y * y
+        G[b, 1] = -6.0 * x * y
+
+
+@kernel(HESSIAN_SIG)
+def monkey_hess(x, H, data):
+    H[0, 0] = 6.0 * x[0]
+    H[0, 1] = -6.0 * x[1]
+    H[1, 0] = -6.0 * x[1]
+    H[1, 1] = -6.0 * x[0]
+
+
+monkey_hvp = _hvp_from_dense(monkey_hess)
+
+
+# ------------------------------------------------------------------------------------ saddle
+# data = [negative k, a (negative curvature), p (positive curvature), q (quartic)]
+@kernel(VALUE_AND_GRAD_SIG)
+def saddle_vg(X, G, F, data, keys, batch):
+    k = int(data[0])
+    a, p, q = data[1], data[2], data[3]
+    B, D = X.shape
+    for b in range(B):
+        f = 0.0
+        for i in range(D):
+            x = X[b, i]
+            lam = -a if i < k else p
+            f += 0.5 * lam * x * x + 0.25 * q * x * x * x * x
+            G[b, i] = lam * x + q * x * x * x
+        F[b] = f
+
+
+@kernel(HESSIAN_SIG)
+def saddle_hess(x, H, data):
+    k = int(data[0])
+    H[:, :] = 0.0
+    for i in range(x.shape[0]):
+        H[i, i] = (-data[1] if i < k else data[2]) + 3.0 * data[3] * x[i] * x[i]
+
+
+@kernel(HVP_SIG)
+def saddle_hvp(x, v, out, data):
+    k = int(data[0])
+    for i in range(x.shape[0]):
+        out[i] = ((-data[1] if i < k else data[2]) + 3.0 * data[3] * x[i] * x[i]) * v[i]
+
+
+# ------------------------------------------------------------------------------- builders
+_HIMMELBLAU_POINTS = [  # (x, y, value, index): 4 minima, 4 saddles, 1 maximum
+    (3.0, 2.0, 0.0, 0),
+    (-2.805118086952745, 3.131312518250573, 0.0, 0),
+    (-3.779310253377747, -3.283185991286169, 0.0, 0),
+    (3.5844283403304917, -1.8481265269644036, 0.0, 0),
+    (3.385154183607021, 0.07385187983774928, 13.311926270405587, 1),
+    (0.08667750455539636, 2.884254701174776, 67.71915008752613, 1),
+    (-3.0730257507643897, -0.08135304428796751, 104.01516291755811, 1),
+    (-0.12796134673068008, -1.9537149802445766, 178.33723920192745, 1),
+    (-0.2708445906673476, -0.9230385564799813, 181.6165215225827, 2),
+]
+
+_CAMEL_POINTS = [  # 6 minima, 7 saddles, 2 maxima: the whole plane
+    (-0.08984201310031807, 0.7126564030207396, -1.0316284534898774, 0),
+    (0.08984201310031807, -0.7126564030207396, -1.0316284534898774, 0),
+    (-1.7036067149699805, 0.7960835686726251, -0.21546382438371792, 0),
+    (1.7036067149699812, -0.7960835686726251, -0.21546382438371525, 0),
+    (-1.6071047529201976, -0.5686514548841313, 2.1042503103112593, 0),
+    (1.6071047529201976, 0.5686514548841313, 2.1042503103112593, 0),
+    (0.0, 0.0, 0.0, 1),
+    (-1.1092053368047863, 0.7682680925095399, 0.5437186009781851, 1),
+    (1.1092053368047865, -0.7682680925095399, 0.5437186009781854, 1),
+    (1.638067984189779, 0.22867406904439413, 2.2293571975307134, 1),
+    (-1.6380679841897785, -0.22867406904439405, 2.2293571975307147, 1),
+    (1.2960702671671092, 0.6050843880386585, 2.229470818029859, 1),
+    (-1.2960702671671094, -0.6050843880386585, 2.2294708180298595, 1),
+    (-1.2302298765166524, -0.16233458445899493, 2.496295351023577, 2),
+    (1.2302298765166524, 0.16233458445899496, 2.496295351023577, 2),
+]
+
+
+def _point_facts(points) -> dict:
+    counts: dict[int, int] = {}
+    for *_, index in points:
+        counts[index] = counts.get(index, 0) + 1
+    mins = [p for p in points if p[3] == 0]
+    best = min(p[2] for p in mins)
+    return {
+        "critical_points": [{"x": [x, y], "value": v, "index": i} for x, y, v, i in points],
+        "n_critical_points": len(points),
+        "counts_by_index": dict(sorted(counts.items())),
+        "n_local_minima": len(mins),
+        "global_min_value": best,
+        "global_minima_x": [[x, y] for x, y, v, i in mins if v == best or abs(v - best) < 1e-12],
+    }
+
+
+def build_rosenbrock(dim: int, seed: int, params: dict) -> Landscape:
+    lo, hi = -2.048, 2.048
+    facts = {"global_min_value": 0.0, "global_min_x": [1.0] * dim, "domain": [lo, hi],
+             "references": ["Rosenbrock 1960", "Shang & Qiu 2006 (N-D form and its minima)"]}
+    return Landscape("rosenbrock", dim, rosenbrock_vg, rosenbrock_hess, rosenbrock_hvp,
+                     np.zeros(1), params, seed, (lo, hi), facts,
+                     summary="sum 100(x_{i+1} - x_i^2)^2 + (1 - x_i)^2: a curved narrow valley")
+
+
+def build_himmelblau(dim: int, seed: int, params: dict) -> Landscape:
+    facts = _point_facts(_HIMMELBLAU_POINTS)
+    facts.update(domain=[-6.0, 6.0], references=["Himmelblau 1972, Applied Nonlinear Programming"])
+    return Landscape("himmelblau", 2, himmelblau_vg, himmelblau_hess, himmelblau_hvp, np.zeros(1),
+                     params, seed, (-6.0, 6.0), facts,
+                     summary="(x^2+y-11)^2 + (x+y^2-7)^2: 4 minima, 4 saddles, 1 maximum")
+
+
+def build_six_hump_camel(dim: int, seed: int, params: dict) -> Landscape:
+    facts = _point_facts(_CAMEL_POINTS)
+    facts.update(domain=[-3.0, 3.0], references=["Dixon & Szegoe 1978", "Molga & Smutnicki 2005"])
+    return Landscape("six-hump-camel", 2, camel_vg, camel_hess, camel_hvp, np.zeros(1), params,
+                     seed, (-2.0, 2.0), facts, symmetries=("point-reflection",),
+                     summary="six local minima (two global), seven saddles, two maxima")
+
+
+def build_monkey_saddle(dim: int, seed: int, params: dict) -> Landscape:
+    facts = {"critical_points": [{"x": [0.0, 0.0], "value": 0.0, "index": 0, "degenerate": True}],
+             "n_critical_points": 1, "counts_by_index": {0: 1}, "has_minimum": False, "infimum": -math.inf,
+             "domain": [-1.5, 1.5],
+             "references": ["x^3 - 3xy^2: the Hessian vanishes at the origin (a degenerate saddle "
+                            "with three descending valleys)"]}
+    return Landscape("monkey-saddle", 2, monkey_vg, monkey_hess, monkey_hvp, np.zeros(1), params,
+                     seed, (-1.5, 1.5), facts, symmetries=("rotation-120",),
+                     summary="x^3 - 3xy^2: a degenerate saddle, three ways down")
+
+
+def build_saddle(dim: int, seed: int, params: dict) -> Landscape:
+    k, a, p, q = params["negative"], params["neg_curvature"], params["pos_curvature"], params["quartic"]
+    if k > dim:
+        raise ParamError(f"saddle parameter negative={k} is out of range for dim={dim}; "
+                         f"use an integer in [0, {dim}]")
+    facts: dict = {"domain": [-1.0, 1.0],
+                   "references": ["f = sum_i lambda_i x_i^2 / 2 + q x_i^4 / 4; lambda = -a on the "
+                                  "first k coordinates, +p on the rest"]}
+    if q > 0:
+        r = math.sqrt(a / q)
+        facts.update(global_min_value=-k * a * a / (4 * q), global_min_x=[r] * k + [0.0] * (dim - k),
+                     n_critical_points=3 ** k, n_local_minima=2 ** k,
+                     counts_by_index={j: math.comb(k, j) * 2 ** (k - j) for j in range(k + 1)})
+    else:
+        facts.update(n_critical_points=1, counts_by_index={k: 1},
+                     critical_points=[{"x": [0.0] * dim, "value": 0.0, "index": k}])
+        if k == 0:
+            facts.update(global_min_value=0.0, global_min_x=[0.0] * dim)
+        else:
+            facts.update(has_minimum=False, infimum=-math.inf)
+    return Landscape("saddle", dim, saddle_vg, saddle_hess, saddle_hvp,
+                     np.array([k, a, p, q], dtype=np.float64), params, seed, (-1.0, 1.0), facts,
+                     symmetries=("coordinate-sign",),
+                     summary=f"a quadratic saddle of index {k} at the origin")

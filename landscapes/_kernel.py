@@ -1,0 +1,104 @@
+"""Kernel signatures shared by every landscape, and the Numba options they compile with.
+
+Every built-in landscape supplies three compiled kernels with these exact signatures, so one
+compiled engine loop can call any of them through a first-class function type (and so the
+kernels stay in Numba's on-disk cache):
+
+* ``value_and_grad_batch(X, G, F, data, keys, batch)``: for each walker ``b`` write the loss
+  to ``F[b]`` and the gradient to ``G[b]``. ``X`` and ``G`` are ``(walkers, dim)``.
+  ``keys[b]`` and ``batch`` select a minibatch on data-driven landscapes (``batch == 0``
+  means the full data set); other landscapes ignore both.
+* ``hessian(x, H, data)``: the dense ``(dim, dim)`` Hessian at one point into ``H``.
+* ``hvp(x, v, out, data)``: the Hessian-vector product at one point into ``out``.
+
+``data`` is one flat float64 array holding whatever the landscape needs (couplings, a data
+set, random features), so the signatures never change between landscapes.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import float64, int64, njit, types, void
+
+__all__ = [
+    "HESSIAN_SIG",
+    "HESSIAN_TYPE",
+    "HVP_SIG",
+    "HVP_TYPE",
+    "KERNEL_OPTIONS",
+    "VALUE_AND_GRAD_SIG",
+    "VALUE_AND_GRAD_TYPE",
+    "counter_key",
+    "counter_normal",
+    "counter_uniform",
+    "kernel",
+    "splitmix64",
+]
+
+VALUE_AND_GRAD_SIG = void(
+    float64[:, ::1], float64[:, ::1], float64[::1], float64[::1], int64[::1], int64
+)
+HESSIAN_SIG = void(float64[::1], float64[:, ::1], float64[::1])
+HVP_SIG = void(float64[::1], float64[::1], float64[::1], float64[::1])
+
+VALUE_AND_GRAD_TYPE = types.FunctionType(VALUE_AND_GRAD_SIG)
+HESSIAN_TYPE = types.FunctionType(HESSIAN_SIG)
+HVP_TYPE = types.FunctionType(HVP_SIG)
+
+# fastmath without nnan/ninf, so np.isnan still works (divergence detection relies on it);
+# "reassoc" lets reductions vectorise, error_model="numpy" drops the ZeroDivision branches.
+KERNEL_OPTIONS = dict(
+    cache=True,
+    nogil=True,
+    error_model="numpy",
+    fastmath={"nsz", "arcp", "contract", "afn", "reassoc"},
+)
+
+
+def kernel(signature=None):
+    """Compile a module-level function with the project's kernel options.
+
+    Args:
+        signature: an explicit Numba signature (compiles eagerly, cacheable, and usable as a
+            first-class function), or None for a lazily typed helper.
+    """
+    if signature is None:
+        return njit(**KERNEL_OPTIONS)
+    return njit(signature, **KERNEL_OPTIONS)
+
+
+# -- counter-based random numbers: a value depends only on its counters, never on threads ----
+_GOLDEN = 0x9E3779B97F4A7C15
+_M1 = 0xBF58476D1CE4E5B9
+_M2 = 0x94D049BB133111EB
+
+
+@njit(**KERNEL_OPTIONS)
+def splitmix64(z):
+    """SplitMix64 finaliser (Steele, Lea & Flood 2014): a well-mixed uint64 from a uint64."""
+    z = np.uint64(z) + np.uint64(_GOLDEN)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(**KERNEL_OPTIONS)
+def counter_key(seed, a, b):
+    """Mix (seed, a, b) into one uint64 key; e.g. a = walker, b = step."""
+    k = splitmix64(np.uint64(seed))
+    k = splitmix64(k ^ np.uint64(a))
+    return splitmix64(k ^ (np.uint64(b) * np.uint64(_GOLDEN)))
+
+
+@njit(**KERNEL_OPTIONS)
+def counter_uniform(key, i):
+    """Uniform in (0, 1) from a key and a counter, with 53 random bits."""
+    z = splitmix64(np.uint64(key) ^ (np.uint64(i) * np.uint64(_M1)))
+    return ((z >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+@njit(**KERNEL_OPTIONS)
+def counter_normal(key, i):
+    """Standard normal from a key and a counter (Box-Muller on two counter uniforms)."""
+    u1 = counter_uniform(key, 2 * i)
+    u2 = counter_uniform(key, 2 * i + 1)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(6.283185307179586 * u2)

@@ -1,0 +1,333 @@
+"""Learning problems as landscapes: ``mlp`` (a small network on a synthetic data set) and
+``logistic`` (logistic regression on linearly separable data).
+
+The data set is generated from the seed; ``keys``/``batch`` in the value-and-gradient kernel
+draw a minibatch (with replacement) for stochastic gradients. The mlp Hessian is exact to
+rounding by the complex-step method on the analytic gradient (Squire & Trapp 1998): the
+same backpropagation code runs on complex weights w + i h e_j with h = 1e-30.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._base import Landscape, landscape_rng
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, counter_uniform, kernel
+from ._catalog import mlp_n_weights
+from ._params import ParamError
+
+ACTIVATIONS = ("tanh", "relu", "softplus", "linear")
+TASKS = ("teacher", "spirals")
+MLP_HEADER = 7  # n, inputs, width, depth, activation, skip, task
+COMPLEX_STEP = 1e-30
+
+
+@kernel()
+def minibatch_rows(key, n, batch):
+    """``batch`` row indices in [0, n), drawn with replacement from a counter key."""
+    idx = np.empty(batch, np.int64)
+    for j in range(batch):
+        idx[j] = min(int(counter_uniform(key, j) * n), n - 1)
+    return idx
+
+
+# ---------------------------------------------------------------------------------------- mlp
+@kernel()
+def _activate(Z, code, A, dA):
+    n, m = Z.shape
+    for r in range(n):
+        for c in range(m):
+            z = Z[r, c]
+            if code == 0:
+                a = np.tanh(z)
+                A[r, c] = a
+                dA[r, c] = 1.0 - a * a
+            elif code == 1:
+                if z.real > 0.0:
+                    A[r, c] = z
+                    dA[r, c] = 1.0
+                else:
+                    A[r, c] = 0.0 * z
+                    dA[r, c] = 0.0
+            elif code == 2:
+                if z.real > 0.0:
+                    e = np.exp(-z)
+                    A[r, c] = z + np.log(1.0 + e)
+                    dA[r, c] = 1.0 / (1.0 + e)
+                else:
+                    e = np.exp(z)
+                    A[r, c] = np.log(1.0 + e)
+                    dA[r, c] = e / (1.0 + e)
+            else:
+                A[r, c] = z
+                dA[r, c] = 1.0
+
+
+@kernel()
+def mlp_value_grad(w, g, Xd, y, inputs, width, depth, act, skip, task):
+    """Loss and gradient of one network on rows (Xd, y); generic over float64/complex128."""
+    n = Xd.shape[0]
+    A = np.zeros((depth, n, width), dtype=w.dtype)
+    dA = np.zeros((depth, n, width), dtype=w.dtype)
+    off = 0
+    for layer in range(depth):
+        fan_in = inputs if layer == 0 else width
+        W = w[off:off + width * fan_in].reshape((width, fan_in))
+        off += width * fan_in
+        bias = w[off:off + width]
+        off += width
+        prev = Xd if layer == 0 else A[layer - 1]
+        Z = np.dot(prev, W.T) + bias
+        _activate(Z, act, A[layer], dA[layer])
+        if skip and layer > 0:
+            A[layer] += prev
+    wo = w[off:off + width]
+    bo = w[off + width]
+    out = np.dot(A[depth - 1], wo) + bo
+    dout = np.empty(n, dtype=w.dtype)
+    f = 0.0 * bo
+    for r in range(n):
+        if task == 0:
+            res = out[r] - y[r]
+            f += 0.5 * res * res
+            dout[r] = res / n
+        else:
+            m = -y[r] * out[r]
+            if m.real > 0.0:
+                e = np.exp(-m)
+                f += m + np.log(1.0 + e)
+                dout[r] = -y[r] / (1.0 + e) / n
+            else:
+                e = np.exp(m)
+                f += np.log(1.0 + e)
+                dout[r] = -y[r] * e / (1.0 + e) / n
+    g[off:off + width] = np.dot(A[depth - 1].T, dout)
+    g[off + width] = dout.sum()
+    delta = np.outer(dout, wo)
+    for layer in range(depth - 1, -1, -1):
+        fan_in = inputs if layer == 0 else width
+        start = 0 if layer == 0 else inputs * width + width + (layer - 1) * (width * width + width)
+        W = w[start:start + width * fan_in].reshape((width, fan_in))
+        prev = Xd if layer == 0 else A[layer - 1]
+        dz = delta * dA[layer]
+        g[start:start + width * fan_in] = np.dot(dz.T, prev).ravel()
+        g[start + width * fan_in:start + width * fan_in + width] = dz.sum(axis=0)
+        if layer > 0:
+            back = np.dot(dz, W)
+            if skip:
+                back += delta
+            delta = back
+    return f / n
+
+
+@kernel()
+def _mlp_header(data):
+    n = int(data[0])
+    inputs = int(data[1])
+    Xd = data[MLP_HEADER:MLP_HEADER + n * inputs].reshape((n, inputs))
+    y = data[MLP_HEADER + n * inputs:MLP_HEADER + n * inputs + n]
+    return n, inputs, int(data[2]), int(data[3]), int(data[4]), data[5] != 0.0, int(data[6]), Xd, y
+
+
+@kernel(VALUE_AND_GRAD_SIG)
+def mlp_vg(X, G, F, data, keys, batch):
+    n, inputs, width, depth, act, skip, task, Xd, y = _mlp_header(data)
+    for b in range(X.shape[0]):
+        if batch > 0:
+            rows = minibatch_rows(keys[b], n, batch)
+            F[b] = mlp_value_grad(X[b], G[b], np.ascontiguousarray(Xd[rows]),
+                                  np.ascontiguousarray(y[rows]), inputs, width, depth, act, skip, task)
+        else:
+            F[b] = mlp_value_grad(X[b], G[b], Xd, y, inputs, width, depth, act, skip, task)
+
+
+@kernel(HVP_SIG)
+def mlp_hvp(x, v, out, data):
+    n, inputs, width, depth, act, skip, task, Xd, y = _mlp_header(data)
+    wc = x + 1j * COMPLEX_STEP * v
+    gc = np.empty(x.shape[0], np.complex128)
+    mlp_value_grad(wc, gc, Xd.astype(np.complex128), y.astype(np.complex128),
+                   inputs, width, depth, act, skip, task)
+    for i in range(x.shape[0]):
+        out[i] = gc[i].imag / COMPLEX_STEP
+
+
+@kernel(HESSIAN_SIG)
+def mlp_hess(x, H, data):
+    n, inputs, width, depth, act, skip, task, Xd, y = _mlp_header(data)
+    Xc = Xd.astype(np.complex128)
+    yc = y.astype(np.complex128)
+    D = x.shape[0]
+    wc = x.astype(np.complex128)
+    gc = np.empty(D, np.complex128)
+    for j in range(D):
+        wc[j] = x[j] + 1j * COMPLEX_STEP
+        mlp_value_grad(wc, gc, Xc, yc, inputs, width, depth, act, skip, task)
+        wc[j] = x[j]
+        for i in range(D):
+            H[i, j] = gc[i].imag / COMPLEX_STEP
+    for i in range(D):  # symmetrise away rounding
+        for j in range(i):
+            h = 0.5 * (H[i, j] + H[j, i])
+            H[i, j] = h
+            H[j, i] = h
+
+
+def _teacher_data(rng, n, inputs):
+    Xd = rng.standard_normal((n, inputs))
+    V = rng.standard_normal((4, inputs)) / math.sqrt(inputs)
+    a = rng.standard_normal(4)
+    return Xd, np.tanh(Xd @ V.T) @ a
+
+
+def _spirals_data(rng, n):
+    t = np.sqrt(rng.uniform(0.05, 1.0, n))
+    label = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    angle = 3.0 * math.pi * t + np.where(label > 0, 0.0, math.pi)
+    Xd = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1) * 2.0
+    return Xd + 0.02 * rng.standard_normal(Xd.shape), label
+
+
+def build_mlp(dim: int, seed: int, params: dict) -> Landscape:
+    inputs, width, depth, n = params["inputs"], params["width"], params["depth"], params["samples"]
+    task = params["task"]
+    if task == "spirals" and inputs != 2:
+        raise ParamError(f"mlp parameter inputs={inputs} is not allowed with task='spirals'; use inputs=2")
+    rng = landscape_rng("mlp", seed)
+    Xd, y = _teacher_data(rng, n, inputs) if task == "teacher" else _spirals_data(rng, n)
+    header = [n, inputs, width, depth, ACTIVATIONS.index(params["activation"]),
+              float(params["skip"]), TASKS.index(task)]
+    data = np.concatenate([header, Xd.ravel(), y]).astype(np.float64)
+    fan_ins = [inputs] + [width] * (depth - 1)
+    scales = np.concatenate([np.full(width * f + width, 1.0 / math.sqrt(f)) for f in fan_ins]
+                            + [np.full(width + 1, 1.0 / math.sqrt(width))])
+
+    def sampler(rng: np.random.Generator, count: int) -> np.ndarray:
+        return rng.standard_normal((count, dim)) * scales  # LeCun-normal initialisation
+
+    symmetries = ("hidden-permutation",) + (("hidden-sign",) if params["activation"] == "tanh" else ())
+    known = {"infimum": 0.0, "n_samples": n,
+             "references": ["Sagun et al. 2016 (Hessian of small networks)",
+                            "Lang & Witbrock 1988 (two spirals)"]}
+    return Landscape("mlp", dim, mlp_vg, mlp_hess, mlp_hvp, data, params, seed, (-2.0, 2.0), known,
+                     symmetries=symmetries, n_samples=n, sampler=sampler,
+                     summary=f"{depth}x{width} {params['activation']} network, {task} task, {dim} weights")
+
+
+# ----------------------------------------------------------------------------------- logistic
+# data = [n, d, l2, X (n x d), y (n)]; f = mean log(1 + exp(-y w.x)) + l2 |w|^2 / 2
+@kernel()
+def _logistic_header(data):
+    n = int(data[0])
+    d = int(data[1])
+    return n, d, data[2], data[3:3 + n * d].reshape((n, d)), data[3 + n * d:3 + n * d + n]
+
+
+@kernel()
+def _softplus_and_sigmoid(m):
+    if m > 0.0:
+        e = np.exp(-m)
+        return m + np.log1p(e), 1.0 / (1.0 + e)
+    e = np.exp(m)
+    return np.log1p(e), e / (1.0 + e)
+
+
+@kernel(VALUE_AND_GRAD_SIG)
+def logistic_vg(X, G, F, data, keys, batch):
+    n, d, l2, Xd, y = _logistic_header(data)
+    B = X.shape[0]
+    if batch > 0:
+        for b in range(B):
+            rows = minibatch_rows(keys[b], n, batch)
+            f = 0.0
+            for i in range(d):
+                G[b, i] = l2 * X[b, i]
+            for r in rows:
+                z = 0.0
+                for i in range(d):
+                    z += Xd[r, i] * X[b, i]
+                sp, sg = _softplus_and_sigmoid(-y[r] * z)
+                f += sp / batch
+                for i in range(d):
+                    G[b, i] += -y[r] * sg / batch * Xd[r, i]
+            sq = 0.0
+            for i in range(d):
+                sq += X[b, i] * X[b, i]
+            F[b] = f + 0.5 * l2 * sq
+        return
+    Z = np.dot(X, Xd.T)  # (B, n)
+    for b in range(B):
+        f = 0.0
+        for r in range(n):
+            sp, sg = _softplus_and_sigmoid(-y[r] * Z[b, r])
+            f += sp
+            Z[b, r] = -y[r] * sg / n
+        sq = 0.0
+        for i in range(d):
+            sq += X[b, i] * X[b, i]
+        F[b] = f / n + 0.5 * l2 * sq
+    Gd = np.dot(Z, Xd)
+    for b in range(B):
+        for i in range(d):
+            G[b, i] = Gd[b, i] + l2 * X[b, i]
+
+
+@kernel()
+def _logistic_curvature(x, Xd, y, n):
+    z = np.dot(Xd, x)
+    c = np.empty(n)
+    for r in range(n):
+        sp, sg = _softplus_and_sigmoid(-y[r] * z[r])
+        c[r] = sg * (1.0 - sg) / n
+    return c
+
+
+@kernel(HESSIAN_SIG)
+def logistic_hess(x, H, data):
+    n, d, l2, Xd, y = _logistic_header(data)
+    c = _logistic_curvature(x, Xd, y, n)
+    S = np.empty((n, d))
+    for r in range(n):
+        for i in range(d):
+            S[r, i] = c[r] * Xd[r, i]
+    Hm = np.dot(Xd.T, S)
+    for i in range(d):
+        for j in range(d):
+            H[i, j] = Hm[i, j]
+        H[i, i] += l2
+
+
+@kernel(HVP_SIG)
+def logistic_hvp(x, v, out, data):
+    n, d, l2, Xd, y = _logistic_header(data)
+    c = _logistic_curvature(x, Xd, y, n)
+    t = np.dot(Xd, v) * c
+    r = np.dot(Xd.T, t)
+    for i in range(d):
+        out[i] = r[i] + l2 * v[i]
+
+
+def build_logistic(dim: int, seed: int, params: dict) -> Landscape:
+    n, l2, margin = params["samples"], params["l2"], params["margin"]
+    rng = landscape_rng("logistic", seed)
+    w_star = rng.standard_normal(dim)
+    w_star /= np.linalg.norm(w_star)
+    rows = []
+    while sum(len(r) for r in rows) < n:  # keep only points at least `margin` from the separator
+        cand = rng.standard_normal((2 * n, dim))
+        rows.append(cand[np.abs(cand @ w_star) >= margin])
+    Xd = np.concatenate(rows)[:n]
+    y = np.sign(Xd @ w_star)
+    data = np.concatenate([[n, dim, l2], Xd.ravel(), y]).astype(np.float64)
+    known: dict = {"separable": True, "separator": list(w_star), "n_samples": n,
+                   "references": ["Soudry et al. 2018 (GD on separable data diverges in norm, "
+                                  "converges in direction to the max-margin separator)"]}
+    if l2 == 0:
+        known.update(has_minimum=False, infimum=0.0)
+    else:
+        known.update(n_critical_points=1, n_local_minima=1, counts_by_index={0: 1},
+                     convex="strictly (l2 > 0)")
+    return Landscape("logistic", dim, logistic_vg, logistic_hess, logistic_hvp, data, params, seed,
+                     (-3.0, 3.0), known, n_samples=n,
+                     summary=f"logistic regression, {n} separable points, l2={l2}")

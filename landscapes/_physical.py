@@ -1,0 +1,125 @@
+"""``lennard-jones``: a cluster of N atoms in reduced units, E = 4 sum_{i<j} (r^-12 - r^-6).
+
+D = 3N. Energy is invariant under translation, rotation and permutation of the atoms; these
+are declared so distinct minima can be counted as distinct structures.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._base import Landscape
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel
+
+# Global minimum energies, Cambridge Cluster Database (Wales & Doye 1997), N = 2..20
+LJ_GLOBAL_MINIMA = {
+    2: -1.0, 3: -3.0, 4: -6.0, 5: -9.103852, 6: -12.712062, 7: -16.505384, 8: -19.821489,
+    9: -24.113360, 10: -28.422532, 11: -32.765970, 12: -37.967600, 13: -44.326801,
+    14: -47.845157, 15: -52.322627, 16: -56.815742, 17: -61.317995, 18: -66.530949,
+    19: -72.659782, 20: -77.177043,
+}
+# Numbers of distinct minima from exhaustive searches (Tsai & Jordan 1993; Doye & Wales 1999)
+LJ_MINIMA_COUNTS = {6: 2, 7: 4, 8: 8, 9: 21, 10: 64, 11: 170, 12: 515, 13: 1509}
+
+
+@kernel(VALUE_AND_GRAD_SIG)
+def lj_vg(X, G, F, data, keys, batch):
+    B, D = X.shape
+    N = D // 3
+    for b in range(B):
+        e = 0.0
+        for i in range(D):
+            G[b, i] = 0.0
+        for i in range(N):
+            for j in range(i + 1, N):
+                dx = X[b, 3 * i] - X[b, 3 * j]
+                dy = X[b, 3 * i + 1] - X[b, 3 * j + 1]
+                dz = X[b, 3 * i + 2] - X[b, 3 * j + 2]
+                r2 = dx * dx + dy * dy + dz * dz
+                ir6 = 1.0 / (r2 * r2 * r2)
+                e += 4.0 * (ir6 * ir6 - ir6)
+                k = (-48.0 * ir6 * ir6 + 24.0 * ir6) / r2  # (dE/dr) / r
+                G[b, 3 * i] += k * dx
+                G[b, 3 * i + 1] += k * dy
+                G[b, 3 * i + 2] += k * dz
+                G[b, 3 * j] -= k * dx
+                G[b, 3 * j + 1] -= k * dy
+                G[b, 3 * j + 2] -= k * dz
+        F[b] = e
+
+
+@kernel(HESSIAN_SIG)
+def lj_hess(x, H, data):
+    D = x.shape[0]
+    N = D // 3
+    H[:, :] = 0.0
+    d = np.empty(3)
+    for i in range(N):
+        for j in range(i + 1, N):
+            for a in range(3):
+                d[a] = x[3 * i + a] - x[3 * j + a]
+            r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+            ir6 = 1.0 / (r2 * r2 * r2)
+            d1 = (-48.0 * ir6 * ir6 + 24.0 * ir6) / r2          # phi'(r) / r
+            d2 = (624.0 * ir6 * ir6 - 168.0 * ir6) / r2         # phi''(r)
+            for a in range(3):
+                for c in range(3):
+                    k = (d2 - d1) * d[a] * d[c] / r2 + (d1 if a == c else 0.0)
+                    H[3 * i + a, 3 * i + c] += k
+                    H[3 * j + a, 3 * j + c] += k
+                    H[3 * i + a, 3 * j + c] -= k
+                    H[3 * j + a, 3 * i + c] -= k
+
+
+@kernel(HVP_SIG)
+def lj_hvp(x, v, out, data):
+    D = x.shape[0]
+    H = np.empty((D, D))
+    lj_hess(x, H, data)
+    r = np.dot(H, v)
+    for i in range(D):
+        out[i] = r[i]
+
+
+def _exact_minimum(n_atoms: int) -> list[float] | None:
+    r = 2.0 ** (1.0 / 6.0)
+    shapes = {
+        2: [(0, 0, 0), (r, 0, 0)],
+        3: [(0, 0, 0), (r, 0, 0), (r / 2, r * math.sqrt(3) / 2, 0)],
+        4: [(0, 0, 0), (r, 0, 0), (r / 2, r * math.sqrt(3) / 2, 0),
+            (r / 2, r * math.sqrt(3) / 6, r * math.sqrt(2.0 / 3.0))],
+    }
+    atoms = shapes.get(n_atoms)
+    return None if atoms is None else [float(c) for atom in atoms for c in atom]
+
+
+def build_lennard_jones(dim: int, seed: int, params: dict) -> Landscape:
+    n_atoms = dim // 3
+    radius = (3.0 * n_atoms / (4.0 * math.pi * 0.6)) ** (1.0 / 3.0)  # a gas at density 0.6
+
+    def sampler(rng: np.random.Generator, count: int) -> np.ndarray:
+        out = np.empty((count, dim))
+        for s in range(count):
+            atoms: list[np.ndarray] = []
+            while len(atoms) < n_atoms:
+                p = rng.uniform(-radius, radius, 3)
+                if np.linalg.norm(p) <= radius and all(np.linalg.norm(p - q) >= 0.9 for q in atoms):
+                    atoms.append(p)
+            out[s] = np.concatenate(atoms)
+        return out
+
+    known: dict = {"atoms": n_atoms, "references": ["Jones 1924", "Wales & Doye 1997 (Cambridge Cluster Database)"]}
+    if n_atoms in LJ_GLOBAL_MINIMA:
+        known["global_min_value"] = LJ_GLOBAL_MINIMA[n_atoms]
+    x_min = _exact_minimum(n_atoms)
+    if x_min is not None:
+        known.update(global_min_x=x_min, n_local_minima=1)
+    theory = {}
+    if n_atoms in LJ_MINIMA_COUNTS:
+        theory = {"n_local_minima": LJ_MINIMA_COUNTS[n_atoms],
+                  "references": ["Tsai & Jordan 1993; Doye & Wales 1999 (exhaustive searches)"]}
+    return Landscape("lennard-jones", dim, lj_vg, lj_hess, lj_hvp, np.zeros(1), params, seed,
+                     (-radius, radius), known, theory=theory,
+                     symmetries=("translation", "rotation", "permutation"), sampler=sampler,
+                     summary=f"Lennard-Jones cluster of {n_atoms} atoms")

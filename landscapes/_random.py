@@ -1,0 +1,306 @@
+"""Random high-dimensional landscapes: p-spin (on the sphere), gaussian-field, random-quadratic.
+
+Contractions go to BLAS (``np.dot`` inside the kernels): batched tensor work is GEMM-shaped.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from ._base import Landscape, landscape_rng
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel
+from ._params import ParamError
+
+PSPIN_MAX_ENTRIES = 40_000_000  # N^p doubles held in memory (320 MB)
+DENSE_MAX_DIM = 8000
+
+
+# ------------------------------------------------------------------------------------ p-spin
+# data = [p, N, scale, T (N^p, fully symmetric)]; H(x) = -scale * sum T_{i1..ip} x_i1 ... x_ip
+@kernel()
+def _pspin_contract(T, X, times, N):
+    """Contract the last axis of T (rows of length N) with each walker ``times`` times."""
+    B = X.shape[0]
+    Y = np.dot(X, T.T)  # (B, N^(p-1))
+    size = Y.shape[1]
+    for _ in range(times - 1):
+        size //= N
+        Z = np.empty((B, size))
+        for b in range(B):
+            for a in range(size):
+                acc = 0.0
+                for j in range(N):
+                    acc += Y[b, a * N + j] * X[b, j]
+                Z[b, a] = acc
+        Y = Z
+    return Y
+
+
+@kernel(VALUE_AND_GRAD_SIG)
+def pspin_vg(X, G, F, data, keys, batch):
+    p = int(data[0])
+    N = int(data[1])
+    scale = data[2]
+    T = data[3:].reshape((N ** (p - 1), N))
+    Y = _pspin_contract(T, X, p - 1, N)  # (B, N): sum over all but one index
+    for b in range(X.shape[0]):
+        f = 0.0
+        for i in range(N):
+            gi = -p * scale * Y[b, i]
+            G[b, i] = gi
+            f += gi * X[b, i]
+        F[b] = f / p  # homogeneous of degree p: x . grad = p f
+
+
+@kernel(HESSIAN_SIG)
+def pspin_hess(x, H, data):
+    p = int(data[0])
+    N = int(data[1])
+    scale = data[2]
+    T = data[3:].reshape((N ** (p - 1), N))
+    if p == 2:
+        for i in range(N):
+            for j in range(N):
+                H[i, j] = -2.0 * scale * T[i, j]
+        return
+    Y = _pspin_contract(T, x.reshape((1, N)), p - 2, N)
+    c = -p * (p - 1) * scale
+    for i in range(N):
+        for j in range(N):
+            H[i, j] = c * Y[0, i * N + j]
+
+
+@kernel(HVP_SIG)
+def pspin_hvp(x, v, out, data):
+    N = x.shape[0]
+    H = np.empty((N, N))
+    pspin_hess(x, H, data)
+    r = np.dot(H, v)
+    for i in range(N):
+        out[i] = r[i]
+
+
+def _symmetrise(A: np.ndarray) -> np.ndarray:
+    perms = list(itertools.permutations(range(A.ndim)))
+    T = np.zeros_like(A)
+    for perm in perms:
+        T += A.transpose(perm)
+    return T / len(perms)
+
+
+def build_pspin(dim: int, seed: int, params: dict) -> Landscape:
+    p, N = params["p"], dim
+    if N < 2:
+        raise ParamError(f"p-spin dim={dim} is not allowed; use an integer >= 2")
+    if N ** p > PSPIN_MAX_ENTRIES:
+        n_max = int(PSPIN_MAX_ENTRIES ** (1 / p))
+        raise ParamError(f"p-spin dim={dim} with p={p} needs {N ** p:,} couplings; "
+                         f"use dim <= {n_max} for p={p}")
+    rng = landscape_rng("p-spin", seed, p)
+    T = _symmetrise(rng.standard_normal((N,) * p))
+    scale = N ** (-(p - 1) / 2)
+    data = np.concatenate([[p, N, scale], T.ravel()]).astype(np.float64)
+    known: dict = {"manifold": "sphere |x|^2 = dim",
+                   "references": ["Crisanti & Sommers 1992; Auffinger, Ben Arous & Cerny 2013 "
+                                  "(H = -N^{-(p-1)/2} sum A_{i1..ip} x_i1..x_ip, A iid N(0,1))"]}
+    theory = {"threshold_energy_per_spin": -2 * math.sqrt((p - 1) / p),
+              "references": ["Cugliandolo & Kurchan 1993 (threshold); Crisanti & Sommers 1992"]}
+    if p == 3:
+        theory["ground_state_energy_per_spin"] = -1.6572
+    if p == 2:
+        # exact at finite N: critical points are +-sqrt(N) v_k, index = number of larger eigenvalues
+        lam, V = np.linalg.eigh(T)
+        order = np.argsort(lam)[::-1]
+        lam, V = lam[order], V[:, order]
+        known.update(
+            n_critical_points=2 * N,
+            counts_by_index={k: 2 for k in range(N)},
+            n_local_minima=2,
+            global_min_value=float(-scale * N * lam[0]),
+            global_minima_x=[list(math.sqrt(N) * V[:, 0]), list(-math.sqrt(N) * V[:, 0])],
+        )
+        if N <= 64:
+            known["critical_points"] = [
+                {"x": list(s * math.sqrt(N) * V[:, k]), "value": float(-scale * N * lam[k]), "index": k}
+                for k in range(N) for s in (1.0, -1.0)]
+        known["references"].append("p=2: critical points are the eigenvectors of the coupling matrix")
+        theory["ground_state_energy_per_spin"] = -math.sqrt(2)
+    radius = math.sqrt(N)
+
+    def sampler(rng: np.random.Generator, n: int) -> np.ndarray:
+        g = rng.standard_normal((n, N))
+        return g * (radius / np.linalg.norm(g, axis=1, keepdims=True))
+
+    return Landscape("p-spin", N, pspin_vg, pspin_hess, pspin_hvp, data, params, seed,
+                     (-radius, radius), known, theory=theory,
+                     symmetries=("sign",) if p % 2 == 0 else (), manifold="sphere", radius=radius,
+                     sampler=sampler, summary=f"spherical {p}-spin glass on |x|^2 = {N}")
+
+
+# ---------------------------------------------------------------------------- gaussian-field
+# data = [M, D, amp, confine, W (M x D), phase (M)]:
+# f(x) = amp * sum_m cos(w_m . x + phase_m) + confine |x|^2 / 2, amp = sigma sqrt(2/M)
+@kernel()
+def _field_unpack(data):
+    M = int(data[0])
+    D = int(data[1])
+    W = data[4:4 + M * D].reshape((M, D))
+    phase = data[4 + M * D:4 + M * D + M]
+    return M, D, data[2], data[3], W, phase
+
+
+@kernel(VALUE_AND_GRAD_SIG)
+def field_vg(X, G, F, data, keys, batch):
+    M, D, amp, mu, W, phase = _field_unpack(data)
+    Z = np.dot(X, W.T)  # (B, M)
+    B = X.shape[0]
+    S = np.empty((B, M))
+    for b in range(B):
+        f = 0.0
+        for m in range(M):
+            z = Z[b, m] + phase[m]
+            f += np.cos(z)
+            S[b, m] = -amp * np.sin(z)
+        sq = 0.0
+        for i in range(D):
+            sq += X[b, i] * X[b, i]
+        F[b] = amp * f + 0.5 * mu * sq
+    Gw = np.dot(S, W)
+    for b in range(B):
+        for i in range(D):
+            G[b, i] = Gw[b, i] + mu * X[b, i]
+
+
+@kernel(HESSIAN_SIG)
+def field_hess(x, H, data):
+    M, D, amp, mu, W, phase = _field_unpack(data)
+    z = np.dot(W, x)
+    C = np.empty((M, D))
+    for m in range(M):
+        c = -amp * np.cos(z[m] + phase[m])
+        for i in range(D):
+            C[m, i] = c * W[m, i]
+    Hm = np.dot(W.T, C)
+    for i in range(D):
+        for j in range(D):
+            H[i, j] = Hm[i, j]
+        H[i, i] += mu
+
+
+@kernel(HVP_SIG)
+def field_hvp(x, v, out, data):
+    M, D, amp, mu, W, phase = _field_unpack(data)
+    z = np.dot(W, x)
+    wv = np.dot(W, v)
+    for m in range(M):
+        wv[m] *= -amp * np.cos(z[m] + phase[m])
+    r = np.dot(W.T, wv)
+    for i in range(D):
+        out[i] = r[i] + mu * v[i]
+
+
+def build_gaussian_field(dim: int, seed: int, params: dict) -> Landscape:
+    M, ell, sigma, mu = params["features"], params["length_scale"], params["amplitude"], params["confine"]
+    if M * dim > 50_000_000:
+        raise ParamError(f"gaussian-field features={M} at dim={dim} needs {M * dim:,} numbers; "
+                         f"use features <= {50_000_000 // dim}")
+    rng = landscape_rng("gaussian-field", seed)
+    W = rng.standard_normal((M, dim)) / ell
+    phase = rng.uniform(0.0, 2 * math.pi, M)
+    data = np.concatenate([[M, dim, sigma * math.sqrt(2.0 / M), mu], W.ravel(), phase])
+    known = {"covariance": f"{sigma}^2 exp(-|x-y|^2 / (2 * {ell}^2)) as features -> infinity",
+             "references": ["Rahimi & Recht 2007 (random Fourier features)",
+                            "Bray & Dean 2007; Fyodorov 2004 (critical points of Gaussian fields)"]}
+    half = 3.0 * ell
+    return Landscape("gaussian-field", dim, field_vg, field_hess, field_hvp,
+                     np.ascontiguousarray(data, np.float64), params, seed, (-half, half), known,
+                     summary=f"isotropic Gaussian random field, correlation length {ell}")
+
+
+# -------------------------------------------------------------------------- random-quadratic
+# data = [D, A (D x D symmetric)]; f = x^T A x / 2
+@kernel(VALUE_AND_GRAD_SIG)
+def quad_vg(X, G, F, data, keys, batch):
+    D = int(data[0])
+    A = data[1:1 + D * D].reshape((D, D))
+    GA = np.dot(X, A)
+    for b in range(X.shape[0]):
+        f = 0.0
+        for i in range(D):
+            G[b, i] = GA[b, i]
+            f += X[b, i] * GA[b, i]
+        F[b] = 0.5 * f
+
+
+@kernel(HESSIAN_SIG)
+def quad_hess(x, H, data):
+    D = int(data[0])
+    A = data[1:1 + D * D].reshape((D, D))
+    for i in range(D):
+        for j in range(D):
+            H[i, j] = A[i, j]
+
+
+@kernel(HVP_SIG)
+def quad_hvp(x, v, out, data):
+    D = int(data[0])
+    A = data[1:1 + D * D].reshape((D, D))
+    r = np.dot(A, v)
+    for i in range(D):
+        out[i] = r[i]
+
+
+def random_spectrum_matrix(kind: str, dim: int, rng: np.random.Generator, ratio: float,
+                           outliers: int) -> np.ndarray:
+    """The unshifted symmetric matrix: GOE (semicircle on [-2, 2]), Wishart (Marchenko-Pastur
+    with aspect ``ratio`` = dim / samples), or a small Wishart bulk plus ``outliers`` spikes."""
+    if kind == "goe":
+        G = rng.standard_normal((dim, dim))
+        return (G + G.T) / math.sqrt(2 * dim)
+    n = max(1, int(round(dim / ratio)))
+    Z = rng.standard_normal((n, dim))
+    W = Z.T @ Z / n
+    if kind == "wishart":
+        return W
+    U = np.linalg.qr(rng.standard_normal((dim, max(outliers, 1))))[0][:, :outliers]
+    strengths = 10.0 * (1.0 + np.arange(outliers))
+    return 0.1 * W + (U * strengths) @ U.T
+
+
+def build_random_quadratic(dim: int, seed: int, params: dict) -> Landscape:
+    kind, frac = params["spectrum"], params["negative_fraction"]
+    if dim > DENSE_MAX_DIM:
+        raise ParamError(f"random-quadratic dim={dim} is too large for a dense matrix; use dim <= {DENSE_MAX_DIM}")
+    if kind == "bulk-outliers" and params["outliers"] > dim:
+        raise ParamError(f"random-quadratic outliers={params['outliers']} is out of range for "
+                         f"dim={dim}; use an integer in [0, {dim}]")
+    rng = landscape_rng("random-quadratic", seed)
+    A0 = random_spectrum_matrix(kind, dim, rng, params["ratio"], params["outliers"])
+    lam0 = np.linalg.eigvalsh(A0)
+    k = int(round(frac * dim))
+    spread = max(float(lam0[-1] - lam0[0]), 1e-3)
+    if k == 0:
+        shift = min(0.0, float(lam0[0])) - 0.05 * spread if lam0[0] <= 0.05 * spread else 0.0
+    elif k == dim:
+        shift = float(lam0[-1]) + 0.05 * spread
+    else:
+        shift = 0.5 * float(lam0[k - 1] + lam0[k])
+    A = A0 - shift * np.eye(dim)
+    A = 0.5 * (A + A.T)
+    lam = np.linalg.eigvalsh(A)
+    index = int((lam < 0).sum())
+    known: dict = {"eigenvalues": [float(v) for v in lam], "shift": shift,
+                   "n_critical_points": 1, "counts_by_index": {index: 1},
+                   "critical_points": [{"x": [0.0] * dim, "value": 0.0, "index": index}],
+                   "references": ["Wigner 1958 (semicircle); Marchenko & Pastur 1967; "
+                                  "Sagun et al. 2016 (bulk and outliers)"]}
+    if index == 0:
+        known.update(global_min_value=0.0, global_min_x=[0.0] * dim)
+    else:
+        known.update(has_minimum=False, infimum=-math.inf)
+    data = np.concatenate([[dim], A.ravel()]).astype(np.float64)
+    return Landscape("random-quadratic", dim, quad_vg, quad_hess, quad_hvp, data, params, seed,
+                     (-1.0, 1.0), known,
+                     summary=f"x^T A x / 2, {kind} spectrum with {index} of {dim} eigenvalues negative")

@@ -1,0 +1,340 @@
+"""Separable-structure classics: rastrigin, styblinski-tang (separable), ackley, griewank.
+
+Kernels loop over (walkers, dim) directly so they vectorise and reach memory bandwidth at
+D = 10^6. For the separable two (f = sum of h(x_i)), every critical point is a product of
+1-D critical points, so counts by index are known exactly: with m 1-D minima and M 1-D
+maxima there are C(D, k) m^(D-k) M^k critical points of index k.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._base import Landscape
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel
+
+TWO_PI = 2.0 * math.pi
+EXACT_COUNT_MAX_DIM = 60  # above this, counts are reported as log10 only
+
+
+# ---------------------------------------------------------------------------------- rastrigin
+@kernel(VALUE_AND_GRAD_SIG)
+def rastrigin_vg(X, G, F, data, keys, batch):
+    A = data[0]
+    B, D = X.shape
+    for b in range(B):
+        f = A * D
+        for i in range(D):
+            x = X[b, i]
+            t = TWO_PI * x
+            f += x * x - A * np.cos(t)
+            G[b, i] = 2.0 * x + A * TWO_PI * np.sin(t)
+        F[b] = f
+
+
+@kernel(HESSIAN_SIG)
+def rastrigin_hess(x, H, data):
+    A = data[0]
+    H[:, :] = 0.0
+    for i in range(x.shape[0]):
+        H[i, i] = 2.0 + A * TWO_PI * TWO_PI * np.cos(TWO_PI * x[i])
+
+
+@kernel(HVP_SIG)
+def rastrigin_hvp(x, v, out, data):
+    A = data[0]
+    for i in range(x.shape[0]):
+        out[i] = (2.0 + A * TWO_PI * TWO_PI * np.cos(TWO_PI * x[i])) * v[i]
+
+
+# ---------------------------------------------------------------------------- styblinski-tang
+@kernel(VALUE_AND_GRAD_SIG)
+def styblinski_tang_vg(X, G, F, data, keys, batch):
+    B, D = X.shape
+    for b in range(B):
+        f = 0.0
+        for i in range(D):
+            x = X[b, i]
+            x2 = x * x
+            f += x2 * x2 - 16.0 * x2 + 5.0 * x
+            G[b, i] = 2.0 * x2 * x - 16.0 * x + 2.5
+        F[b] = 0.5 * f
+
+
+@kernel(HESSIAN_SIG)
+def styblinski_tang_hess(x, H, data):
+    H[:, :] = 0.0
+    for i in range(x.shape[0]):
+        H[i, i] = 6.0 * x[i] * x[i] - 16.0
+
+
+@kernel(HVP_SIG)
+def styblinski_tang_hvp(x, v, out, data):
+    for i in range(x.shape[0]):
+        out[i] = (6.0 * x[i] * x[i] - 16.0) * v[i]
+
+
+# ----------------------------------------------------------------------------------- ackley
+@kernel(VALUE_AND_GRAD_SIG)
+def ackley_vg(X, G, F, data, keys, batch):
+    a, bb, c = data[0], data[1], data[2]
+    B, D = X.shape
+    for b in range(B):
+        s2 = 0.0
+        cs = 0.0
+        for i in range(D):
+            x = X[b, i]
+            s2 += x * x
+            cs += np.cos(c * x)
+        r = np.sqrt(s2 / D)
+        e1 = np.exp(-bb * r)
+        e2 = np.exp(cs / D)
+        F[b] = -a * e1 - e2 + a + np.e
+        k1 = a * bb * e1 / (D * r) if r > 0.0 else 0.0
+        k2 = e2 * c / D
+        for i in range(D):
+            x = X[b, i]
+            G[b, i] = k1 * x + k2 * np.sin(c * x)
+
+
+@kernel()
+def _ackley_parts(x, data):
+    a, bb, c = data[0], data[1], data[2]
+    D = x.shape[0]
+    s2 = 0.0
+    cs = 0.0
+    for i in range(D):
+        s2 += x[i] * x[i]
+        cs += np.cos(c * x[i])
+    r = np.sqrt(s2 / D)
+    return a, bb, c, D, r, np.exp(-bb * r), np.exp(cs / D)
+
+
+@kernel(HESSIAN_SIG)
+def ackley_hess(x, H, data):
+    # Outer term u(r) = -a exp(-b r), r = |x|/sqrt(D): H1 = u'' grad r grad r^T + u' Hess r.
+    # At r = 0 the cone is not twice differentiable; the smooth (cosine) part alone is returned.
+    a, bb, c, D, r, e1, e2 = _ackley_parts(x, data)
+    for i in range(D):
+        si = np.sin(c * x[i])
+        for j in range(D):
+            H[i, j] = -e2 * c * c * si * np.sin(c * x[j]) / (D * D)
+        H[i, i] += e2 * c * c * np.cos(c * x[i]) / D
+    if r > 0.0:
+        u1 = a * bb * e1
+        u2 = -a * bb * bb * e1
+        for i in range(D):
+            for j in range(D):
+                H[i, j] += (u2 / (D * D * r * r) - u1 / (D * D * r * r * r)) * x[i] * x[j]
+            H[i, i] += u1 / (D * r)
+
+
+@kernel(HVP_SIG)
+def ackley_hvp(x, v, out, data):
+    a, bb, c, D, r, e1, e2 = _ackley_parts(x, data)
+    sv = 0.0
+    xv = 0.0
+    for i in range(D):
+        sv += np.sin(c * x[i]) * v[i]
+        xv += x[i] * v[i]
+    k_outer = 0.0
+    k_diag = 0.0
+    if r > 0.0:
+        u1 = a * bb * e1
+        u2 = -a * bb * bb * e1
+        k_outer = (u2 / (D * D * r * r) - u1 / (D * D * r * r * r)) * xv
+        k_diag = u1 / (D * r)
+    for i in range(D):
+        out[i] = (-e2 * c * c * np.sin(c * x[i]) * sv / (D * D)
+                  + e2 * c * c * np.cos(c * x[i]) * v[i] / D
+                  + k_outer * x[i] + k_diag * v[i])
+
+
+# --------------------------------------------------------------------------------- griewank
+@kernel(VALUE_AND_GRAD_SIG)
+def griewank_vg(X, G, F, data, keys, batch):
+    B, D = X.shape
+    for b in range(B):
+        # forward pass: G[b, i] holds the product of cos over j < i
+        prod = 1.0
+        sq = 0.0
+        for i in range(D):
+            x = X[b, i]
+            sq += x * x
+            G[b, i] = prod
+            prod *= np.cos(x / np.sqrt(i + 1.0))
+        F[b] = 1.0 + sq / 4000.0 - prod
+        # backward pass: multiply in the product over j > i
+        suffix = 1.0
+        for i in range(D - 1, -1, -1):
+            x = X[b, i]
+            root = np.sqrt(i + 1.0)
+            G[b, i] = x / 2000.0 + np.sin(x / root) / root * G[b, i] * suffix
+            suffix *= np.cos(x / root)
+
+
+@kernel(HESSIAN_SIG)
+def griewank_hess(x, H, data):
+    # Exact O(D^2): for row i, products over k != i, j from prefix/suffix products of c with
+    # c_i replaced by 1 (no division, so zeros of the cosines are handled).
+    D = x.shape[0]
+    c = np.empty(D)
+    u = np.empty(D)
+    for i in range(D):
+        root = np.sqrt(i + 1.0)
+        c[i] = np.cos(x[i] / root)
+        u[i] = np.sin(x[i] / root) / root
+    pre = np.empty(D)
+    for i in range(D):
+        p = 1.0
+        for j in range(D):
+            pre[j] = p
+            if j != i:
+                p *= c[j]
+        s = 1.0
+        for j in range(D - 1, -1, -1):
+            q = pre[j] * s  # product over k not in {i, j}
+            if j == i:
+                H[i, i] = 1.0 / 2000.0 + c[i] / (i + 1.0) * q
+            else:
+                H[i, j] = -u[i] * u[j] * q
+                s *= c[j]
+
+
+@kernel(HVP_SIG)
+def griewank_hvp(x, v, out, data):
+    D = x.shape[0]
+    small = False
+    prod = 1.0
+    t_sum = 0.0
+    for i in range(D):
+        root = np.sqrt(i + 1.0)
+        ci = np.cos(x[i] / root)
+        if abs(ci) < 1e-8:
+            small = True
+        prod *= ci
+    if not small:
+        # H_ij = -u_i u_j P / (c_i c_j) for i != j: a rank-one term, O(D)
+        for i in range(D):
+            root = np.sqrt(i + 1.0)
+            t_sum += np.sin(x[i] / root) / root / np.cos(x[i] / root) * v[i]
+        for i in range(D):
+            root = np.sqrt(i + 1.0)
+            ci = np.cos(x[i] / root)
+            ti = np.sin(x[i] / root) / root / ci
+            out[i] = (1.0 / 2000.0 + prod / (i + 1.0)) * v[i] - prod * ti * (t_sum - ti * v[i])
+        return
+    H = np.empty((D, D))  # a cosine is (nearly) zero: fall back to the exact dense product
+    griewank_hess(x, H, data)
+    for i in range(D):
+        acc = 0.0
+        for j in range(D):
+            acc += H[i, j] * v[j]
+        out[i] = acc
+
+
+# ------------------------------------------------------------------- exact separable counts
+def separable_facts(h, dh, d2h, lo: float, hi: float, dim: int) -> dict:
+    """Exact critical-point facts of f(x) = sum_i h(x_i) on the box [lo, hi]^dim.
+
+    The 1-D critical points (roots of h') are bracketed on a fine grid and bisected to
+    machine precision; each is a minimum (h'' > 0) or a maximum (h'' < 0).
+    """
+    grid = np.linspace(lo, hi, 200_001)
+    d = dh(grid)
+    roots = []
+    for k in np.flatnonzero(np.sign(d[:-1]) * np.sign(d[1:]) <= 0):
+        a, b = grid[k], grid[k + 1]
+        if d[k] == 0.0:
+            roots.append(a)
+            continue
+        if d[k + 1] == 0.0:
+            continue  # the next bracket starts on this root
+        fa = dh(a)
+        for _ in range(200):
+            m = 0.5 * (a + b)
+            fm = dh(m)
+            if m in (a, b):
+                break
+            if np.sign(fm) == np.sign(fa):
+                a, fa = m, fm
+            else:
+                b = m
+        roots.append(0.5 * (a + b))
+    roots = np.array(sorted(set(float(r) for r in roots)))
+    kinds = ["min" if d2h(r) > 0 else "max" for r in roots]
+    n_min = kinds.count("min")
+    n_max = kinds.count("max")
+    mins = roots[[k == "min" for k in kinds]]
+    best = float(mins[np.argmin(h(mins))])
+    facts: dict = {
+        "critical_points_1d": [{"x": float(r), "value": float(h(r)), "index": int(k == "max")}
+                               for r, k in zip(roots, kinds)],
+        "global_min_x": [best] * dim,
+        "n_critical_points_log10": dim * math.log10(len(roots)),
+        "n_local_minima_log10": dim * math.log10(n_min),
+    }
+    if dim <= EXACT_COUNT_MAX_DIM:
+        facts["n_critical_points"] = len(roots) ** dim
+        facts["n_local_minima"] = n_min ** dim
+        facts["n_maxima"] = n_max ** dim
+        facts["counts_by_index"] = {k: math.comb(dim, k) * n_min ** (dim - k) * n_max ** k
+                                    for k in range(dim + 1)}
+    return facts
+
+
+def _data(*values: float) -> np.ndarray:
+    return np.array(values if values else (0.0,), dtype=np.float64)
+
+
+def build_rastrigin(dim: int, seed: int, params: dict) -> Landscape:
+    A = params["A"]
+    lo, hi = -5.12, 5.12
+    facts = separable_facts(
+        lambda x: x * x - A * np.cos(TWO_PI * x) + A,
+        lambda x: 2 * x + A * TWO_PI * np.sin(TWO_PI * x),
+        lambda x: 2 + A * TWO_PI ** 2 * np.cos(TWO_PI * x),
+        lo, hi, dim)
+    facts.update(global_min_value=0.0, global_min_x=[0.0] * dim, domain=[lo, hi],
+                 references=["Rastrigin 1974; Muehlenbein et al. 1991 (N-D form)",
+                             "counts: product of the 1-D critical points of x^2 - A cos(2 pi x) on [-5.12, 5.12]"])
+    return Landscape("rastrigin", dim, rastrigin_vg, rastrigin_hess, rastrigin_hvp, _data(A),
+                     params, seed, (lo, hi), facts, symmetries=("coordinate-sign", "permutation"),
+                     summary="10D + sum x_i^2 - 10 cos(2 pi x_i): a lattice of local minima")
+
+
+def build_styblinski_tang(dim: int, seed: int, params: dict) -> Landscape:
+    lo, hi = -5.0, 5.0
+    h = lambda x: 0.5 * (x ** 4 - 16 * x ** 2 + 5 * x)  # noqa: E731
+    facts = separable_facts(h, lambda x: 2 * x ** 3 - 16 * x + 2.5, lambda x: 6 * x ** 2 - 16,
+                            lo, hi, dim)
+    x_star = facts["global_min_x"][0]
+    facts.update(global_min_value=dim * float(h(x_star)), domain=[lo, hi],
+                 references=["Styblinski & Tang 1990",
+                             "3^D critical points, C(D,k) 2^(D-k) of index k (product of 1-D roots)"])
+    return Landscape("styblinski-tang", dim, styblinski_tang_vg, styblinski_tang_hess,
+                     styblinski_tang_hvp, _data(), params, seed, (lo, hi), facts,
+                     symmetries=("permutation",),
+                     summary="1/2 sum x^4 - 16x^2 + 5x: 3^D critical points, known by index")
+
+
+def build_ackley(dim: int, seed: int, params: dict) -> Landscape:
+    lo, hi = -32.768, 32.768
+    facts = {"global_min_value": 0.0, "global_min_x": [0.0] * dim, "domain": [lo, hi],
+             "nonsmooth_at": "the global minimum x = 0 (a cone: the gradient is set to 0 there, "
+                             "and the Hessian is that of the smooth cosine part)",
+             "references": ["Ackley 1987", "Back 1996 (N-D form)"]}
+    return Landscape("ackley", dim, ackley_vg, ackley_hess, ackley_hvp,
+                     _data(params["a"], params["b"], params["c"]), params, seed, (lo, hi), facts,
+                     symmetries=("coordinate-sign", "permutation"),
+                     summary="exponential of the RMS radius and of mean cosines: a funnel of ripples")
+
+
+def build_griewank(dim: int, seed: int, params: dict) -> Landscape:
+    lo, hi = -600.0, 600.0
+    facts = {"global_min_value": 0.0, "global_min_x": [0.0] * dim, "domain": [lo, hi],
+             "references": ["Griewank 1981"]}
+    return Landscape("griewank", dim, griewank_vg, griewank_hess, griewank_hvp, _data(), params,
+                     seed, (lo, hi), facts, symmetries=("coordinate-sign",),
+                     summary="1 + |x|^2/4000 - prod cos(x_i/sqrt(i)): ripples on a wide bowl")

@@ -1,0 +1,178 @@
+"""Exact structure of the separable landscapes, property tests, plug-ins and bad input."""
+from __future__ import annotations
+
+import math
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import landscapes
+
+from .helpers import close, fd_gradient, stationarity
+
+
+@pytest.mark.parametrize("name, n1d, n_min", [("styblinski-tang", 3, 2), ("rastrigin", 21, 11)])
+def test_separable_counts_are_exact(name, n1d, n_min):
+    f = landscapes.make(name, dim=5)
+    roots = f.known["critical_points_1d"]
+    assert len(roots) == n1d
+    assert sum(r["index"] == 0 for r in roots) == n_min
+    assert f.known["n_critical_points"] == n1d ** 5
+    assert f.known["counts_by_index"] == {k: math.comb(5, k) * n_min ** (5 - k) * (n1d - n_min) ** k
+                                          for k in range(6)}
+    one = landscapes.make(name, dim=1)
+    for r in roots:  # each 1-D root is a critical point of that index, value as stated
+        g, eig = stationarity(one, np.array([r["x"]]))
+        assert abs(g[0]) < 1e-9 and int(eig[0] < 0) == r["index"]
+        assert math.isclose(one.value([r["x"]]), r["value"], rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_styblinski_tang_has_the_published_minimum():
+    f = landscapes.make("styblinski-tang", dim=4)
+    assert math.isclose(f.known["global_min_value"], -39.16616570377142 * 4, rel_tol=1e-12)
+    assert math.isclose(f.known["global_min_x"][0], -2.903534027771178, rel_tol=1e-12)
+
+
+def test_separables_run_at_a_million_dimensions():
+    for name in ("rastrigin", "styblinski-tang", "ackley", "griewank"):
+        f = landscapes.make(name, dim=1_000_000)
+        x = np.full(f.dim, 0.5)
+        value, g = f.value_and_grad(x)
+        assert np.isfinite(value) and g.shape == (1_000_000,) and np.isfinite(g).all()
+        v = np.ones(f.dim)
+        assert np.isfinite(f.hvp(x, v)).all()
+    f = landscapes.make("styblinski-tang", dim=1_000_000)
+    x = np.asarray(f.known["global_min_x"])
+    # a sum of 10^6 rounded terms: allow the summation's rounding (~D * eps at worst)
+    assert math.isclose(f.value(x), f.known["global_min_value"], rel_tol=1e-10)
+
+
+@given(dim=st.integers(1, 12), seed=st.integers(0, 2**31), scale=st.floats(0.1, 4.0))
+def test_property_gradients_across_dims_and_seeds(dim, seed, scale):
+    rng = np.random.default_rng(seed)
+    for name in ("rastrigin", "styblinski-tang", "ackley", "griewank", "saddle"):
+        f = landscapes.make(name, dim=max(dim, 2) if name == "rosenbrock" else dim)
+        x = rng.uniform(-scale, scale, f.dim)
+        assert close(f.grad(x), fd_gradient(f, x), 1e-5)
+        assert close(f.hvp(x, x), f.hessian(x) @ x, 1e-9)
+
+
+@given(dim=st.integers(2, 10), seed=st.integers(0, 10**6))
+def test_property_random_landscapes_are_reproducible_and_differentiable(dim, seed):
+    for name, params in (("p-spin", {"p": 3}), ("gaussian-field", {"features": 32}),
+                         ("random-quadratic", {}), ("logistic", {"samples": 20})):
+        f = landscapes.make(name, dim=dim, seed=seed, **params)
+        again = landscapes.make(name, dim=dim, seed=seed, **params)
+        x = f.sample(1, seed=seed)[0]
+        assert f.value(x) == again.value(x)
+        assert close(f.grad(x), fd_gradient(f, x), 1e-5)
+
+
+def test_p_spin_lives_on_its_sphere_and_p2_counts_are_exact():
+    f = landscapes.make("p-spin", dim=8, p=2, seed=1)
+    assert f.manifold == "sphere" and f.radius == math.sqrt(8)
+    X = f.sample(10, seed=0)
+    assert np.allclose(np.linalg.norm(X, axis=1), math.sqrt(8))
+    assert f.known["n_critical_points"] == 16
+    assert f.known["counts_by_index"] == {k: 2 for k in range(8)}
+    assert f.value(X).min() >= f.known["global_min_value"]
+    assert landscapes.make("p-spin", dim=8, p=2, seed=2).known["global_min_value"] != f.known["global_min_value"]
+
+
+def test_logistic_without_l2_has_no_minimum():
+    f = landscapes.make("logistic", dim=3, seed=0)
+    assert f.known["has_minimum"] is False and f.known["infimum"] == 0.0
+    w = np.asarray(f.known["separator"])
+    losses = [f.value(t * w) for t in (1, 10, 100)]
+    assert losses[0] > losses[1] > losses[2] > 0.0  # decreasing forever along the separator
+    g = landscapes.make("logistic", dim=3, seed=0, l2=0.1)
+    assert g.value(100 * w) > g.value(w)
+
+
+def test_mlp_dim_is_the_number_of_weights():
+    f = landscapes.make("mlp", width=8, depth=2, inputs=3)
+    assert f.dim == 3 * 8 + 8 + 8 * 8 + 8 + 8 + 1
+    with pytest.raises(landscapes.ParamError, match="dim=10 does not match its 33 weights"):
+        landscapes.make("mlp", dim=10)
+    with pytest.raises(landscapes.ParamError, match="inputs=3 is not allowed with task='spirals'"):
+        landscapes.make("mlp", inputs=3, task="spirals")
+
+
+def test_minibatches_are_deterministic_and_unbiased_in_shape():
+    f = landscapes.make("logistic", dim=4, samples=50)
+    x = f.sample(2, seed=0)
+    a = f.value_and_grad(x, keys=[1, 2], batch=8)
+    b = f.value_and_grad(x, keys=[1, 2], batch=8)
+    full = f.value_and_grad(x)
+    assert np.array_equal(a[1], b[1]) and not np.allclose(a[1], full[1])
+    m = landscapes.make("mlp", width=3, samples=40)
+    y = m.sample(1, seed=0)
+    assert m.value_and_grad(y, keys=[7], batch=10)[0] != m.value_and_grad(y)[0]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: landscapes.make("himmelblau", dim=3), "cannot take dim=3; allowed: dim=2 only"),
+    (lambda: landscapes.make("lennard-jones", dim=10), "cannot take dim=10; allowed: a multiple of 3"),
+    (lambda: landscapes.make("rastrigin", dim=0), "cannot take dim=0"),
+    (lambda: landscapes.make("rastrigin", dim=-2), "cannot take dim=-2"),
+    (lambda: landscapes.make("rastrigin", dim=2.5), "cannot take dim=2.5"),
+    (lambda: landscapes.make("rastrign"), "unknown landscape 'rastrign' \\(did you mean 'rastrigin'"),
+    (lambda: landscapes.make("rastrigin", B=1), "has no parameter 'B'"),
+    (lambda: landscapes.make("rastrigin", A=-1), "A=-1 is out of range; use a number in \\(0.0, inf\\)"),
+    (lambda: landscapes.make("p-spin", p=5), "p=5 is out of range; use an integer in \\[2, 4\\]"),
+    (lambda: landscapes.make("p-spin", dim=400, p=4), "use dim <= 79 for p=4"),
+    (lambda: landscapes.make("saddle", dim=2, negative=3), "negative=3 is out of range for dim=2"),
+    (lambda: landscapes.make("random-quadratic", spectrum="cauchy"), "spectrum='cauchy' is not allowed; use one of"),
+    (lambda: landscapes.make("mlp", skip="maybe"), "skip='maybe' is not allowed; use true or false"),
+    (lambda: landscapes.make("rastrigin", seed=-1), "seed=-1 is not allowed"),
+])
+def test_bad_input_gets_one_line_naming_the_value(call, message):
+    with pytest.raises(landscapes.ParamError, match=message) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+PLUGIN = textwrap.dedent('''
+    import numpy as np
+    from numba import njit
+    import landscapes
+
+    @njit
+    def bowl_vg(x, g):
+        f = 0.0
+        for i in range(x.shape[0]):
+            f += (x[i] - 1.0) ** 2
+            g[i] = 2.0 * (x[i] - 1.0)
+        return f
+
+    def bowl(dim=None, seed=0, **params):
+        d = 3 if dim is None else int(dim)
+        return landscapes.custom("bowl", bowl_vg, dim=d,
+                                 known={"global_min_value": 0.0, "global_min_x": [1.0] * d})
+''')
+
+
+def test_a_user_landscape_works_from_a_file_and_a_module(tmp_path, monkeypatch):
+    path = tmp_path / "my_bowl.py"
+    path.write_text(PLUGIN)
+    f = landscapes.make(f"{path}:bowl", dim=4)
+    assert f.dim == 4 and f.value(np.ones(4)) == 0.0
+    assert close(f.hessian(np.zeros(4)), 2 * np.eye(4), 1e-6)
+    assert close(f.grad(np.zeros(4)), fd_gradient(f, np.zeros(4)), 1e-6)
+    g, eig = stationarity(f, np.asarray(f.known["global_min_x"]))
+    assert np.abs(g).max() == 0 and eig.min() > 0
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert landscapes.make("my_bowl:bowl", dim=2).value([1.0, 1.0]) == 0.0
+
+
+def test_broken_plugins_get_one_line():
+    with pytest.raises(landscapes.PluginError, match="failed to import: ModuleNotFoundError"):
+        landscapes.make("no_such_module_xyz:thing")
+    with pytest.raises(landscapes.PluginError, match="does not exist"):
+        landscapes.make("/nonexistent/file.py:thing")
+    with pytest.raises(landscapes.PluginError, match="has no attribute 'nothing'"):
+        landscapes.make("math:nothing")
+    with pytest.raises(landscapes.PluginError, match="returned float, not a Landscape"):
+        landscapes.make(lambda **kw: 1.0)
