@@ -1,0 +1,27 @@
+"""saddlescape: watch optimizers walk loss landscapes; count their saddles and minima.
+
+    >>> import saddlescape
+    >>> result = saddlescape.run("six-hump-camel", "momentum", walkers=32, steps=500, seed=0)
+    >>> result.save("result.json")  # doctest: +SKIP
+
+The command line (``saddlescape --help``, or ``python -m saddlescape``) does the same.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+__all__ = ["RunResult", "Session", "__version__", "run"]
+
+
+def __getattr__(name: str) -> Any:  # lazy, so `saddlescape --help` never imports Numba
+    if name in ("run", "Session", "drive"):
+        from . import _engine
+
+        return getattr(_engine, name)
+    if name == "RunResult":
+        from ._result import RunResult
+
+        return RunResult
+    raise AttributeError(f"module 'saddlescape' has no attribute {name!r}")

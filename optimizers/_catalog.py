@@ -1,0 +1,69 @@
+"""Built-in optimizers: names, hyper-parameters with ranges, papers (pure Python)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from landscapes._params import Param
+
+__all__ = ["OptimizerSpec", "BUILTIN_OPTIMIZERS"]
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """A built-in optimizer: its compiled step (``"module:function"``), hyper-parameters in the
+    order the step reads them, number of (walkers, dim) state slots, and its paper."""
+
+    name: str
+    step: str
+    params: tuple[Param, ...]
+    summary: str
+    reference: str
+    n_state: int = 1
+    minibatch: bool = False
+
+
+def _lr(default: float) -> Param:
+    return Param("lr", default, low=0.0, open_low=True, doc="step size")
+
+
+_BETA = Param("beta", 0.9, low=0.0, high=0.9999, doc="momentum coefficient")
+_EPS = Param("eps", 1e-8, low=0.0, open_low=True, doc="added to the denominator")
+_KRYLOV = Param("krylov", 30, kind="int", low=1, high=2000,
+                doc="Lanczos subspace size when dim > 500 (exact eigendecomposition below)")
+
+BUILTIN_OPTIMIZERS: tuple[OptimizerSpec, ...] = (
+    OptimizerSpec("gd", "._first_order:gd_step", (_lr(0.01),),
+                  "gradient descent", "Cauchy 1847"),
+    OptimizerSpec("sgd", "._first_order:sgd_step",
+                  (_lr(0.01), Param("noise", 0.1, low=0.0, doc="std of Gaussian gradient noise (synthetic landscapes)"),
+                   Param("batch", 16, kind="int", low=1, high=1_000_000, doc="minibatch size (mlp, logistic)")),
+                  "stochastic gradient descent: noisy gradients or real minibatches",
+                  "Robbins & Monro 1951", minibatch=True),
+    OptimizerSpec("momentum", "._first_order:momentum_step", (_lr(0.01), _BETA),
+                  "heavy-ball momentum", "Polyak 1964"),
+    OptimizerSpec("nesterov", "._first_order:nesterov_step", (_lr(0.01), _BETA),
+                  "Nesterov accelerated momentum", "Nesterov 1983; Sutskever et al. 2013"),
+    OptimizerSpec("adagrad", "._first_order:adagrad_step", (_lr(0.1), _EPS),
+                  "per-coordinate steps from accumulated squared gradients", "Duchi, Hazan & Singer 2011"),
+    OptimizerSpec("rmsprop", "._first_order:rmsprop_step",
+                  (_lr(0.01), Param("rho", 0.9, low=0.0, high=0.9999, doc="decay of the squared-gradient average"), _EPS),
+                  "steps scaled by a running RMS of the gradient", "Tieleman & Hinton 2012"),
+    OptimizerSpec("adam", "._first_order:adam_step",
+                  (_lr(0.01), Param("beta1", 0.9, low=0.0, high=0.9999, doc="first-moment decay"),
+                   Param("beta2", 0.999, low=0.0, high=0.999999, doc="second-moment decay"), _EPS),
+                  "adaptive moments", "Kingma & Ba 2015", n_state=2),
+    OptimizerSpec("newton", "._second_order:newton_step",
+                  (_lr(1.0), Param("damping", 1e-3, low=0.0, doc="added to the Hessian's eigenvalues"), _KRYLOV),
+                  "damped Newton: attracted to saddles", "Nocedal & Wright 2006, ch. 3", n_state=1),
+    OptimizerSpec("saddle-free-newton", "._second_order:saddle_free_newton_step",
+                  (_lr(1.0), Param("damping", 1e-3, low=0.0, open_low=True, doc="smallest |eigenvalue| used"), _KRYLOV),
+                  "Newton with |H|: repelled by saddles", "Dauphin et al. 2014"),
+    OptimizerSpec("perturbed-gd", "._first_order:perturbed_gd_step",
+                  (_lr(0.01), Param("g_thres", 1e-3, low=0.0, open_low=True, doc="perturb when |g| is below this"),
+                   Param("perturbation", 0.1, low=0.0, open_low=True, doc="radius of the uniform ball perturbation"),
+                   Param("t_thres", 50, kind="int", low=1, doc="steps between perturbations")),
+                  "gradient descent that jumps off flat spots", "Jin et al. 2017", n_state=2),
+    OptimizerSpec("langevin", "._first_order:langevin_step",
+                  (_lr(0.01), Param("temperature", 0.01, low=0.0, doc="noise temperature T")),
+                  "gradient Langevin dynamics", "Welling & Teh 2011; Raginsky et al. 2017"),
+)

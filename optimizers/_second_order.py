@@ -1,0 +1,126 @@
+"""Curvature-aware built-ins: damped ``newton`` and ``saddle-free-newton``.
+
+Both step along f(H)^-1 g in the eigenbasis of the Hessian: Newton uses 1 / (lambda + damping)
+(so it is drawn to saddles, where it treats negative curvature as a reason to climb), and
+saddle-free Newton (Dauphin et al. 2014) uses 1 / max(|lambda|, damping) (so it descends
+along negative curvature). Up to ``EXACT_MAX_DIM`` the eigendecomposition is exact; above,
+it is taken in a Lanczos (Krylov) subspace of ``krylov`` Hessian-vector products started at
+the gradient, as Dauphin et al. do. On the sphere the Riemannian Hessian P H P - (x.g/r^2) P
+is used (Absil, Mahony & Sepulchre 2008).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from landscapes._kernel import kernel
+
+from ._protocol import STEP_SIG
+
+EXACT_MAX_DIM = 500
+
+
+@kernel()
+def _apply_curvature(x, v, out, radius, radial, hvp, data, tmp):
+    """out = (Riemannian) Hessian times v."""
+    D = x.shape[0]
+    if radius > 0.0:
+        r2 = radius * radius
+        c = 0.0
+        for i in range(D):
+            c += x[i] * v[i]
+        for i in range(D):
+            tmp[i] = v[i] - c * x[i] / r2
+        hvp(x, tmp, out, data)
+        c = 0.0
+        for i in range(D):
+            c += x[i] * out[i]
+        for i in range(D):
+            out[i] = out[i] - c * x[i] / r2 - radial * tmp[i]
+    else:
+        hvp(x, v, out, data)
+
+
+@kernel()
+def _filter(lam, damping, saddle_free):
+    if saddle_free:
+        return 1.0 / max(abs(lam), damping)
+    den = lam + damping
+    return 1.0 / den if abs(den) > 1e-12 else 0.0
+
+
+@kernel()
+def curvature_direction(x, g, radius, radial, hess, hvp, data, damping, krylov, saddle_free):
+    """The direction f(H)^-1 g, exact for small dim, in a Krylov subspace above."""
+    D = x.shape[0]
+    d = np.zeros(D)
+    gn = np.sqrt(np.dot(g, g))
+    if gn == 0.0:
+        return d
+    if D <= EXACT_MAX_DIM:
+        H = np.empty((D, D))
+        hess(x, H, data)
+        if radius > 0.0:
+            P = np.eye(D) - np.outer(x, x) / (radius * radius)
+            H = np.dot(P, np.dot(H, P)) - radial * P + np.outer(x, x) / (radius * radius)
+        H = 0.5 * (H + H.T)
+        lam, V = np.linalg.eigh(H)
+        c = np.dot(V.T, g)
+        for k in range(D):
+            c[k] *= _filter(lam[k], damping, saddle_free)
+        return np.dot(V, c)
+    k_max = min(krylov, D)
+    Q = np.zeros((k_max, D))
+    alpha = np.zeros(k_max)
+    beta = np.zeros(k_max)
+    w = np.empty(D)
+    tmp = np.empty(D)
+    Q[0] = g / gn
+    k_used = k_max
+    for j in range(k_max):
+        _apply_curvature(x, Q[j], w, radius, radial, hvp, data, tmp)
+        alpha[j] = np.dot(w, Q[j])
+        for i in range(j + 1):  # full re-orthogonalisation
+            w -= np.dot(w, Q[i]) * Q[i]
+        if j + 1 < k_max:
+            bn = np.sqrt(np.dot(w, w))
+            if bn < 1e-12 * gn:
+                k_used = j + 1
+                break
+            beta[j] = bn
+            Q[j + 1] = w / bn
+    T = np.zeros((k_used, k_used))
+    for j in range(k_used):
+        T[j, j] = alpha[j]
+        if j + 1 < k_used:
+            T[j, j + 1] = beta[j]
+            T[j + 1, j] = beta[j]
+    theta, S = np.linalg.eigh(T)
+    c = gn * S[0, :].copy()  # coordinates of g in the eigenbasis of T
+    for k in range(k_used):
+        c[k] *= _filter(theta[k], damping, saddle_free)
+    y = np.dot(S, c)
+    for j in range(k_used):
+        d += y[j] * Q[j]
+    return d
+
+
+@kernel(STEP_SIG)
+def newton_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
+    """Damped Newton: x <- x - lr (H + damping I)^-1 g. Attracted to saddles."""
+    lr, damping, krylov = hyper[0], hyper[1], int(hyper[2])
+    for b in range(X.shape[0]):
+        if active[b]:
+            d = curvature_direction(X[b], G[b], radius, radial[b], hess, hvp, data, damping, krylov, False)
+            for i in range(X.shape[1]):
+                X[b, i] -= lr * d[i]
+
+
+@kernel(STEP_SIG)
+def saddle_free_newton_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
+    """Saddle-free Newton (Dauphin et al. 2014): x <- x - lr |H|^-1 g, |lambda| >= damping."""
+    lr, damping, krylov = hyper[0], hyper[1], int(hyper[2])
+    for b in range(X.shape[0]):
+        if active[b]:
+            d = curvature_direction(X[b], G[b], radius, radial[b], hess, hvp, data, damping, krylov, True)
+            for i in range(X.shape[1]):
+                X[b, i] -= lr * d[i]

@@ -1,0 +1,276 @@
+"""The run engine: B walkers in D dimensions stepping in compiled chunks.
+
+A ``Session`` holds a run's state and advances it chunk by chunk, so a UI can read snapshots
+and change hyper-parameters between chunks; ``run`` drives a session to the end.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+import landscapes
+import optimizers
+from landscapes import Landscape, ParamError
+from landscapes._base import as_points
+
+from ._result import RunResult, versions
+
+__all__ = ["Session", "run", "resolve_landscape", "resolve_optimizer"]
+
+DEFAULT_BOUND = 1e8
+
+
+def resolve_landscape(landscape: Any, dim: Any = None, seed: int = 0, **params: Any) -> Landscape:
+    """A Landscape from a name, plug-in spec or object."""
+    if isinstance(landscape, Landscape) and dim is None and not params:
+        return landscape
+    return landscapes.make(landscape, dim=dim, seed=seed, **params)
+
+
+def resolve_optimizer(optimizer: Any, **hyper: Any) -> optimizers.Optimizer:
+    """An Optimizer from a name, plug-in spec or object."""
+    return optimizers.make(optimizer, **hyper)
+
+
+def _positive_int(value: Any, what: str, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ParamError(f"{what}={value!r} is not allowed; use an integer >= {low}")
+    return int(value)
+
+
+class Session:
+    """A run in progress: positions, optimizer state, records; advanced by ``advance(n)``.
+
+    Args:
+        landscape, optimizer: objects or names (see ``run``).
+        walkers: number of walkers B.
+        seed: seeds the starts (when ``x0`` is None) and all optimizer noise.
+        x0: optional (B, D) starting points.
+        record_every: record the loss every this many steps.
+        record_positions: also record positions (memory: records x B x D).
+        bound: a walker with a coordinate beyond this magnitude is stopped as diverged.
+    """
+
+    def __init__(self, landscape: Any, optimizer: Any, *, walkers: int = 16, seed: int = 0,
+                 x0: Any = None, record_every: int = 1, record_positions: bool = False,
+                 bound: float = DEFAULT_BOUND):
+        self.landscape = resolve_landscape(landscape)
+        self.optimizer = resolve_optimizer(optimizer)
+        self.seed = _positive_int(seed, "seed", 0)
+        self.record_every = _positive_int(record_every, "record_every")
+        if x0 is None:
+            self.walkers = _positive_int(walkers, "walkers")
+            x0 = self.landscape.sample(self.walkers, seed=self.seed)
+        X, _ = as_points(np.atleast_2d(np.asarray(x0, float)), self.landscape.dim,
+                         f"landscape {self.landscape.name!r}", "x0")
+        X = X.copy()  # never step the caller's array
+        self.walkers = X.shape[0]
+        self.landscape.retract(X)
+        self.x0 = X.copy()
+        self.X = X
+        self.bound = float(bound)
+        self.t = 0
+        B, D = X.shape
+        self.G = np.zeros((B, D))
+        self.F = np.full(B, np.nan)
+        self.active = np.ones(B, np.uint8)
+        self.diverged_at = np.full(B, -1, np.int64)
+        self.best = np.full(B, np.inf)
+        self.radial = np.zeros(B)
+        self.keys = np.zeros(B, np.int64)
+        self.record_positions = bool(record_positions)
+        self._loss_chunks: list[np.ndarray] = []
+        self._pos_chunks: list[np.ndarray] = []
+        self._init_state()
+
+    # -- optimizer state ------------------------------------------------------------------
+    def _init_state(self) -> None:
+        opt = self.optimizer
+        if opt.plugin is None:
+            self.S = np.zeros((max(opt.n_state, 1), *self.X.shape))
+        else:
+            try:
+                self.S = opt.plugin.init(self.X.copy())
+            except Exception as exc:
+                raise optimizers.PluginError(
+                    f"optimizer plug-in {opt.name!r} failed in init(): {type(exc).__name__}: {exc}") from None
+
+    def set_hyper(self, **changes: Any) -> None:
+        """Change hyper-parameters between chunks (validated; the run goes on)."""
+        self.optimizer = self.optimizer.with_hyper(**changes)
+
+    @property
+    def _batch(self) -> int:
+        opt, land = self.optimizer, self.landscape
+        if opt.minibatch and land.n_samples > 0 and "batch" in opt.hyper:
+            return int(min(opt.hyper["batch"], land.n_samples))
+        return 0
+
+    def _hyper_for_step(self) -> np.ndarray:
+        h = self.optimizer.hyper_array()
+        if self._batch and "noise" in self.optimizer.hyper:  # real minibatches replace synthetic noise
+            h[[p.name for p in self.optimizer.params].index("noise")] = 0.0
+        return h
+
+    # -- stepping ---------------------------------------------------------------------------
+    def _record_rows(self, n: int) -> tuple[int, int]:
+        re = self.record_every
+        first = -(-self.t // re)
+        last = (self.t + n - 1) // re
+        return first, max(0, last - first + 1)
+
+    def advance(self, n: int) -> int:
+        """Take ``n`` steps (fewer only if every walker has diverged); returns steps taken."""
+        n = int(n)
+        if n <= 0 or not self.active.any():
+            return 0
+        first, rows = self._record_rows(n)
+        B, D = self.X.shape
+        rec_loss = np.full((rows, B), np.nan)
+        rec_pos = np.full((rows if self.record_positions else 0, B, D), np.nan)
+        if self.optimizer.plugin is None:
+            self._advance_compiled(n, first, rec_loss, rec_pos)
+        else:
+            self._advance_plugin(n, first, rec_loss, rec_pos)
+        self.t += n
+        self._loss_chunks.append(rec_loss)
+        if self.record_positions:
+            self._pos_chunks.append(rec_pos)
+        return n
+
+    def _advance_compiled(self, n, first, rec_loss, rec_pos) -> None:
+        from ._kernels import run_chunk
+
+        land, opt = self.landscape, self.optimizer
+        run_chunk(land.value_and_grad_kernel, opt.compiled_step, land.hessian_kernel, land.hvp_kernel,
+                  self.X, self.G, self.F, self.S, self._hyper_for_step(), land.data, self.keys,
+                  self._batch, self.t, n, self.seed, self.active,
+                  float(land.radius if land.manifold == "sphere" else 0.0), self.radial, self.bound,
+                  self.diverged_at, self.best, self.record_every, first, rec_loss, rec_pos)
+
+    def _advance_plugin(self, n, first, rec_loss, rec_pos) -> None:
+        from landscapes._kernel import counter_key
+
+        from ._kernels import retract, screen_walkers
+
+        land, opt = self.landscape, self.optimizer
+        radius = float(land.radius if land.manifold == "sphere" else 0.0)
+        batch = self._batch
+        hyper = dict(opt.hyper)
+        if batch and "noise" in hyper:
+            hyper["noise"] = 0.0
+        for s in range(n):
+            t = self.t + s
+            if batch:
+                self.keys[:] = [np.int64(np.uint64(counter_key(self.seed, b, t)).astype(np.int64))
+                                for b in range(self.walkers)]
+            land.value_and_grad_kernel(self.X, self.G, self.F, land.data, self.keys, batch)
+            screen_walkers(self.X, self.G, self.F, self.active, radius, self.radial, self.bound,
+                           self.diverged_at, self.best, t)
+            if t % self.record_every == 0:
+                row = t // self.record_every - first
+                rec_loss[row] = np.where(self.active.astype(bool), self.F, np.nan)
+                if rec_pos.shape[0]:
+                    rec_pos[row] = self.X
+            rng = np.random.default_rng(np.random.SeedSequence([self.seed, t, 0xC0FFEE]))
+            try:
+                new_x, self.S = opt.plugin.step(self.X.copy(), self.G.copy(), self.F.copy(), self.S,
+                                                t=t, hyper=hyper, rng=rng)
+                new_x = np.asarray(new_x, dtype=np.float64)
+            except Exception as exc:
+                raise optimizers.PluginError(
+                    f"optimizer plug-in {opt.name!r} failed in step(): {type(exc).__name__}: {exc}") from None
+            if new_x.shape != self.X.shape:
+                raise optimizers.PluginError(
+                    f"optimizer plug-in {opt.name!r} step() returned x of shape {new_x.shape}; "
+                    f"expected {self.X.shape}")
+            live = self.active.astype(bool)
+            self.X[live] = new_x[live]
+            if radius > 0:
+                retract(self.X, self.active, radius)
+
+    # -- results ----------------------------------------------------------------------------
+    def final_losses(self) -> np.ndarray:
+        """Loss at the current positions (NaN for diverged walkers)."""
+        F = np.full(self.walkers, np.nan)
+        live = self.active.astype(bool)
+        if live.any():
+            F[live] = self.landscape.value_and_grad(np.ascontiguousarray(self.X[live]))[0]
+        return F
+
+    def loss_history(self) -> tuple[np.ndarray, np.ndarray]:
+        """(record_steps, loss (records, walkers)) so far."""
+        loss = np.concatenate(self._loss_chunks) if self._loss_chunks else np.empty((0, self.walkers))
+        steps = np.arange(loss.shape[0]) * self.record_every
+        return steps, loss
+
+    def result(self, *, steps_requested: int, elapsed_s: float, complete: bool) -> RunResult:
+        final = self.final_losses()
+        best = np.minimum(self.best, np.where(np.isfinite(final), final, np.inf))
+        steps, loss = self.loss_history()
+        positions = np.concatenate(self._pos_chunks) if self._pos_chunks else None
+        return RunResult(
+            landscape=self.landscape.describe(), optimizer=self.optimizer.describe(), seed=self.seed,
+            walkers=self.walkers, steps=self.t, steps_requested=steps_requested,
+            record_every=self.record_every, final_loss=final,
+            best_loss_per_walker=np.where(np.isfinite(best), best, np.nan),
+            diverged=self.active == 0, diverged_at_step=self.diverged_at.copy(), complete=complete,
+            elapsed_s=elapsed_s, record_steps=steps, loss=loss, x0=self.x0, final_x=self.X.copy(),
+            positions=positions, versions=versions())
+
+
+def run(landscape: Any, optimizer: Any, *, walkers: int = 16, steps: int = 1000, seed: int = 0,
+        x0: Any = None, record_every: int | None = None, record_positions: bool = False,
+        bound: float = DEFAULT_BOUND, chunk: int | None = None,
+        callback: Callable[[Session], bool | None] | None = None) -> RunResult:
+    """Run ``walkers`` walkers for ``steps`` steps of ``optimizer`` on ``landscape``.
+
+    Args:
+        landscape: a Landscape, or a name / ``module:attr`` / ``file.py:attr``.
+        optimizer: an Optimizer, or a name / plug-in spec / plug-in object.
+        walkers, steps, seed: the batch size, the number of steps, the seed of starts and noise.
+        x0: optional (walkers, dim) starting points (default: ``landscape.sample``).
+        record_every: loss (and positions) recorded every this many steps (default: so that
+            about 1000 records are kept).
+        callback: called with the Session between chunks; return True to stop early.
+
+    Returns a RunResult; Ctrl-C stops the run and returns what was computed (complete=False).
+
+    Example:
+        >>> import saddlescape
+        >>> r = saddlescape.run("himmelblau", "adam", walkers=8, steps=2000, seed=1)
+        >>> r.best_loss < 1e-6
+        True
+
+    ``python -m saddlescape run --landscape himmelblau --optimizer adam --walkers 8 --steps 2000``
+    """
+    steps = _positive_int(steps, "steps", 0)
+    every = record_every if record_every is not None else max(1, steps // 1000)
+    session = Session(landscape, optimizer, walkers=walkers, seed=seed, x0=x0, record_every=every,
+                      record_positions=record_positions, bound=bound)
+    return drive(session, steps, chunk=chunk, callback=callback)
+
+
+def drive(session: Session, steps: int, *, chunk: int | None = None,
+          callback: Callable[[Session], bool | None] | None = None) -> RunResult:
+    """Advance ``session`` by ``steps`` in chunks sized to ~50 ms; stop on Ctrl-C or callback."""
+    start = time.perf_counter()
+    complete = True
+    size = chunk or 16
+    target = session.t + steps
+    try:
+        while session.t < target and session.active.any():
+            t0 = time.perf_counter()
+            session.advance(min(size, target - session.t))
+            took = time.perf_counter() - t0
+            if chunk is None:
+                size = int(min(max(1, size * (0.05 / max(took, 1e-6))), 4 * size, 1_000_000))
+            if callback is not None and callback(session):
+                complete = session.t >= target
+                break
+    except KeyboardInterrupt:
+        complete = False
+    return session.result(steps_requested=steps, elapsed_s=time.perf_counter() - start,
+                          complete=complete and (session.t >= target or not session.active.any()))

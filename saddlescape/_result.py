@@ -1,0 +1,127 @@
+"""RunResult: what a run produced, saved as JSON (summary) and .npz (trajectories)."""
+from __future__ import annotations
+
+import json
+import math
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["RunResult", "versions"]
+
+
+def versions() -> dict[str, str]:
+    """Versions of the packages that produced a result."""
+    import numba
+
+    from . import __version__
+
+    return {"saddlescape": __version__, "numpy": np.__version__, "numba": numba.__version__,
+            "python": platform.python_version()}
+
+
+def _finite_or_none(values) -> list:
+    return [float(v) if math.isfinite(v) else None for v in np.asarray(values, float).tolist()]
+
+
+@dataclass
+class RunResult:
+    """The outcome of ``saddlescape.run``.
+
+    Attributes:
+        landscape: {name, dim, params, seed, ...}.
+        optimizer: {name, hyper}.
+        seed, walkers, steps (completed), steps_requested, record_every.
+        final_loss: (walkers,) loss at the last position (NaN for diverged walkers).
+        best_loss_per_walker: (walkers,) lowest loss each walker reached.
+        diverged: (walkers,) bool; diverged_at_step: step at which it was stopped (-1: never).
+        complete: False when the run was interrupted; what was computed is kept.
+        elapsed_s: wall time of the stepping.
+        loss: (records, walkers) loss at steps ``record_steps``; positions: (records, walkers,
+            dim) when recorded; x0 and final_x: (walkers, dim).
+    """
+
+    landscape: dict[str, Any]
+    optimizer: dict[str, Any]
+    seed: int
+    walkers: int
+    steps: int
+    steps_requested: int
+    record_every: int
+    final_loss: np.ndarray
+    best_loss_per_walker: np.ndarray
+    diverged: np.ndarray
+    diverged_at_step: np.ndarray
+    complete: bool
+    elapsed_s: float
+    record_steps: np.ndarray
+    loss: np.ndarray
+    x0: np.ndarray
+    final_x: np.ndarray
+    positions: np.ndarray | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def best_loss(self) -> float | None:
+        """Lowest loss any walker reached (None if every walker diverged at once)."""
+        finite = self.best_loss_per_walker[np.isfinite(self.best_loss_per_walker)]
+        return float(finite.min()) if finite.size else None
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary (documented in README)."""
+        return {
+            "landscape": self.landscape, "optimizer": self.optimizer, "seed": self.seed,
+            "walkers": self.walkers, "steps": self.steps, "steps_requested": self.steps_requested,
+            "complete": self.complete, "record_every": self.record_every,
+            "final_loss": _finite_or_none(self.final_loss), "best_loss": self.best_loss,
+            "best_loss_per_walker": _finite_or_none(self.best_loss_per_walker),
+            "diverged": [bool(d) for d in self.diverged],
+            "n_diverged": int(np.sum(self.diverged)),
+            "diverged_at_step": [int(s) for s in self.diverged_at_step],
+            "elapsed_s": round(self.elapsed_s, 6), "versions": self.versions,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the JSON summary to ``path``."""
+        path = Path(path)
+        path.write_text(json.dumps(self.summary(), indent=1) + "\n")
+        return path
+
+    def save_trajectory(self, path: str | Path) -> Path:
+        """Write loss history, starts, final positions (and positions if recorded) as .npz."""
+        path = Path(path)
+        arrays = dict(record_steps=self.record_steps, loss=self.loss, x0=self.x0, final_x=self.final_x,
+                      final_loss=self.final_loss, best_loss_per_walker=self.best_loss_per_walker,
+                      diverged=self.diverged, diverged_at_step=self.diverged_at_step,
+                      summary=np.array(json.dumps(self.summary())))
+        if self.positions is not None:
+            arrays["positions"] = self.positions
+        with open(path, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, trajectory: str | Path | None = None) -> "RunResult":
+        """Read a result back from its JSON (and, for the arrays, its .npz)."""
+        s = json.loads(Path(path).read_text())
+        nan = lambda v: np.array([np.nan if x is None else x for x in v], float)  # noqa: E731
+        arrays: dict[str, Any] = {}
+        if trajectory is not None:
+            with np.load(trajectory) as z:
+                arrays = {k: z[k] for k in z.files}
+        dim = s["landscape"]["dim"]
+        empty = np.empty((0, s["walkers"], dim))
+        return cls(
+            landscape=s["landscape"], optimizer=s["optimizer"], seed=s["seed"], walkers=s["walkers"],
+            steps=s["steps"], steps_requested=s["steps_requested"], record_every=s["record_every"],
+            final_loss=nan(s["final_loss"]), best_loss_per_walker=nan(s["best_loss_per_walker"]),
+            diverged=np.array(s["diverged"], bool), diverged_at_step=np.array(s["diverged_at_step"]),
+            complete=s["complete"], elapsed_s=s["elapsed_s"],
+            record_steps=arrays.get("record_steps", np.empty(0, np.int64)),
+            loss=arrays.get("loss", np.empty((0, s["walkers"]))),
+            x0=arrays.get("x0", empty[0] if False else np.empty((0, dim))),
+            final_x=arrays.get("final_x", np.empty((0, dim))), positions=arrays.get("positions"),
+            versions=s.get("versions", {}))

@@ -1,0 +1,183 @@
+"""The command line: ``saddlescape [tui|list|run] ...`` (also ``python -m saddlescape``).
+
+Heavy imports (NumPy, Numba, Textual) happen inside the subcommands, so ``--help`` and
+``list`` stay fast. Errors print one line on stderr and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """Bad input on the command line: printed as one line, exit status 2."""
+
+
+def _pairs(items: Sequence[str] | None, flag: str) -> dict[str, Any]:
+    from landscapes._params import parse_value
+
+    out: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UsageError(f"{flag} {item!r} is malformed; write {flag} key=value (e.g. {flag} lr=0.01)")
+        out[key.strip()] = parse_value(value)
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="saddlescape",
+        description="Watch optimizers walk loss landscapes; count saddles and minima.")
+    sub = p.add_subparsers(dest="command")
+
+    tui = sub.add_parser("tui", help="the live playground (default)")
+    tui.add_argument("--landscape", default=None)
+    tui.add_argument("--dim", type=int, default=None)
+    tui.add_argument("--optimizer", action="append", default=None)
+    tui.add_argument("--walkers", type=int, default=None)
+    tui.add_argument("--seed", type=int, default=0)
+
+    ls = sub.add_parser("list", help="list landscapes or optimizers with their parameters")
+    ls.add_argument("what", choices=["landscapes", "optimizers"])
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+
+    run = sub.add_parser("run", help="a headless run; JSON summary on stdout or --out")
+    run.add_argument("--landscape", required=True, help="name, module:attr or path/to/file.py:attr")
+    run.add_argument("--dim", type=int, default=None)
+    run.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="landscape parameter")
+    run.add_argument("--optimizer", required=True, help="name, module:attr or path/to/file.py:attr")
+    run.add_argument("-o", "--hyper", action="append", metavar="KEY=VALUE", help="optimizer hyper-parameter")
+    run.add_argument("--walkers", type=int, default=16)
+    run.add_argument("--steps", type=int, default=1000)
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--record-every", type=int, default=None)
+    run.add_argument("--out", default=None, help="write the JSON summary here")
+    run.add_argument("--trajectory", default=None, help="write loss history and positions (.npz)")
+    return p
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    if args.what == "landscapes":
+        from landscapes._catalog import BUILTIN_FAMILIES
+
+        rows = [f.describe() for f in BUILTIN_FAMILIES]
+        title = "landscapes"
+    else:
+        from optimizers._catalog import BUILTIN_OPTIMIZERS
+
+        rows = [{"name": s.name, "summary": s.summary, "reference": s.reference,
+                 "params": [p.describe() for p in s.params]} for s in BUILTIN_OPTIMIZERS]
+        title = "optimizers"
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    table.add_column("name", style="bold cyan", no_wrap=True)
+    table.add_column("what")
+    table.add_column("parameters (default; allowed)")
+    for row in rows:
+        params = "\n".join(f"{q['name']}={q['default']!r}  ({q['allowed']})" for q in row["params"]) or "-"
+        what = row["summary"] + (f"\n[dim]{row['dims']}[/dim]" if "dims" in row else "")
+        what += f"\n[dim]{row['reference']}[/dim]" if row.get("reference") else ""
+        table.add_row(row["name"], what, params)
+    Console().print(table)
+    return 0
+
+
+def _writable(path: str | None, flag: str) -> Path | None:
+    if path is None:
+        return None
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if p.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise UsageError(f"{flag} {path!r} is not a writable file path")
+    return p
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    out = _writable(args.out, "--out")
+    traj = _writable(args.trajectory, "--trajectory")
+    lparams = _pairs(args.param, "-p")
+    hyper = _pairs(args.hyper, "-o")
+    for flag, value, low in (("--walkers", args.walkers, 1), ("--steps", args.steps, 0), ("--seed", args.seed, 0)):
+        if value < low:
+            raise UsageError(f"{flag} {value} is not allowed; use an integer >= {low}")
+    import landscapes
+    import optimizers
+
+    from ._engine import run
+
+    land = landscapes.make(args.landscape, dim=args.dim, seed=args.seed, **lparams)
+    opt = optimizers.make(args.optimizer, **hyper)
+    progress = None
+    callback = None
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                            TextColumn("{task.completed}/{task.total} steps"), TimeRemainingColumn(),
+                            console=Console(stderr=True), transient=True)
+        task = progress.add_task(f"{opt.name} on {land.name}", total=args.steps)
+        callback = lambda s: progress.update(task, completed=s.t)  # noqa: E731
+        progress.start()
+    try:
+        result = run(land, opt, walkers=args.walkers, steps=args.steps, seed=args.seed,
+                     record_every=args.record_every, record_positions=traj is not None,
+                     callback=callback)
+    finally:
+        if progress is not None:
+            progress.stop()
+    text = json.dumps(result.summary(), indent=1)
+    if out is not None:
+        result.save(out)
+    else:
+        print(text)
+    if traj is not None:
+        result.save_trajectory(traj)
+    if not result.complete:
+        print(f"saddlescape: interrupted at step {result.steps} of {result.steps_requested}; "
+              "wrote what was computed (complete: false)", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _cmd_tui(args: argparse.Namespace) -> int:
+    try:
+        from tui import launch
+    except ImportError as exc:
+        raise UsageError(f"the TUI is not available yet ({exc}); use `saddlescape run`") from None
+    return launch(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = _parser().parse_args(argv)
+    command = args.command or "tui"
+    if args.command is None:
+        args = _parser().parse_args(["tui", *(argv or [])])
+    try:
+        return {"list": _cmd_list, "run": _cmd_run, "tui": _cmd_tui}[command](args)
+    except UsageError as exc:
+        print(f"saddlescape: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # ParamError, PluginError: already one line naming the value
+        print(f"saddlescape: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("saddlescape: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

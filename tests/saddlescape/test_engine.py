@@ -1,0 +1,80 @@
+"""The run engine: divergence, interruption, records, save/load, thread-count independence."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import landscapes
+import optimizers
+import saddlescape
+
+
+def test_a_diverging_walker_is_marked_and_the_rest_go_on():
+    f = landscapes.make("saddle", dim=2, negative=1)  # unbounded below along x_0
+    x0 = np.array([[0.5, 0.5], [0.0, 0.5]])            # walker 1 sits on the stable manifold
+    r = saddlescape.run(f, "gd", x0=x0, steps=5000, seed=0, bound=1e6, **{"walkers": 2})
+    assert r.diverged.tolist() == [True, False]
+    assert r.diverged_at_step[0] > 0 and r.diverged_at_step[1] == -1
+    assert np.isnan(r.final_loss[0]) and abs(r.final_loss[1]) < 1e-12
+    s = r.summary()
+    assert s["final_loss"][0] is None and s["n_diverged"] == 1
+
+
+def test_nan_loss_is_divergence_not_a_crash():
+    f = landscapes.make("lennard-jones", dim=9)
+    r = saddlescape.run(f, "gd", x0=np.zeros((1, 9)), steps=10)  # atoms on top of each other
+    assert r.diverged.all() and r.diverged_at_step[0] == 0
+
+
+def test_interrupt_keeps_what_was_computed(tmp_path):
+    def stop(session):
+        if session.t >= 100:
+            raise KeyboardInterrupt
+
+    r = saddlescape.run("rastrigin", "adam", walkers=4, steps=10_000, seed=0, chunk=25, callback=stop,
+                        record_every=1)
+    assert not r.complete and r.steps == 100 and r.loss.shape == (100, 4)
+    back = saddlescape.RunResult.load(r.save(tmp_path / "r.json"), r.save_trajectory(tmp_path / "r.npz"))
+    assert back.complete is False and back.steps == 100
+    assert np.array_equal(back.loss, r.loss) and np.array_equal(back.final_x, r.final_x)
+
+
+def test_records_and_positions_have_documented_shapes():
+    r = saddlescape.run("himmelblau", optimizers.make("momentum", lr=0.002), walkers=3, steps=100, record_every=10,
+                        record_positions=True, seed=2, chunk=7)
+    assert r.record_steps.tolist() == list(range(0, 100, 10))
+    assert r.loss.shape == (10, 3) and r.positions.shape == (10, 3, 2)
+    f = landscapes.make("himmelblau")
+    assert np.allclose(r.loss[3], f.value(r.positions[3]))
+
+
+def test_chunking_does_not_change_the_numbers():
+    a = saddlescape.run("p-spin", "langevin", walkers=3, steps=120, seed=4, chunk=7)
+    b = saddlescape.run("p-spin", "langevin", walkers=3, steps=120, seed=4, chunk=120)
+    assert np.array_equal(a.final_x, b.final_x)
+
+
+def test_bad_engine_arguments_are_one_line():
+    for kwargs, message in (({"walkers": 0}, "walkers=0"), ({"steps": -1}, "steps=-1"),
+                            ({"seed": -3}, "seed=-3"), ({"x0": np.zeros((2, 3))}, "x0 has shape")):
+        with pytest.raises(landscapes.ParamError, match=message):
+            saddlescape.run("himmelblau", "gd", **kwargs)
+
+
+SCRIPT = ("import saddlescape, json; r = saddlescape.run('p-spin', 'sgd', walkers=16, steps=50, seed=3); "
+          "print(json.dumps(r.final_x.tolist()))")
+
+
+def test_same_seed_same_numbers_whatever_the_thread_count():
+    outs = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, NUMBA_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
+                   OMP_NUM_THREADS=threads)
+        outs.append(subprocess.run([sys.executable, "-c", SCRIPT], env=env, check=True,
+                                   capture_output=True, text=True).stdout)
+    assert json.loads(outs[0]) == json.loads(outs[1])
