@@ -153,10 +153,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
-    try:
-        from tui import launch
-    except ImportError as exc:
-        raise UsageError(f"the TUI is not available yet ({exc}); use `saddlescape run`") from None
+    import tui
+
+    launch = getattr(tui, "launch", None)
+    if launch is None:
+        raise UsageError("the live TUI is not built yet; for now try "
+                         "`saddlescape run --landscape himmelblau --optimizer adam` or `saddlescape list landscapes`")
     return launch(args)
 
 
