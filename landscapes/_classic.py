@@ -9,25 +9,8 @@ import math
 import numpy as np
 
 from ._base import Landscape
-from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel, matvec_into
 from ._params import ParamError
-
-
-def _hvp_from_dense(hess):
-    """Compile an HVP kernel that forms the dense Hessian (for 2-D and tridiagonal cases)."""
-
-    @kernel(HVP_SIG)
-    def hvp(x, v, out, data):
-        D = x.shape[0]
-        H = np.empty((D, D))
-        hess(x, H, data)
-        for i in range(D):
-            acc = 0.0
-            for j in range(D):
-                acc += H[i, j] * v[j]
-            out[i] = acc
-
-    return hvp
 
 
 # -------------------------------------------------------------------------------- rosenbrock
@@ -88,7 +71,11 @@ def himmelblau_hess(x, H, data):
     H[1, 1] = 4.0 * x[0] + 12.0 * x[1] * x[1] - 26.0
 
 
-himmelblau_hvp = _hvp_from_dense(himmelblau_hess)
+@kernel(HVP_SIG)
+def himmelblau_hvp(x, v, out, data):
+    H = np.empty((x.shape[0], x.shape[0]))
+    himmelblau_hess(x, H, data)
+    matvec_into(H, v, out)
 
 
 # ---------------------------------------------------------------------------- six-hump-camel
@@ -113,7 +100,11 @@ def camel_hess(x, H, data):
     H[1, 1] = -8.0 + 48.0 * x[1] * x[1]
 
 
-camel_hvp = _hvp_from_dense(camel_hess)
+@kernel(HVP_SIG)
+def camel_hvp(x, v, out, data):
+    H = np.empty((x.shape[0], x.shape[0]))
+    camel_hess(x, H, data)
+    matvec_into(H, v, out)
 
 
 # ----------------------------------------------------------------------------- monkey-saddle
@@ -135,7 +126,11 @@ def monkey_hess(x, H, data):
     H[1, 1] = -6.0 * x[0]
 
 
-monkey_hvp = _hvp_from_dense(monkey_hess)
+@kernel(HVP_SIG)
+def monkey_hvp(x, v, out, data):
+    H = np.empty((x.shape[0], x.shape[0]))
+    monkey_hess(x, H, data)
+    matvec_into(H, v, out)
 
 
 # ------------------------------------------------------------------------------------ saddle

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from ._base import Landscape
-from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, matvec_into
 from ._params import ParamError
 
 __all__ = ["custom"]
@@ -78,14 +78,9 @@ def custom(name: str, value_and_grad: Callable, *, dim: int, hessian: Callable |
 
     @njit(HVP_SIG, nogil=True)
     def hvp(x, v, out, data):
-        D = x.shape[0]
-        H = np.empty((D, D))
+        H = np.empty((x.shape[0], x.shape[0]))
         hess(x, H, data)
-        for i in range(D):
-            acc = 0.0
-            for j in range(D):
-                acc += H[i, j] * v[j]
-            out[i] = acc
+        matvec_into(H, v, out)
 
     facts: dict[str, Any] = dict(known or {})
     return Landscape(name, dim, vg, hess, hvp, np.zeros(1), {}, 0, tuple(domain), facts,

@@ -30,6 +30,7 @@ __all__ = [
     "counter_key",
     "counter_normal",
     "counter_uniform",
+    "matvec_into",
     "kernel",
     "splitmix64",
 ]
@@ -102,3 +103,14 @@ def counter_normal(key, i):
     u1 = counter_uniform(key, 2 * i)
     u2 = counter_uniform(key, 2 * i + 1)
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(6.283185307179586 * u2)
+
+
+@njit(**KERNEL_OPTIONS)
+def matvec_into(H, v, out):
+    """out = H v for a dense Hessian already formed (landscapes with no faster product)."""
+    D = v.shape[0]
+    for i in range(D):
+        acc = 0.0
+        for j in range(D):
+            acc += H[i, j] * v[j]
+        out[i] = acc

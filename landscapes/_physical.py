@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ._base import Landscape
-from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel, matvec_into
 
 # Global minimum energies, Cambridge Cluster Database (Wales & Doye 1997), N = 2..20
 LJ_GLOBAL_MINIMA = {
@@ -74,12 +74,9 @@ def lj_hess(x, H, data):
 
 @kernel(HVP_SIG)
 def lj_hvp(x, v, out, data):
-    D = x.shape[0]
-    H = np.empty((D, D))
+    H = np.empty((x.shape[0], x.shape[0]))
     lj_hess(x, H, data)
-    r = np.dot(H, v)
-    for i in range(D):
-        out[i] = r[i]
+    matvec_into(H, v, out)
 
 
 def _exact_minimum(n_atoms: int) -> list[float] | None:

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ._base import Landscape, landscape_rng
-from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel, matvec_into
 from ._params import ParamError
 
 PSPIN_MAX_ENTRIES = 40_000_000  # N^p doubles held in memory (320 MB)
@@ -74,12 +74,9 @@ def pspin_hess(x, H, data):
 
 @kernel(HVP_SIG)
 def pspin_hvp(x, v, out, data):
-    N = x.shape[0]
-    H = np.empty((N, N))
+    H = np.empty((x.shape[0], x.shape[0]))
     pspin_hess(x, H, data)
-    r = np.dot(H, v)
-    for i in range(N):
-        out[i] = r[i]
+    matvec_into(H, v, out)
 
 
 def _symmetrise(A: np.ndarray) -> np.ndarray:

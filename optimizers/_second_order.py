@@ -104,23 +104,25 @@ def curvature_direction(x, g, radius, radial, hess, hvp, data, damping, krylov, 
     return d
 
 
-@kernel(STEP_SIG)
-def newton_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
-    """Damped Newton: x <- x - lr (H + damping I)^-1 g. Attracted to saddles."""
+@kernel()
+def curvature_step(X, G, hyper, active, radius, radial, hess, hvp, data, saddle_free):
+    """x <- x - lr f(H)^-1 g for every active walker (hyper = lr, damping, krylov)."""
     lr, damping, krylov = hyper[0], hyper[1], int(hyper[2])
     for b in range(X.shape[0]):
         if active[b]:
-            d = curvature_direction(X[b], G[b], radius, radial[b], hess, hvp, data, damping, krylov, False)
+            d = curvature_direction(X[b], G[b], radius, radial[b], hess, hvp, data, damping, krylov,
+                                    saddle_free)
             for i in range(X.shape[1]):
                 X[b, i] -= lr * d[i]
+
+
+@kernel(STEP_SIG)
+def newton_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
+    """Damped Newton: x <- x - lr (H + damping I)^-1 g. Attracted to saddles."""
+    curvature_step(X, G, hyper, active, radius, radial, hess, hvp, data, False)
 
 
 @kernel(STEP_SIG)
 def saddle_free_newton_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """Saddle-free Newton (Dauphin et al. 2014): x <- x - lr |H|^-1 g, |lambda| >= damping."""
-    lr, damping, krylov = hyper[0], hyper[1], int(hyper[2])
-    for b in range(X.shape[0]):
-        if active[b]:
-            d = curvature_direction(X[b], G[b], radius, radial[b], hess, hvp, data, damping, krylov, True)
-            for i in range(X.shape[1]):
-                X[b, i] -= lr * d[i]
+    curvature_step(X, G, hyper, active, radius, radial, hess, hvp, data, True)
