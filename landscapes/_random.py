@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ._base import Landscape, landscape_rng
+from ._fastmath import sincos
 from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel, matvec_into
 from ._params import ParamError
 
@@ -157,9 +158,9 @@ def field_vg(X, G, F, data, keys, batch):
     for b in range(B):
         f = 0.0
         for m in range(M):
-            z = Z[b, m] + phase[m]
-            f += np.cos(z)
-            S[b, m] = -amp * np.sin(z)
+            sn, cs = sincos(Z[b, m] + phase[m])
+            f += cs
+            S[b, m] = -amp * sn
         sq = 0.0
         for i in range(D):
             sq += X[b, i] * X[b, i]

@@ -27,15 +27,16 @@ def screen_walkers(X, G, F, active, radius, radial, bound, diverged_at, best, t)
     for b in range(B):
         if not active[b]:
             continue
-        ok = np.isfinite(F[b])
+        poison = 0.0   # becomes NaN if any gradient entry is NaN or inf (inf * 0 = NaN)
+        outside = 0.0  # counts coordinates beyond the bound (NaN positions count too)
         xg = 0.0
         for i in range(D):
             xi = X[b, i]
             gi = G[b, i]
-            if not (abs(xi) <= bound) or not np.isfinite(gi):
-                ok = False
+            poison += gi * 0.0
+            outside += 0.0 if abs(xi) <= bound else 1.0
             xg += xi * gi
-        if not ok:
+        if not (np.isfinite(F[b]) and poison == 0.0 and outside == 0.0):
             active[b] = 0
             diverged_at[b] = t
             continue
