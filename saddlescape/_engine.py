@@ -40,6 +40,20 @@ def _positive_int(value: Any, what: str, low: int = 1) -> int:
     return int(value)
 
 
+class _LazyRng:
+    """A NumPy Generator seeded from (seed, step), built only if the plug-in uses it."""
+
+    __slots__ = ("_seed", "_t", "_rng")
+
+    def __init__(self, seed: int, t: int):
+        self._seed, self._t, self._rng = seed, t, None
+
+    def __getattr__(self, name: str):
+        if self._rng is None:
+            self._rng = np.random.default_rng(np.random.SeedSequence([self._seed, self._t, 0xC0FFEE]))
+        return getattr(self._rng, name)
+
+
 class Session:
     """A run in progress: positions, optimizer state, records; advanced by ``advance(n)``.
 
@@ -174,10 +188,9 @@ class Session:
                 rec_loss[row] = np.where(self.active.astype(bool), self.F, np.nan)
                 if rec_pos.shape[0]:
                     rec_pos[row] = self.X
-            rng = np.random.default_rng(np.random.SeedSequence([self.seed, t, 0xC0FFEE]))
             try:
-                new_x, self.S = opt.plugin.step(self.X.copy(), self.G.copy(), self.F.copy(), self.S,
-                                                t=t, hyper=hyper, rng=rng)
+                new_x, self.S = opt.plugin.step(self.X.copy(), self.G, self.F, self.S, t=t,
+                                                hyper=hyper, rng=_LazyRng(self.seed, t))
                 new_x = np.asarray(new_x, dtype=np.float64)
             except Exception as exc:
                 raise optimizers.PluginError(
@@ -186,8 +199,11 @@ class Session:
                 raise optimizers.PluginError(
                     f"optimizer plug-in {opt.name!r} step() returned x of shape {new_x.shape}; "
                     f"expected {self.X.shape}")
-            live = self.active.astype(bool)
-            self.X[live] = new_x[live]
+            if self.active.all():
+                self.X[...] = new_x
+            else:
+                live = self.active.astype(bool)
+                self.X[live] = new_x[live]
             if radius > 0:
                 retract(self.X, self.active, radius)
 
