@@ -59,6 +59,8 @@ class Landscape:
         symmetries: declared symmetries ("translation", "rotation", "permutation", "sign").
         manifold: None, or "sphere" (walkers live on |x|^2 = radius^2).
         domain: (low, high) box used for sampling starts and for plotting.
+        identify: symmetries under which a census counts points as one (Lennard-Jones:
+            translation, rotation, permutation of identical atoms).
     """
 
     name: str
@@ -79,6 +81,7 @@ class Landscape:
     n_samples: int = 0
     sampler: Callable[[np.random.Generator, int], np.ndarray] | None = None
     summary: str = ""
+    identify: tuple[str, ...] = ()
 
     # -- evaluation -------------------------------------------------------------------------
     def _points(self, x: Any, what: str = "point") -> tuple[np.ndarray, bool]:

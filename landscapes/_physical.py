@@ -106,7 +106,7 @@ def build_lennard_jones(dim: int, seed: int, params: dict) -> Landscape:
             out[s] = np.concatenate(atoms)
         return out
 
-    known: dict = {"atoms": n_atoms, "references": ["Jones 1924", "Wales & Doye 1997 (Cambridge Cluster Database)"]}
+    known: dict = {"atoms": n_atoms, "zero_modes": 5 if n_atoms == 2 else 6, "references": ["Jones 1924", "Wales & Doye 1997 (Cambridge Cluster Database)"]}
     if n_atoms in LJ_GLOBAL_MINIMA:
         known["global_min_value"] = LJ_GLOBAL_MINIMA[n_atoms]
     x_min = _exact_minimum(n_atoms)
@@ -119,4 +119,5 @@ def build_lennard_jones(dim: int, seed: int, params: dict) -> Landscape:
     return Landscape("lennard-jones", dim, lj_vg, lj_hess, lj_hvp, np.zeros(1), params, seed,
                      (-radius, radius), known, theory=theory,
                      symmetries=("translation", "rotation", "permutation"), sampler=sampler,
+                     identify=("translation", "rotation", "permutation"),
                      summary=f"Lennard-Jones cluster of {n_atoms} atoms")

@@ -12,7 +12,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["RunResult", "Session", "__version__", "run"]
+__all__ = ["CensusResult", "RunResult", "Session", "__version__", "census", "hessian_spectrum",
+           "manifold_hessian", "run", "spectral_density"]
 
 
 def __getattr__(name: str) -> Any:  # lazy, so `saddlescape --help` never imports Numba
@@ -20,6 +21,14 @@ def __getattr__(name: str) -> Any:  # lazy, so `saddlescape --help` never import
         from . import _engine
 
         return getattr(_engine, name)
+    if name in ("census", "CensusResult"):
+        from . import _census
+
+        return getattr(_census, name)
+    if name in ("hessian_spectrum", "spectral_density", "manifold_hessian"):
+        from . import _geometry
+
+        return getattr(_geometry, name)
     if name == "RunResult":
         from ._result import RunResult
 

@@ -60,7 +60,39 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--record-every", type=int, default=None)
     run.add_argument("--out", default=None, help="write the JSON summary here")
     run.add_argument("--trajectory", default=None, help="write loss history and positions (.npz)")
+    cen = sub.add_parser("census", help="find critical points of every index; JSON counts by index")
+    cen.add_argument("--landscape", required=True, help="name, module:attr or path/to/file.py:attr")
+    cen.add_argument("--dim", type=int, default=None)
+    cen.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="landscape parameter")
+    cen.add_argument("--starts", type=int, default=1000)
+    cen.add_argument("--seed", type=int, default=0)
+    cen.add_argument("--method", default="newton", help="newton (all indices), gradnorm, or minima")
+    cen.add_argument("--max-iter", type=int, default=60)
+    cen.add_argument("--out", default=None, help="write the JSON here (default: stdout)")
     return p
+
+
+def _cmd_census(args: argparse.Namespace) -> int:
+    out = _writable(args.out, "--out")
+    lparams = _pairs(args.param, "-p")
+    for flag, value, low in (("--starts", args.starts, 1), ("--seed", args.seed, 0), ("--max-iter", args.max_iter, 1)):
+        if value < low:
+            raise UsageError(f"{flag} {value} is not allowed; use an integer >= {low}")
+    import landscapes
+
+    from ._census import census
+
+    land = landscapes.make(args.landscape, dim=args.dim, seed=args.seed, **lparams)
+    result = census(land, starts=args.starts, seed=args.seed, method=args.method, max_iter=args.max_iter)
+    if out is not None:
+        result.save(out)
+    else:
+        print(json.dumps(result.summary(), indent=1))
+    if sys.stderr.isatty():
+        counts = ", ".join(f"index {k}: {n}" for k, n in result.counts_by_index.items())
+        print(f"{len(result.critical_points)} critical points ({counts}); {result.n_degenerate} degenerate",
+              file=sys.stderr)
+    return 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -169,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args = _parser().parse_args(["tui", *(argv or [])])
     try:
-        return {"list": _cmd_list, "run": _cmd_run, "tui": _cmd_tui}[command](args)
+        return {"list": _cmd_list, "run": _cmd_run, "census": _cmd_census, "tui": _cmd_tui}[command](args)
     except UsageError as exc:
         print(f"saddlescape: {exc}", file=sys.stderr)
         return 2

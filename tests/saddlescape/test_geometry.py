@@ -1,0 +1,114 @@
+"""Curvature and the critical-point census against exact ground truth."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import landscapes
+import saddlescape
+from saddlescape.cli import main
+
+
+@pytest.mark.parametrize("dim", range(1, 8))
+def test_census_finds_every_styblinski_tang_critical_point(dim):
+    f = landscapes.make("styblinski-tang", dim=dim)
+    c = saddlescape.census(f, starts=40 * 3 ** dim, seed=0)
+    assert c.counts_by_index == {k: math.comb(dim, k) * 2 ** (dim - k) for k in range(dim + 1)}
+    assert len(c.critical_points) == 3 ** dim and c.n_degenerate == 0
+    assert c.n_minima == 2 ** dim and c.n_maxima == 1
+    assert c.critical_points[0]["value"] == pytest.approx(f.known["global_min_value"], rel=1e-12)
+
+
+@pytest.mark.slow
+def test_census_finds_all_6561_points_at_dim_8():
+    c = saddlescape.census(landscapes.make("styblinski-tang", dim=8), starts=150_000, seed=0)
+    assert len(c.critical_points) == 6561
+    assert c.counts_by_index == {k: math.comb(8, k) * 2 ** (8 - k) for k in range(9)}
+
+
+@pytest.mark.parametrize("name", ["himmelblau", "six-hump-camel"])
+def test_census_reproduces_the_complete_lists(name):
+    f = landscapes.make(name)
+    c = saddlescape.census(f, starts=2000, seed=1)
+    assert c.counts_by_index == f.known["counts_by_index"]
+    found = sorted((round(cp["value"], 8), cp["index"]) for cp in c.critical_points)
+    known = sorted((round(cp["value"], 8), cp["index"]) for cp in f.known["critical_points"])
+    assert found == known
+    assert c.n_minima == f.known["n_local_minima"] and c.n_maxima == 2 - (name == "himmelblau")
+
+
+def test_census_on_the_sphere_matches_the_p2_eigenvectors():
+    f = landscapes.make("p-spin", dim=7, p=2, seed=3)
+    c = saddlescape.census(f, starts=3000, seed=0)
+    assert c.counts_by_index == f.known["counts_by_index"] and c.max_index == 6
+    assert c.critical_points[0]["value"] == pytest.approx(f.known["global_min_value"], rel=1e-10)
+
+
+def test_lennard_jones_minima_are_counted_as_structures():
+    c = saddlescape.census(landscapes.make("lennard-jones", dim=18), starts=200, seed=0,
+                           method="minima", trust=0.3, max_iter=500)
+    assert c.counts_by_index == {0: 2} and c.n_degenerate == 0  # octahedron and capped bipyramid
+    assert c.critical_points[0]["value"] == pytest.approx(-12.712062, abs=1e-6)
+
+
+def test_degenerate_points_are_flagged_not_guessed():
+    c = saddlescape.census("monkey-saddle", starts=50, seed=0, max_iter=200, gtol=1e-6)
+    assert c.n_degenerate >= 1 and c.counts_by_index == {}
+
+
+def test_index_vs_loss_rises_with_loss_on_styblinski_tang():
+    c = saddlescape.census(landscapes.make("styblinski-tang", dim=5), starts=10_000, seed=0)
+    rel = c.index_vs_loss(bins=5)
+    assert rel[0]["mean_index_fraction"] < rel[-1]["mean_index_fraction"]
+
+
+def test_census_result_round_trips(tmp_path):
+    c = saddlescape.census("himmelblau", starts=300, seed=0)
+    back = saddlescape.CensusResult.load(c.save(tmp_path / "c.json"))
+    assert back.counts_by_index == c.counts_by_index and back.critical_points == c.critical_points
+
+
+def test_census_command_line(capsys):
+    assert main(["census", "--landscape", "styblinski-tang", "--dim", "3", "--starts", "1500", "--seed", "0"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["counts_by_index"] == {"0": 8, "1": 12, "2": 6, "3": 1}
+    assert (s["n_minima"], s["n_saddles"], s["n_maxima"]) == (8, 18, 1)
+    assert {"value", "index", "degenerate", "x"} <= set(s["critical_points"][0])
+    assert main(["census", "--landscape", "himmelblau", "--method", "bisect"]) == 2
+    assert "method='bisect' is not allowed" in capsys.readouterr().err
+
+
+def test_spectrum_exact_matches_the_random_quadratic():
+    f = landscapes.make("random-quadratic", dim=40, seed=2)
+    s = saddlescape.hessian_spectrum(f, np.zeros(40))
+    assert s["method"] == "exact"
+    assert np.allclose(s["eigenvalues"], f.known["eigenvalues"], atol=1e-12)
+
+
+def test_lanczos_ends_match_exact_eigenvalues_above_the_dense_limit():
+    f = landscapes.make("random-quadratic", dim=2500, seed=1, negative_fraction=0.2)
+    ev = np.array(f.known["eigenvalues"])
+    s = saddlescape.hessian_spectrum(f, np.zeros(2500), k=3, steps=300)
+    assert s["method"] == "lanczos"
+    assert np.allclose(s["lowest"], ev[:3], atol=1e-6) and np.allclose(s["highest"], ev[::-1][:3], atol=1e-6)
+
+
+@pytest.mark.parametrize("spectrum, edges", [("goe", (-2.0, 2.0)), ("wishart", ((1 - 0.5 ** 0.5) ** 2, (1 + 0.5 ** 0.5) ** 2))])
+def test_slq_density_matches_semicircle_and_marchenko_pastur(spectrum, edges):
+    dim = 1500
+    f = landscapes.make("random-quadratic", dim=dim, seed=0, spectrum=spectrum, negative_fraction=0.0)
+    shift = f.known["shift"]
+    grid, dens = saddlescape.spectral_density(f, np.zeros(dim), probes=8, steps=90, bins=200)
+    x = grid + shift  # undo the shift the landscape applied
+    lo, hi = edges
+    if spectrum == "goe":
+        theory = np.where(np.abs(x) < 2, np.sqrt(np.clip(4 - x ** 2, 0, None)) / (2 * np.pi), 0)
+    else:
+        lam = 0.5
+        theory = np.where((x > lo) & (x < hi), np.sqrt(np.clip((hi - x) * (x - lo), 0, None)) / (2 * np.pi * lam * x), 0)
+    assert np.trapezoid(dens, grid) == pytest.approx(1.0, abs=0.02)
+    inner = (x > lo + 0.15 * (hi - lo)) & (x < hi - 0.15 * (hi - lo))
+    assert np.max(np.abs(dens[inner] - theory[inner])) < 0.12 * theory[inner].max()
