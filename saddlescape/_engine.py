@@ -15,6 +15,7 @@ import optimizers
 from landscapes import Landscape, ParamError
 from landscapes._base import as_points
 
+from ._events import EventLog, MinimaRegistry
 from ._result import RunResult, versions
 
 __all__ = ["Session", "run", "resolve_landscape", "resolve_optimizer"]
@@ -65,11 +66,15 @@ class Session:
         record_every: record the loss every this many steps.
         record_positions: also record positions (memory: records x B x D).
         bound: a walker with a coordinate beyond this magnitude is stopped as diverged.
+        detect: detect saddle visits, escapes and minima reached (``events``, ``minima``).
+        gsmall: a walker is near a critical point when |g| <= gsmall (1 + |f|).
+        etol: relative eigenvalue tolerance for the index at such a point.
     """
 
     def __init__(self, landscape: Any, optimizer: Any, *, walkers: int = 16, seed: int = 0,
                  x0: Any = None, record_every: int = 1, record_positions: bool = False,
-                 bound: float = DEFAULT_BOUND):
+                 bound: float = DEFAULT_BOUND, detect: bool = True, gsmall: float = 1e-3,
+                 etol: float = 1e-6):
         self.landscape = resolve_landscape(landscape)
         self.optimizer = resolve_optimizer(optimizer)
         self.seed = _positive_int(seed, "seed", 0)
@@ -95,6 +100,17 @@ class Session:
         self.radial = np.zeros(B)
         self.keys = np.zeros(B, np.int64)
         self.record_positions = bool(record_positions)
+        for name, value in (("gsmall", gsmall), ("etol", etol)):
+            if not (isinstance(value, (int, float)) and 0 < value < 1):
+                raise ParamError(f"{name}={value!r} is not allowed; use a number in (0, 1)")
+        self.gsmall = float(gsmall) if detect else 0.0
+        self.etol = float(etol)
+        self.gnorm = np.zeros(B)
+        self.vstate = np.zeros(B + 1, np.int64)  # per-walker visit state, then the event count
+        self.vinfo = np.zeros((B, 2), np.int64)
+        self.vloss = np.zeros(B)
+        self.events = EventLog(MinimaRegistry(self.landscape))
+        self.recent: list[dict[str, Any]] = []
         self._loss_chunks: list[np.ndarray] = []
         self._pos_chunks: list[np.ndarray] = []
         self._init_state()
@@ -144,10 +160,17 @@ class Session:
         B, D = self.X.shape
         rec_loss = np.full((rows, B), np.nan)
         rec_pos = np.full((rows if self.record_positions else 0, B, D), np.nan)
+        cap = 4 * B + 64
+        self._ev = np.zeros((cap, 6))
+        self._ev_x = np.zeros((cap, D))
+        self.vstate[B] = 0
         if self.optimizer.plugin is None:
             self._advance_compiled(n, first, rec_loss, rec_pos)
         else:
             self._advance_plugin(n, first, rec_loss, rec_pos)
+        n_ev = int(self.vstate[B])
+        self.events.truncated |= n_ev >= cap
+        self.recent = self.events.ingest(self._ev, self._ev_x, n_ev)
         self.t += n
         self._loss_chunks.append(rec_loss)
         if self.record_positions:
@@ -162,12 +185,14 @@ class Session:
                   self.X, self.G, self.F, self.S, self._hyper_for_step(), land.data, self.keys,
                   self._batch, self.t, n, self.seed, self.active,
                   float(land.radius if land.manifold == "sphere" else 0.0), self.radial, self.bound,
-                  self.diverged_at, self.best, self.record_every, first, rec_loss, rec_pos)
+                  self.diverged_at, self.best, self.record_every, first, rec_loss, rec_pos,
+                  self.gsmall, self.etol, self.gnorm, self.vinfo, self.vloss, self._ev, self._ev_x,
+                  self.vstate)
 
     def _advance_plugin(self, n, first, rec_loss, rec_pos) -> None:
         from landscapes._kernel import counter_key
 
-        from ._kernels import retract, screen_walkers
+        from ._kernels import detect_events_entry, retract, screen_walkers
 
         land, opt = self.landscape, self.optimizer
         radius = float(land.radius if land.manifold == "sphere" else 0.0)
@@ -182,7 +207,13 @@ class Session:
                                 for b in range(self.walkers)]
             land.value_and_grad_kernel(self.X, self.G, self.F, land.data, self.keys, batch)
             screen_walkers(self.X, self.G, self.F, self.active, radius, self.radial, self.bound,
-                           self.diverged_at, self.best, t)
+                           self.diverged_at, self.best, t, self.gnorm)
+            if self.gsmall > 0 and self._events_due():
+                B = self.walkers
+                detect_events_entry(self.X, self.F, self.gnorm, self.active, t, land.hessian_kernel,
+                                    land.data, radius, self.radial, self.gsmall, self.etol,
+                                    self.vstate[:B], self.vinfo, self.vloss, self._ev, self._ev_x,
+                                    self.vstate[B:])
             if t % self.record_every == 0:
                 row = t // self.record_every - first
                 rec_loss[row] = np.where(self.active.astype(bool), self.F, np.nan)
@@ -206,6 +237,15 @@ class Session:
                 self.X[live] = new_x[live]
             if radius > 0:
                 retract(self.X, self.active, radius)
+
+    def _events_due(self) -> bool:
+        """Whether the event kernel would change anything this step (a cheap NumPy gate: each
+        call from Python with a function argument costs ~0.1 ms)."""
+        B = self.walkers
+        state, live = self.vstate[:B], self.active.astype(bool)
+        thresh = self.gsmall * (1.0 + np.abs(self.F))
+        small = self.gnorm <= thresh
+        return bool(np.any(live & (((state == 0) & small) | (state == 1) | ((state >= 2) & (self.gnorm > 10 * thresh)))))
 
     # -- results ----------------------------------------------------------------------------
     def final_losses(self) -> np.ndarray:
@@ -234,13 +274,21 @@ class Session:
             best_loss_per_walker=np.where(np.isfinite(best), best, np.nan),
             diverged=self.active == 0, diverged_at_step=self.diverged_at.copy(), complete=complete,
             elapsed_s=elapsed_s, record_steps=steps, loss=loss, x0=self.x0, final_x=self.X.copy(),
-            positions=positions, versions=versions())
+            positions=positions, versions=versions(),
+            saddle_escapes=list(self.events.escapes),
+            saddle_visits_open=[{"walker": int(b), "step_in": int(self.vinfo[b, 0]),
+                                 "index": int(self.vinfo[b, 1]), "loss": float(self.vloss[b])}
+                                for b in range(self.walkers) if self.vstate[b] == 1],
+            minima=self.events.minima.summary(),
+            discovery_curve=self.events.minima.discovery_curve(),
+            events_truncated=self.events.truncated)
 
 
 def run(landscape: Any, optimizer: Any, *, walkers: int = 16, steps: int = 1000, seed: int = 0,
         x0: Any = None, record_every: int | None = None, record_positions: bool = False,
         bound: float = DEFAULT_BOUND, chunk: int | None = None,
-        callback: Callable[[Session], bool | None] | None = None) -> RunResult:
+        callback: Callable[[Session], bool | None] | None = None, detect: bool = True,
+        gsmall: float = 1e-3, etol: float = 1e-6) -> RunResult:
     """Run ``walkers`` walkers for ``steps`` steps of ``optimizer`` on ``landscape``.
 
     Args:
@@ -251,6 +299,7 @@ def run(landscape: Any, optimizer: Any, *, walkers: int = 16, steps: int = 1000,
         record_every: loss (and positions) recorded every this many steps (default: so that
             about 1000 records are kept).
         callback: called with the Session between chunks; return True to stop early.
+        detect, gsmall, etol: saddle-escape and minimum detection (see ``Session``).
 
     Returns a RunResult; Ctrl-C stops the run and returns what was computed (complete=False).
 
@@ -265,7 +314,8 @@ def run(landscape: Any, optimizer: Any, *, walkers: int = 16, steps: int = 1000,
     steps = _positive_int(steps, "steps", 0)
     every = record_every if record_every is not None else max(1, steps // 1000)
     session = Session(landscape, optimizer, walkers=walkers, seed=seed, x0=x0, record_every=every,
-                      record_positions=record_positions, bound=bound)
+                      record_positions=record_positions, bound=bound, detect=detect, gsmall=gsmall,
+                      etol=etol)
     return drive(session, steps, chunk=chunk, callback=callback)
 
 

@@ -63,6 +63,11 @@ class RunResult:
     final_x: np.ndarray
     positions: np.ndarray | None = None
     versions: dict[str, str] = field(default_factory=dict)
+    saddle_escapes: list[dict[str, Any]] = field(default_factory=list)
+    saddle_visits_open: list[dict[str, Any]] = field(default_factory=list)
+    minima: list[dict[str, Any]] = field(default_factory=list)
+    discovery_curve: list[int] = field(default_factory=list)
+    events_truncated: bool = False
 
     @property
     def best_loss(self) -> float | None:
@@ -81,6 +86,12 @@ class RunResult:
             "diverged": [bool(d) for d in self.diverged],
             "n_diverged": int(np.sum(self.diverged)),
             "diverged_at_step": [int(s) for s in self.diverged_at_step],
+            "saddle_escapes": self.saddle_escapes, "n_saddle_escapes": len(self.saddle_escapes),
+            "mean_escape_dwell": (float(np.mean([e["dwell"] for e in self.saddle_escapes]))
+                                  if self.saddle_escapes else None),
+            "saddle_visits_open": self.saddle_visits_open,
+            "minima": self.minima, "n_distinct_minima": len(self.minima),
+            "discovery_curve": self.discovery_curve, "events_truncated": self.events_truncated,
             "elapsed_s": round(self.elapsed_s, 6), "versions": self.versions,
         }
 
@@ -124,4 +135,6 @@ class RunResult:
             loss=arrays.get("loss", np.empty((0, s["walkers"]))),
             x0=arrays.get("x0", empty[0] if False else np.empty((0, dim))),
             final_x=arrays.get("final_x", np.empty((0, dim))), positions=arrays.get("positions"),
-            versions=s.get("versions", {}))
+            versions=s.get("versions", {}), saddle_escapes=s.get("saddle_escapes", []),
+            saddle_visits_open=s.get("saddle_visits_open", []), minima=s.get("minima", []),
+            discovery_curve=s.get("discovery_curve", []), events_truncated=s.get("events_truncated", False))

@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", type=int, default=1000)
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--record-every", type=int, default=None)
+    run.add_argument("--no-events", action="store_true", help="skip saddle-escape and minimum detection")
+    run.add_argument("--gsmall", type=float, default=1e-3,
+                     help="near a critical point when |grad| <= gsmall (1 + |f|) (default 1e-3)")
     run.add_argument("--out", default=None, help="write the JSON summary here")
     run.add_argument("--trajectory", default=None, help="write loss history and positions (.npz)")
     cen = sub.add_parser("census", help="find critical points of every index; JSON counts by index")
@@ -166,7 +169,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         result = run(land, opt, walkers=args.walkers, steps=args.steps, seed=args.seed,
                      record_every=args.record_every, record_positions=traj is not None,
-                     callback=callback)
+                     callback=callback, detect=not args.no_events, gsmall=args.gsmall)
     finally:
         if progress is not None:
             progress.stop()

@@ -1,0 +1,133 @@
+"""What happens to walkers during a run: saddle visits and escapes, minima reached (distinct,
+with basin counts and the discovery curve), divergence. Filled from the engine's compiled
+event buffer between chunks."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from landscapes import Landscape
+
+__all__ = ["EventLog", "MinimaRegistry"]
+
+SADDLE_ESCAPE, MINIMUM = 1, 2
+
+
+@dataclass
+class MinimaRegistry:
+    """Distinct minima, de-duplicated by position under the landscape's identified symmetries.
+
+    A new candidate is polished onto its minimum by Newton and compared at ``xtol``; a point
+    within ``near`` (relative) of a minimum already found is taken as that minimum unpolished.
+
+    ``walker_minimum[w]`` is the id of the first minimum walker ``w`` reached.
+    """
+
+    landscape: Landscape
+    xtol: float = 1e-5
+    near: float = 1e-2
+    values: list[float] = field(default_factory=list)
+    positions: list[np.ndarray] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    keys: list[np.ndarray] = field(default_factory=list)
+    walker_minimum: dict[int, int] = field(default_factory=dict)
+    found_at: list[int] = field(default_factory=list)
+
+    def _key(self, x: np.ndarray) -> np.ndarray:
+        from ._census import _fingerprints
+
+        return _fingerprints(self.landscape, x[None, :], self.landscape.identify)[0]
+
+    def polish(self, x: np.ndarray, value: float) -> tuple[np.ndarray, float]:
+        """Converge a point near a minimum onto it (saddle-free Newton, the census kernel), so
+        distinct minima are told apart by position to ~1e-6, not by where walkers slowed."""
+        from ._census import search_critical_points
+
+        land = self.landscape
+        X = np.ascontiguousarray(x[None, :], dtype=np.float64)
+        conv, F, gn, rate = np.zeros(1, np.uint8), np.zeros(1), np.zeros(1), np.zeros(1)
+        radius = float(land.radius) if land.manifold == "sphere" else 0.0
+        search_critical_points(land.value_and_grad_kernel, land.hessian_kernel, X, land.data, radius,
+                               3, 30, 0.1 * max(1.0, float(np.abs(x).max())), 1e-10, conv, F, gn, rate)
+        return (X[0], float(F[0])) if conv[0] and F[0] <= value + 1e-9 * (1 + abs(value)) else (x, value)
+
+    def add(self, x: np.ndarray, value: float, walker: int, step: int) -> int:
+        """Register walker ``walker`` reaching a minimum near ``x``; returns the minimum's id."""
+        found = -1
+        if self.keys:  # close to a minimum already polished: the same one, no Newton needed
+            rough = self._key(x)
+            d = np.abs(np.asarray(self.keys) - rough).max(axis=1)
+            j = int(d.argmin())
+            if d[j] <= self.near * max(1.0, float(np.abs(rough).max())):
+                found = j
+        if found < 0 and self.landscape.dim <= 2000:
+            x, value = self.polish(x, value)
+        key = self._key(x)
+        scale = self.xtol * max(1.0, float(np.abs(key).max()))
+        if found < 0 and self.keys:
+            d = np.abs(np.asarray(self.keys) - key).max(axis=1)
+            j = int(d.argmin())
+            if d[j] <= scale:
+                found = j
+        if found < 0:
+            found = len(self.values)
+            self.values.append(float(value))
+            self.positions.append(x.copy())
+            self.keys.append(key)
+            self.counts.append(0)
+            self.found_at.append(step)
+        if walker not in self.walker_minimum:
+            self.walker_minimum[walker] = found
+            self.counts[found] += 1
+        return found
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def discovery_curve(self) -> list[int]:
+        """Distinct minima among the first k walkers (in walker order) that reached one."""
+        seen: set[int] = set()
+        curve = []
+        for w in sorted(self.walker_minimum):
+            seen.add(self.walker_minimum[w])
+            curve.append(len(seen))
+        return curve
+
+    def summary(self) -> list[dict[str, Any]]:
+        order = np.argsort(self.values)
+        return [{"value": self.values[i], "index": 0, "count": self.counts[i],
+                 "x": [float(v) for v in self.positions[i]]} for i in order]
+
+
+@dataclass
+class EventLog:
+    """Escapes, minima and open saddle visits of one run."""
+
+    minima: MinimaRegistry
+    escapes: list[dict[str, Any]] = field(default_factory=list)
+    truncated: bool = False
+
+    def ingest(self, events: np.ndarray, ev_x: np.ndarray, n: int) -> list[dict[str, Any]]:
+        """Take ``n`` rows of the compiled event buffer; returns them as dicts (for a UI log)."""
+        out = []
+        for e in range(n):
+            kind, walker, step_in, step_out, index, loss = events[e]
+            walker = int(walker)
+            if kind == SADDLE_ESCAPE:
+                rec = {"kind": "escape", "walker": walker, "step_in": int(step_in), "step_out": int(step_out),
+                       "index": int(index), "loss": float(loss), "dwell": int(step_out - step_in)}
+                self.escapes.append(rec)
+            elif kind == MINIMUM:
+                mid = self.minima.add(ev_x[e], loss, walker, int(step_in))
+                rec = {"kind": "minimum", "walker": walker, "step": int(step_in), "loss": float(loss),
+                       "minimum": mid, "new": self.minima.found_at[mid] == int(step_in) and
+                       self.minima.counts[mid] == 1}
+            else:
+                continue
+            out.append(rec)
+        return out
+
+    def mean_dwell(self) -> float | None:
+        return float(np.mean([e["dwell"] for e in self.escapes])) if self.escapes else None

@@ -1,0 +1,73 @@
+"""Live events during runs: saddle visits and escapes, distinct minima, discovery curve."""
+from __future__ import annotations
+
+import numpy as np
+
+import landscapes
+import optimizers
+import saddlescape
+
+
+def test_perturbed_gd_escapes_and_gd_stays_trapped_at_an_exact_saddle():
+    f = landscapes.make("saddle", dim=3, negative=2, quartic=1.0)
+    x0 = np.zeros((3, 3))
+    gd = saddlescape.run(f, "gd", x0=x0, steps=500, seed=0)
+    assert gd.saddle_escapes == [] and len(gd.saddle_visits_open) == 3
+    assert {v["index"] for v in gd.saddle_visits_open} == {2}
+    pgd = saddlescape.run(f, "perturbed-gd", x0=x0, steps=3000, seed=0)
+    first = [e for e in pgd.saddle_escapes if e["step_in"] == 0]
+    assert len(first) == 3 and all(e["index"] == 2 and e["loss"] == 0.0 for e in first)
+    assert all(e["step_out"] > e["step_in"] and e["dwell"] == e["step_out"] - e["step_in"] for e in first)
+    assert pgd.summary()["n_saddle_escapes"] == len(pgd.saddle_escapes)
+
+
+def test_gd_near_a_saddle_dwells_then_escapes():
+    f = landscapes.make("saddle", dim=2, negative=1, quartic=1.0)
+    x0 = np.array([[1e-6, 0.5]])  # close to the stable manifold: a long plateau
+    r = saddlescape.run(f, optimizers.make("gd", lr=0.05), x0=x0, steps=2000)
+    assert len(r.saddle_escapes) == 1
+    e = r.saddle_escapes[0]
+    assert e["index"] == 1 and e["dwell"] > 50 and abs(e["loss"]) < 1e-3
+    assert r.summary()["mean_escape_dwell"] == e["dwell"]
+
+
+def test_distinct_minima_basins_and_discovery_curve_on_six_hump_camel():
+    f = landscapes.make("six-hump-camel")
+    r = saddlescape.run(f, "gd", walkers=200, steps=3000, seed=0)
+    known = sorted(cp["value"] for cp in f.known["critical_points"] if cp["index"] == 0)
+    found = sorted(m["value"] for m in r.minima)
+    assert len(found) == 6 and np.allclose(found, known, atol=1e-9)
+    assert sum(m["count"] for m in r.minima) == len(r.discovery_curve) <= 200
+    curve = r.discovery_curve
+    assert curve[-1] == 6 and all(b - a in (0, 1) for a, b in zip(curve, curve[1:]))
+    s = r.summary()
+    assert s["n_distinct_minima"] == 6 and {"value", "index", "count", "x"} <= set(s["minima"][0])
+
+
+def test_minima_on_the_sphere_and_under_atom_symmetries():
+    r = saddlescape.run(landscapes.make("lennard-jones", dim=18), optimizers.make("adam", lr=0.01),
+                        walkers=30, steps=4000, seed=1)
+    values = sorted(round(m["value"], 5) for m in r.minima)
+    assert set(values) <= {-12.71206, -12.30293} and len(values) == len(set(values))
+    f = landscapes.make("p-spin", dim=6, p=2, seed=0)
+    r = saddlescape.run(f, "gd", walkers=20, steps=3000, seed=0)
+    assert len(r.minima) == 2 and all(np.isclose(m["value"], f.known["global_min_value"]) for m in r.minima)
+
+
+def test_events_can_be_switched_off_and_plugins_get_them_too():
+    f = landscapes.make("six-hump-camel")
+    off = saddlescape.Session(f, "gd", walkers=10, seed=0, detect=False)
+    off.advance(2000)
+    assert len(off.events.minima) == 0
+
+    class Plain:
+        hyper = {"lr": 0.01}
+
+        def init(self, x):
+            return None
+
+        def step(self, x, g, f, state, *, t, hyper, rng):
+            return x - hyper["lr"] * g, state
+
+    r = saddlescape.run(f, Plain(), walkers=30, steps=2000, seed=0)
+    assert len(r.minima) >= 4
