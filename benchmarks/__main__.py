@@ -36,7 +36,7 @@ def _triad_gbps(n: int, rounds: int) -> float:
     return 24 * n / sorted(best)[len(best) // 2] / 1e9
 
 
-def _engine_adam(name: str, X: np.ndarray, steps_per_call: int, detect: bool = True):
+def _engine_adam(name: str, X: np.ndarray, steps_per_call: int, detect: bool = False):
     import landscapes
     import optimizers
     import saddlescape

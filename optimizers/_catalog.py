@@ -56,7 +56,7 @@ BUILTIN_OPTIMIZERS: tuple[OptimizerSpec, ...] = (
                   (_lr(1.0), Param("damping", 1e-3, low=0.0, doc="added to the Hessian's eigenvalues"), _KRYLOV),
                   "damped Newton: attracted to saddles", "Nocedal & Wright 2006, ch. 3", n_state=1),
     OptimizerSpec("saddle-free-newton", "._second_order:saddle_free_newton_step",
-                  (_lr(1.0), Param("damping", 1e-3, low=0.0, open_low=True, doc="smallest |eigenvalue| used"), _KRYLOV),
+                  (_lr(1.0), Param("damping", 0.1, low=0.0, open_low=True, doc="added to |eigenvalues| (keeps flat directions finite)"), _KRYLOV),
                   "Newton with |H|: repelled by saddles", "Dauphin et al. 2014"),
     OptimizerSpec("perturbed-gd", "._first_order:perturbed_gd_step",
                   (_lr(0.01), Param("g_thres", 1e-3, low=0.0, open_low=True, doc="perturb when |g| is below this"),

@@ -2,8 +2,9 @@
 
 Both step along f(H)^-1 g in the eigenbasis of the Hessian: Newton uses 1 / (lambda + damping)
 (so it is drawn to saddles, where it treats negative curvature as a reason to climb), and
-saddle-free Newton (Dauphin et al. 2014) uses 1 / max(|lambda|, damping) (so it descends
-along negative curvature). Up to ``EXACT_MAX_DIM`` the eigendecomposition is exact; above,
+saddle-free Newton (Dauphin et al. 2014) uses 1 / (|lambda| + damping) (so it descends
+along negative curvature); both add ``damping`` (|lambda| + damping for saddle-free Newton,
+as Dauphin et al. damp |H|), which keeps steps along flat directions finite. Up to ``EXACT_MAX_DIM`` the eigendecomposition is exact; above,
 it is taken in a Lanczos (Krylov) subspace of ``krylov`` Hessian-vector products started at
 the gradient, as Dauphin et al. do. On the sphere the Riemannian Hessian P H P - (x.g/r^2) P
 is used (Absil, Mahony & Sepulchre 2008).
@@ -43,7 +44,7 @@ def _apply_curvature(x, v, out, radius, radial, hvp, data, tmp):
 @kernel()
 def _filter(lam, damping, saddle_free):
     if saddle_free:
-        return 1.0 / max(abs(lam), damping)
+        return 1.0 / (abs(lam) + damping)
     den = lam + damping
     return 1.0 / den if abs(den) > 1e-12 else 0.0
 
@@ -124,5 +125,5 @@ def newton_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, d
 
 @kernel(STEP_SIG)
 def saddle_free_newton_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
-    """Saddle-free Newton (Dauphin et al. 2014): x <- x - lr |H|^-1 g, |lambda| >= damping."""
+    """Saddle-free Newton (Dauphin et al. 2014): x <- x - lr (|H| + damping I)^-1 g."""
     curvature_step(X, G, hyper, active, radius, radial, hess, hvp, data, True)

@@ -67,7 +67,9 @@ class Session:
         record_positions: also record positions (memory: records x B x D).
         bound: a walker with a coordinate beyond this magnitude is stopped as diverged.
         detect: detect saddle visits, escapes and minima reached (``events``, ``minima``).
-        gsmall: a walker is near a critical point when |g| <= gsmall (1 + |f|).
+        gsmall: a walker is near a critical point when |g| <= gsmall * g_scale, where g_scale is
+            the median |g| over the starting points (scale-aware: the same gsmall suits a
+            2-D toy and a 1000-D landscape). Events are detected up to dim 500.
         etol: relative eigenvalue tolerance for the index at such a point.
     """
 
@@ -103,7 +105,8 @@ class Session:
         for name, value in (("gsmall", gsmall), ("etol", etol)):
             if not (isinstance(value, (int, float)) and 0 < value < 1):
                 raise ParamError(f"{name}={value!r} is not allowed; use a number in (0, 1)")
-        self.gsmall = float(gsmall) if detect else 0.0
+        self.gsmall_rel = float(gsmall) if detect else 0.0
+        self.g_scale = 1.0
         self.etol = float(etol)
         self.gnorm = np.zeros(B)
         self.vstate = np.zeros(B + 1, np.int64)  # per-walker visit state, then the event count
@@ -114,6 +117,18 @@ class Session:
         self._loss_chunks: list[np.ndarray] = []
         self._pos_chunks: list[np.ndarray] = []
         self._init_state()
+        if self.gsmall_rel > 0:
+            G0 = self.landscape.value_and_grad(self.X)[1]
+            if self.landscape.manifold == "sphere":
+                G0 = G0 - (np.sum(G0 * self.X, 1) / np.sum(self.X * self.X, 1))[:, None] * self.X
+            norms = np.linalg.norm(G0, axis=1)
+            norms = norms[np.isfinite(norms)]
+            self.g_scale = float(np.median(norms)) if norms.size and np.median(norms) > 0 else 1.0
+
+    @property
+    def gsmall(self) -> float:
+        """The absolute |g| threshold of a critical-point neighbourhood (0: detection off)."""
+        return self.gsmall_rel * self.g_scale
 
     # -- optimizer state ------------------------------------------------------------------
     def _init_state(self) -> None:
@@ -243,7 +258,7 @@ class Session:
         call from Python with a function argument costs ~0.1 ms)."""
         B = self.walkers
         state, live = self.vstate[:B], self.active.astype(bool)
-        thresh = self.gsmall * (1.0 + np.abs(self.F))
+        thresh = self.gsmall
         small = self.gnorm <= thresh
         return bool(np.any(live & (((state == 0) & small) | (state == 1) | ((state >= 2) & (self.gnorm > 10 * thresh)))))
 

@@ -24,7 +24,7 @@ CHUNK_SIG = int64(
 SADDLE_ENTER, SADDLE_ESCAPE, MINIMUM = 0, 1, 2
 # per-walker visit state
 FREE, IN_SADDLE, AT_MINIMUM, AT_FLAT = 0, 1, 2, 3
-EVENTS_DENSE_MAX_DIM = 2000
+EVENTS_DENSE_MAX_DIM = 500  # above, forming and diagonalising Hessians per visit costs too much
 
 
 @kernel()
@@ -118,7 +118,7 @@ def detect_events(X, F, gnorm, active, t, hess, data, radius, radial, gsmall, et
         if not active[b]:
             continue
         f = F[b]
-        small = gnorm[b] <= gsmall * (1.0 + abs(f))
+        small = gnorm[b] <= gsmall
         state = vstate[b]
         if state == IN_SADDLE:
             if f < vloss[b] - 1e-4 * (1.0 + abs(vloss[b])):
@@ -134,7 +134,7 @@ def detect_events(X, F, gnorm, active, t, hess, data, radius, radial, gsmall, et
                 vstate[b] = FREE
             continue
         if state != FREE:
-            if gnorm[b] > 10.0 * gsmall * (1.0 + abs(f)):
+            if gnorm[b] > 10.0 * gsmall:
                 vstate[b] = FREE  # it left the minimum or flat region
             continue
         if not small or D > EVENTS_DENSE_MAX_DIM:

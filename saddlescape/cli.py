@@ -40,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     tui = sub.add_parser("tui", help="the live playground (default)")
     tui.add_argument("--landscape", default=None)
     tui.add_argument("--dim", type=int, default=None)
-    tui.add_argument("--optimizer", action="append", default=None)
+    tui.add_argument("-p", "--param", dest="params", action="append", metavar="KEY=VALUE",
+                     help="landscape parameter")
+    tui.add_argument("--optimizer", action="append", default=None, help="repeat to compare (up to 3)")
     tui.add_argument("--walkers", type=int, default=None)
     tui.add_argument("--seed", type=int, default=0)
 
@@ -188,12 +190,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
-    import tui
+    from tui import launch
 
-    launch = getattr(tui, "launch", None)
-    if launch is None:
-        raise UsageError("the live TUI is not built yet; for now try "
-                         "`saddlescape run --landscape himmelblau --optimizer adam` or `saddlescape list landscapes`")
+    if args.params is not None:
+        args.params = _pairs(args.params, "-p")
+    if args.walkers is not None and args.walkers < 1:
+        raise UsageError(f"--walkers {args.walkers} is not allowed; use an integer >= 1")
+    if args.landscape is not None or args.dim is not None or args.params:
+        import landscapes  # check here, so a bad name is one line before the screen opens
+
+        landscapes.make(args.landscape or "six-hump-camel", dim=args.dim, seed=args.seed, **(args.params or {}))
+    if args.optimizer:
+        import optimizers
+
+        if len(args.optimizer) > 3:
+            raise UsageError("at most 3 --optimizer options compare at once")
+        for name in args.optimizer:
+            optimizers.make(name)
     return launch(args)
 
 

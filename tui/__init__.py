@@ -1,2 +1,31 @@
-"""The Textual playground (in progress: see docs/ARCHITECTURE.md). It will read snapshots
-from ``saddlescape.Session`` and never compute physics itself."""
+"""The Textual playground: ``saddlescape`` or ``saddlescape tui``.
+
+The app reads snapshots from ``saddlescape.Session`` objects stepped in a thread worker; it
+never computes physics itself.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["PlaygroundApp", "launch"]
+
+
+def launch(args: Any) -> int:
+    """Run the app with the command line's choices; returns the exit status."""
+    from ._app import PlaygroundApp
+
+    optimizers = tuple(args.optimizer) if getattr(args, "optimizer", None) else ("gd", "momentum")
+    landscape = getattr(args, "landscape", None) or "six-hump-camel"
+    app = PlaygroundApp(landscape=landscape, dim=getattr(args, "dim", None),
+                        params=getattr(args, "params", None) or {}, optimizers=optimizers,
+                        walkers=getattr(args, "walkers", None), seed=getattr(args, "seed", 0) or 0)
+    app.run()
+    return 0
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PlaygroundApp":
+        from ._app import PlaygroundApp
+
+        return PlaygroundApp
+    raise AttributeError(name)

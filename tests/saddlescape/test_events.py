@@ -23,7 +23,7 @@ def test_perturbed_gd_escapes_and_gd_stays_trapped_at_an_exact_saddle():
 
 def test_gd_near_a_saddle_dwells_then_escapes():
     f = landscapes.make("saddle", dim=2, negative=1, quartic=1.0)
-    x0 = np.array([[1e-6, 0.5]])  # close to the stable manifold: a long plateau
+    x0 = np.array([[1e-9, 0.5]])  # close to the stable manifold: a long plateau
     r = saddlescape.run(f, optimizers.make("gd", lr=0.05), x0=x0, steps=2000)
     assert len(r.saddle_escapes) == 1
     e = r.saddle_escapes[0]

@@ -1,0 +1,252 @@
+"""The playground driven headlessly with Pilot: every control and every error path."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tui._app import PROJECTIONS, SPEEDS, PlaygroundApp
+from tui._screens import ConfigureScreen, ExportScreen, HelpScreen, OptimizersScreen
+
+
+class RecordingApp(PlaygroundApp):
+    """The app, with its notifications recorded for assertions."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.messages: list[tuple[str, str]] = []
+
+    def notify(self, message, *, title="", severity="information", timeout=None, markup=True):
+        self.messages.append((severity, str(message)))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def errors(self) -> list[str]:
+        return [m for s, m in self.messages if s == "error"]
+
+
+async def ready(pilot, app):
+    for _ in range(600):
+        if app.scene is not None and app.plane is not None and app.frames > 0:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the scene never became ready")
+
+
+async def test_starts_paused_then_runs_steps_and_changes_speed(tmp_path):
+    app = RecordingApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        assert app.scene.step == 0 and not app.running
+        assert len(app.scene.runs) == 2 and app.scene.land.name == "six-hump-camel"
+        await pilot.press("n")
+        await pilot.press("n")
+        assert app.scene.step == 2
+        speed = app.speed
+        await pilot.press("plus")
+        assert app.speed == speed + 1
+        await pilot.press("minus", "minus")
+        assert app.speed == speed - 1
+        await pilot.press("space")
+        await pilot.pause(0.5)
+        await pilot.press("space")
+        stopped = app.scene.step
+        assert stopped > 2 and not app.running
+        await pilot.pause(0.2)
+        assert app.scene.step == stopped
+        view = app.query_one("#view")
+        assert "six-hump-camel D=2" in view.border_title and "paused" in view.border_subtitle
+
+
+async def test_learning_rate_changes_while_running():
+    app = RecordingApp(autostart=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        lrs = [r.optimizer.hyper["lr"] for r in app.scene.runs]
+        await pilot.press("right_square_bracket")
+        assert [r.optimizer.hyper["lr"] for r in app.scene.runs] == [2 * lr for lr in lrs]
+        assert [r.session.optimizer.hyper["lr"] for r in app.scene.runs] == [2 * lr for lr in lrs]
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert [r.optimizer.hyper["lr"] for r in app.scene.runs] == [lr / 2 for lr in lrs]
+        assert app.running
+
+
+async def test_walker_selection_by_key_and_mouse():
+    app = RecordingApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("tab")
+        assert app.selected == 1
+        await pilot.press("shift+tab", "shift+tab")
+        assert app.selected == app.scene.walkers - 1
+        X = app.scene.runs[0].session.X
+        a, b, _ = app.plane.project(X)
+        target = 7
+        view = app.query_one("#view")
+        region = view.content_region
+        a0, a1, b0, b1 = app.plane.extent
+        col = int((a[target] - a0) / (a1 - a0) * region.width)
+        row = int((b1 - b[target]) / (b1 - b0) * region.height)
+        await pilot.click("#view", offset=(col + 1, row + 1))
+        pa, pb, _ = app.plane.project(X[app.selected:app.selected + 1])
+        cell = ((a1 - a0) / region.width, (b1 - b0) / region.height)
+        assert abs(pa[0] - a[target]) <= 2 * cell[0] and abs(pb[0] - b[target]) <= 2 * cell[1]
+
+
+async def test_projections_cycle_and_show_off_plane_distance():
+    app = RecordingApp(landscape="rastrigin", dim=6, optimizers=("adam",), walkers=16)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        assert app.projection == "random"
+        for _ in range(5):
+            await pilot.press("n")
+        seen = [app.projection]
+        for _ in range(3):
+            await pilot.press("p")
+            await pilot.pause(0.1)
+            seen.append(app.projection)
+        assert seen == ["random", "pca", "three-points", "random"]
+        assert not app.errors()
+        await pilot.pause(0.2)
+        assert "mean off-plane" in app.query_one("#view").border_title
+    assert set(PROJECTIONS) >= set(seen)
+
+
+async def test_census_marks_critical_points_by_index():
+    app = RecordingApp(landscape="himmelblau")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("k")
+        for _ in range(200):
+            if app.critical:
+                break
+            await pilot.pause(0.05)
+        assert sorted(i for _, i in app.critical) == [0, 0, 0, 0, 1, 1, 1, 1, 2]
+        await pilot.pause(0.2)
+        rows = app.query_one("#view").overlay
+        glyphs = {ch for row in rows.values() for ch, _ in row.values()}
+        assert {"0", "1", "2"} <= glyphs
+
+
+async def test_configure_applies_good_input_and_reports_bad_input():
+    app = RecordingApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfigureScreen)
+        app.screen.query_one("#landscape").value = "p-spin"
+        app.screen.query_one("#dim").value = "20"
+        app.screen.query_one("#params").value = "p=3"
+        app.screen.query_one("#walkers").value = "12"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.scene.land.name == "p-spin" and app.scene.land.dim == 20 and app.scene.walkers == 12
+        assert app.projection == "random"
+        for bad, message in ((("himmelblau", "3", "", "10"), "cannot take dim=3"),
+                             (("rastrign", "2", "", "10"), "unknown landscape 'rastrign'"),
+                             (("rastrigin", "2", "A", "10"), "'A' is malformed"),
+                             (("rastrigin", "two", "", "10"), "dim and walkers must be whole numbers")):
+            await pilot.press("c")
+            for field, value in zip(("#landscape", "#dim", "#params", "#walkers"), bad):
+                app.screen.query_one(field).value = value
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            assert message in app.errors()[-1]
+            assert app.scene.land.name == "p-spin"
+        await pilot.press("c")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ConfigureScreen)
+
+
+async def test_optimizers_dialog_retunes_adds_and_rejects():
+    app = RecordingApp(autostart=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.pause(0.3)
+        await pilot.press("o")
+        assert isinstance(app.screen, OptimizersScreen)
+        app.screen.query_one("#opt0").value = "gd lr=0.005"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert app.scene.runs[0].optimizer.hyper["lr"] == 0.005 and app.scene.step > 0  # live
+        await pilot.press("o")
+        app.screen.query_one("#opt2").value = "saddle-free-newton damping=0.5"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert [r.optimizer.name for r in app.scene.runs] == ["gd", "momentum", "saddle-free-newton"]
+        await pilot.press("o")
+        app.screen.query_one("#opt0").value = "adma"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert "unknown optimizer 'adma'" in app.errors()[-1]
+        await pilot.press("o")
+        app.screen.query_one("#opt1").value = "momentum beta=7"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert "beta=7 is out of range" in app.errors()[-1]
+        assert len(app.scene.runs) == 3
+
+
+async def test_a_failing_plugin_pauses_with_a_notice(tmp_path):
+    plugin = tmp_path / "bad_opt.py"
+    plugin.write_text("class Bad:\n    hyper = {'lr': 0.1}\n    def init(self, x): return None\n"
+                      "    def step(self, x, g, f, s, *, t, hyper, rng):\n"
+                      "        if t > 5: raise RuntimeError('exploded')\n        return x - 0.01 * g, s\n")
+    app = RecordingApp(optimizers=(f"{plugin}:Bad",), autostart=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        for _ in range(100):
+            if app.errors():
+                break
+            await pilot.pause(0.05)
+        assert "exploded" in app.errors()[-1] and not app.running
+        await pilot.press("n")  # still alive and responsive
+        assert app.is_running
+
+
+async def test_diverging_walkers_are_counted_not_fatal():
+    app = RecordingApp(landscape="saddle", dim=2, optimizers=(("gd", {"lr": 0.5}),), autostart=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        for _ in range(100):
+            if app.scene.snapshot().counters[0]["diverged"] > 0:
+                break
+            await pilot.pause(0.05)
+        assert app.scene.snapshot().counters[0]["diverged"] > 0 and not app.errors()
+
+
+async def test_bad_launch_arguments_fall_back_with_a_notice():
+    app = RecordingApp(landscape="himmelblau", dim=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        assert "cannot take dim=5" in app.errors()[0] and app.scene.land.name == "six-hump-camel"
+
+
+async def test_export_help_reset_and_quit(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = RecordingApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        for _ in range(3):
+            await pilot.press("n")
+        await pilot.press("e")
+        assert isinstance(app.screen, ExportScreen)
+        text = (tmp_path / "saddlescape-scene.sh").read_text()
+        assert "saddlescape run --landscape six-hump-camel --dim 2 --optimizer gd -o lr=0.01" in text
+        assert "--walkers 48" in text and "--seed 0" in text and "import landscapes" in text
+        await pilot.press("escape")
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("r")
+        assert app.scene.step == 0
+        x0 = app.scene.x0.copy()
+        await pilot.press("R")
+        assert not np.array_equal(x0, app.scene.x0)
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        await pilot.press("q")
+    assert not app.is_running
+    assert all(w.is_finished or w.is_cancelled for w in app.workers)
+
+
+def test_speeds_are_increasing():
+    assert list(SPEEDS) == sorted(SPEEDS)

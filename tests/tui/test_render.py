@@ -1,0 +1,37 @@
+"""The renderer's pure functions."""
+from __future__ import annotations
+
+import numpy as np
+
+from tui._render import HEAT_PALETTE, cell_runs, histogram_line, quantise, sparkline, to_cell
+
+
+def test_quantise_spans_the_palette_and_marks_nan():
+    v = np.linspace(0, 1, 100).reshape(10, 10)
+    v[0, 0] = np.nan
+    q = quantise(v)
+    assert q[0, 0] == -1 and q[1:].min() >= 0 and q.max() == len(HEAT_PALETTE) - 1
+    assert (np.diff(q[5]) >= 0).all()
+
+
+def test_to_cell_maps_extent_corners():
+    col, row, inside = to_cell(np.array([0.0, 0.999, 1.5]), np.array([0.999, 0.001, 0.5]), (0, 1, 0, 1), 10, 5)
+    assert col[:2].tolist() == [0, 9] and row[:2].tolist() == [0, 4]
+    assert inside.tolist() == [True, True, False]
+
+
+def test_equal_cells_merge_into_runs_and_overlays_break_them():
+    top = np.array([1, 1, 1, 2, 2])
+    bottom = np.array([3, 3, 3, 3, 3])
+    runs = cell_runs(top, bottom, {})
+    assert [r[3] for r in runs] == [3, 2] and runs[0][0] == "▀"
+    runs = cell_runs(top, bottom, {1: ("●", "#ff0000")})
+    assert [(r[0], r[3]) for r in runs] == [("▀", 1), ("●", 1), ("▀", 1), ("▀", 2)]
+    assert runs[1][1] == "#ff0000" and runs[1][2] == HEAT_PALETTE[3]
+
+
+def test_sparkline_and_histogram():
+    assert sparkline([0, 1, 2, 3, 4, 5, 6, 7], 8) == "▁▂▃▄▅▆▇█"
+    assert sparkline([1.0, float("nan"), 1.0], 3)[1] == " "
+    bars, lo, hi = histogram_line([-1.0, 0.0, 0.0, 2.0], 3)
+    assert len(bars) == 3 and lo == -1.0 and hi == 2.0

@@ -1,0 +1,562 @@
+"""The playground app: a LandscapeView, side panels, and a thread worker that steps the scene.
+
+The worker runs compiled (nogil) chunks and never touches widgets; a frame timer reads scene
+snapshots and redraws. Every control reports bad input as a notification and the app keeps
+running.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Click
+from textual.widgets import Footer, Header, Log, Static
+from textual.worker import get_current_worker
+
+from ._landscape_view import LandscapeView
+from ._render import histogram_line, quantise, sparkline
+from ._screens import ConfigureScreen, ExportScreen, HelpScreen, OptimizersScreen, parse_pairs
+
+__all__ = ["PlaygroundApp"]
+
+PROJECTIONS = ("coordinates", "random", "pca", "three-points")
+SPEEDS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+
+class PlaygroundApp(App):
+    """saddlescape's live playground."""
+
+    TITLE = "saddlescape"
+    CSS = """
+    #main { height: 1fr; }
+    #side { width: 58; height: 1fr; }
+    #counters { height: auto; }
+    #plots { height: auto; margin-top: 1; }
+    #walker { height: auto; margin-top: 1; }
+    #log { height: 1fr; margin-top: 1; border: round $primary-darken-2; }
+    """
+    BINDINGS = [
+        Binding("space", "toggle_run", "Run/Pause"),
+        Binding("n", "step", "Step"),
+        Binding("plus,equals_sign", "faster", "Faster"),
+        Binding("minus", "slower", "Slower"),
+        Binding("right_square_bracket", "lr_up", "lr x2"),
+        Binding("left_square_bracket", "lr_down", "lr /2"),
+        Binding("c", "configure", "Scene"),
+        Binding("o", "optimizers", "Optimizers"),
+        Binding("tab", "next_walker", "Walker", priority=True),
+        Binding("shift+tab", "prev_walker", "Prev walker", show=False, priority=True),
+        Binding("p", "projection", "Projection"),
+        Binding("k", "census", "Census"),
+        Binding("r", "reset", "Reset"),
+        Binding("R", "reseed", "New starts", show=False),
+        Binding("e", "export", "Export"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, *, landscape: str = "six-hump-camel", dim: int | None = None,
+                 params: dict | None = None, optimizers: tuple = ("gd", "momentum"),
+                 walkers: int | None = None, seed: int = 0, fps: float = 20.0, autostart: bool = False):
+        super().__init__()
+        self._config = dict(landscape=landscape, dim=dim, params=params or {}, optimizers_=tuple(optimizers),
+                            walkers=walkers or (48 if (dim or 2) <= 2 else 32), seed=seed)
+        self.scene = None
+        self.running = False
+        self.autostart = autostart
+        self.fps = fps
+        self.speed = 2
+        self.selected = 0
+        self.projection = "coordinates"
+        self.plane = None
+        self.critical: list[tuple[np.ndarray, int]] = []
+        self._trails: list[deque] = []
+        self._spectrum: tuple[int, Any] | None = None
+        self._spectrum_due = 0.0
+        self._heat_key: tuple | None = None
+        self.frames = 0
+
+    # -- layout -----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with Horizontal(id="main"):
+            yield LandscapeView(id="view")
+            with Vertical(id="side"):
+                yield Static("warming up the compiled kernels (the first launch compiles them)...", id="counters")
+                yield Static("", id="plots")
+                yield Static("", id="walker")
+                yield Log(id="log", max_lines=500)
+        yield Footer()
+
+    def on_ready(self) -> None:
+        self.query_one("#view", LandscapeView).loading = True
+        self.build_scene(self._config)
+        self.set_interval(1.0 / self.fps, self.draw_frame)
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        for b in self.BINDINGS:
+            if b.action not in ("quit",):
+                yield SystemCommand(b.description, f"key: {b.key}", getattr(self, f"action_{b.action}"))
+
+    # -- the scene (built and stepped off the UI thread) -----------------------------------------
+    @work(thread=True, exclusive=True, group="build")
+    def build_scene(self, config: dict) -> None:
+        from ._scene import Scene
+
+        try:
+            scene = Scene(**config)
+            scene.snapshot()
+        except Exception as exc:  # bad arguments at launch: say so, fall back to the default scene
+            self.call_from_thread(self.notify, f"{exc}", severity="error", timeout=8)
+            scene = Scene()
+        self.call_from_thread(self._scene_ready, scene)
+
+    def _scene_ready(self, scene) -> None:
+        self.scene = scene
+        for view in self.query("#view"):
+            view.loading = False
+        self._reset_view()
+        self.simulate()
+        if self.autostart:
+            self.running = True
+
+    @work(thread=True, exclusive=True, group="sim")
+    def simulate(self) -> None:
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            scene = self.scene
+            if not self.running or scene is None:
+                time.sleep(0.02)
+                continue
+            try:
+                scene.advance(SPEEDS[self.speed])
+            except Exception as exc:  # e.g. a plug-in failing mid-run: pause and say so
+                self.running = False
+                self.call_from_thread(self.notify, f"{exc}", severity="error", timeout=8)
+            self._maybe_spectrum()
+            time.sleep(0.001)
+
+    def _maybe_spectrum(self) -> None:
+        """Hessian spectrum of the selected walker, at most twice a second (worker thread)."""
+        now = time.monotonic()
+        scene = self.scene
+        if scene is None or now < self._spectrum_due:
+            return
+        dim = scene.land.dim
+        self._spectrum_due = now + (0.5 if dim <= 200 else 3.0)
+        import saddlescape
+
+        with scene.lock:
+            s = scene.runs[0].session
+            b = self.selected % s.walkers
+            if not s.active[b]:
+                self._spectrum = (b, None)
+                return
+            x = s.X[b].copy()
+        try:
+            if dim <= 200:
+                spec = saddlescape.hessian_spectrum(scene.land, x, k=3)
+            else:  # Lanczos on Hessian-vector products: the extremes, cheaply
+                from saddlescape._geometry import lanczos
+
+                theta, _, _ = lanczos(lambda v: scene.land.hvp(x, v), dim, 40,
+                                      np.random.default_rng(0).standard_normal(dim))
+                spec = {"method": "lanczos", "eigenvalues": None, "lowest": theta[:3], "highest": theta[-3:][::-1]}
+            self._spectrum = (b, spec)
+        except Exception:
+            self._spectrum = (b, None)
+
+    # -- drawing ----------------------------------------------------------------------------------
+    def _reset_view(self) -> None:
+        self._trails = []
+        self.critical = []
+        self._heat_key = None
+        if self.scene is not None and self.scene.land.dim > 2 and self.projection == "coordinates":
+            self.projection = "random"
+        self._make_plane()
+
+    def _make_plane(self) -> None:
+        from saddlescape import _projection as proj
+
+        scene = self.scene
+        land = scene.land
+        mode = self.projection
+        if mode == "coordinates" and land.dim > 2:
+            mode = self.projection = "random"
+        with scene.lock:
+            runs = scene.runs
+            trails = np.concatenate([np.stack(r.trail).reshape(-1, land.dim) for r in runs])
+            s0 = runs[0].session
+            b = self.selected % s0.walkers
+            start, now = s0.x0[b].copy(), s0.X[b].copy()
+            minima = [m for r in runs for m in r.session.events.minima.positions]
+        if mode == "coordinates":
+            plane = proj.coordinate_plane(land)
+        elif mode == "random":
+            plane = proj.random_plane(land, scene.x0.mean(axis=0), seed=scene.seed)
+            plane = proj._fit_extent(plane, scene.x0, 0.15)
+        elif mode == "pca":
+            plane = proj.pca_plane(land, trails)
+        else:
+            target = minima[0] if minima else np.asarray(land.known.get("global_min_x", now + 1.0), float)
+            plane = proj.plane_through(land, start, now, target)
+        self.plane = plane
+        self._trails = [deque(maxlen=48) for _ in runs]
+        self._heat_key = None
+
+    def _heatmap(self, view: LandscapeView) -> None:
+        size = view.content_size
+        key = (id(self.plane), size.width, size.height, id(self.scene.land))
+        if key == self._heat_key or size.width < 2 or size.height < 2:
+            return
+        self._heat_key = key
+        from saddlescape._projection import grid_values
+
+        values = grid_values(self.scene.land, self.plane, size.width, 2 * size.height)
+        view.set_heatmap(quantise(values), self.plane.extent)
+
+    def draw_frame(self) -> None:
+        scene = self.scene
+        views = self.query("#view")
+        if scene is None or self.plane is None or not views:
+            return  # not built yet, or the app is closing
+        view = views.first(LandscapeView)
+        try:
+            self._heatmap(view)
+        except Exception as exc:
+            self.notify(f"cannot draw this slice: {exc}", severity="error")
+            self._heat_key = (id(self.plane),)
+        snap = scene.snapshot()
+        if len(self._trails) != len(snap.positions):
+            self._trails = [deque(maxlen=48) for _ in snap.positions]
+        layers = []
+        offs = []
+        for k, (X, live) in enumerate(zip(snap.positions, snap.active)):
+            a, b, off = self.plane.project(X)
+            offs.append(off[live])
+            if not self._trails[k] or self._trails[k][-1][2] != snap.step:
+                self._trails[k].append((a[live], b[live], snap.step))
+            ta = np.concatenate([t[0] for t in self._trails[k]]) if self._trails[k] else np.empty(0)
+            tb = np.concatenate([t[1] for t in self._trails[k]]) if self._trails[k] else np.empty(0)
+            layers.append((ta, tb, "·", snap.colours[k]))
+        for pts, index in self.critical:
+            a, b, _ = self.plane.project(pts)
+            layers.append((a, b, str(min(index, 9)), "#00ff87" if index == 0 else "#ffaf00"))
+        if snap.minima_x:
+            a, b, _ = self.plane.project(np.stack(snap.minima_x))
+            layers.append((a, b, "◆", "#00ff87"))
+        for k, (X, live) in enumerate(zip(snap.positions, snap.active)):
+            a, b, _ = self.plane.project(X[live])
+            layers.append((a, b, "●", snap.colours[k]))
+        s0 = snap.positions[0]
+        sel = self.selected % len(s0)
+        a, b, _ = self.plane.project(s0[sel:sel + 1])
+        layers.append((a, b, "◎", "#ffff00"))
+        view.set_points(layers)
+        off_all = np.concatenate(offs) if offs else np.empty(0)
+        mean_off = float(off_all.mean()) if off_all.size else 0.0
+        land = scene.land
+        view.border_title = (f"{land.name} D={land.dim} · {self.projection} plane · step {snap.step:,}"
+                             + (f" · mean off-plane {mean_off:.3g}" if land.dim > 2 else ""))
+        subtitle = ("running" if self.running else "paused") + f" · {SPEEDS[self.speed]} steps/tick"
+        if view.border_subtitle != subtitle:
+            view.border_subtitle = subtitle
+        if self.frames % 4 == 0 or not self.running:  # text panels at a quarter of the frame rate
+            self._draw_side(snap)
+        self.frames += 1
+
+    def _draw_side(self, snap) -> None:
+        scene = self.scene
+        known = scene.known_minima()
+        table = Table(box=None, padding=(0, 1), expand=True)
+        for col in ("optimizer", "best", "minima", "esc", "dwell", "@sad", "div"):
+            table.add_column(col, justify="left" if col == "optimizer" else "right", no_wrap=True)
+        for c in snap.counters:
+            table.add_row(Text(c["name"], style=f"bold {c['colour']}"),
+                          "-" if c["best"] is None else f"{c['best']:.4g}",
+                          f"{c['minima']}" + (f"/{known}" if known else ""), str(c["escapes"]),
+                          "-" if c["mean_dwell"] is None else f"{c['mean_dwell']:.0f}",
+                          str(c["in_saddle"]), str(c["diverged"]))
+        hyper = Text()
+        for c in snap.counters:
+            lr = c["hyper"].get("lr")
+            hyper.append(c["name"], style=c["colour"])
+            hyper.append(f" lr={lr:.3g}   " if isinstance(lr, (int, float)) else "   ")
+        head = Text(f"{scene.walkers} walkers from the same starts (seed {scene.seed}); "
+                    "esc = saddle escapes, dwell = mean steps at a saddle, div = diverged", style="dim")
+        self.query_one("#counters", Static).update(_Group(head, table, hyper))
+        width = 34
+        lines = []
+        for name, colour, loss, gn in zip(snap.names, snap.colours, snap.loss, snap.gnorm):
+            last = next((f"{v:.3g}" for v in reversed(loss) if np.isfinite(v)), "-")
+            lines.append(f"[{colour}]{name[:10]:>10} loss[/] {sparkline(loss, width)} {last}")
+            lastg = next((f"{v:.2g}" for v in reversed(gn) if np.isfinite(v)), "-")
+            lines.append(f"[{colour}]{'':>10} |g| [/] {sparkline(gn, width)} {lastg}")
+        self.query_one("#plots", Static).update(Text.from_markup("\n".join(lines)))
+        self.query_one("#walker", Static).update(self._walker_text(snap))
+        log = self.query_one("#log", Log)
+        new = list(scene.log) or ["events appear here: minima found, saddle escapes"]
+        if len(new) < getattr(self, "_logged", 0):
+            log.clear()
+            self._logged = 0
+        if len(new) != getattr(self, "_logged", 0) or new[-1] != getattr(self, "_last_line", None):
+            for line in new[getattr(self, "_logged", 0):]:
+                log.write_line(line)
+        self._logged = len(new)
+        self._last_line = new[-1]
+
+    def _walker_text(self, snap) -> Text:
+        s0 = snap.positions[0]
+        b = self.selected % len(s0)
+        a, bb, off = self.plane.project(s0[b:b + 1])
+        land = self.scene.land
+        loss = snap.loss[0][-1] if snap.loss[0] else float("nan")
+        parts = [f"[b]walker {b}[/b] ({snap.names[0]})  plane ({a[0]:.3g}, {bb[0]:.3g})"]
+        if land.dim > 2:
+            parts.append(f"  off-plane distance {off[0]:.3g}")
+        spec = self._spectrum
+        if spec is not None and spec[0] == b and spec[1] is not None:
+            s = spec[1]
+            ev = s["eigenvalues"] if s["eigenvalues"] is not None else np.concatenate([s["lowest"], s["highest"]])
+            bars, lo, hi = histogram_line(ev, 30)
+            neg = int((np.asarray(ev) < -1e-9).sum())
+            parts.append(f"Hessian spectrum ({s['method']}): {neg} negative"
+                         + (" (of the extremes)" if s["method"] == "lanczos" else ""))
+            parts.append(f"  {lo:9.3g} {bars} {hi:.3g}")
+        elif spec is not None and spec[0] == b:
+            parts.append("this walker diverged")
+        return Text.from_markup("\n".join(parts))
+
+    # -- actions ----------------------------------------------------------------------------------
+    def _has_scene(self) -> bool:
+        if self.scene is None:
+            self.notify("still warming up the kernels...", severity="warning")
+            return False
+        return True
+
+    def action_toggle_run(self) -> None:
+        if self._has_scene():
+            self.running = not self.running
+
+    def action_step(self) -> None:
+        if self._has_scene():
+            self.running = False
+            try:
+                self.scene.advance(1)
+            except Exception as exc:
+                self.notify(str(exc), severity="error")
+
+    def action_faster(self) -> None:
+        self.speed = min(self.speed + 1, len(SPEEDS) - 1)
+
+    def action_slower(self) -> None:
+        self.speed = max(self.speed - 1, 0)
+
+    def _scale_lr(self, factor: float) -> None:
+        if not self._has_scene():
+            return
+        for i, run in enumerate(self.scene.runs):
+            lr = run.optimizer.hyper.get("lr")
+            if lr is None:
+                continue
+            try:
+                self.scene.set_hyper(i, lr=lr * factor)
+            except ValueError as exc:
+                self.notify(str(exc), severity="error")
+                return
+        self.notify("lr: " + ", ".join(f"{r.optimizer.name} {r.optimizer.hyper.get('lr', '-'):.3g}"
+                                      for r in self.scene.runs), timeout=3)
+
+    def action_lr_up(self) -> None:
+        self._scale_lr(2.0)
+
+    def action_lr_down(self) -> None:
+        self._scale_lr(0.5)
+
+    def action_reset(self) -> None:
+        if self._has_scene():
+            self.scene.reset()
+            self._reset_view()
+
+    def action_reseed(self) -> None:
+        if self._has_scene():
+            self.scene.reset(reseed=True)
+            self._reset_view()
+
+    def action_next_walker(self) -> None:
+        if self._has_scene():
+            self.selected = (self.selected + 1) % self.scene.walkers
+            self._spectrum_due = 0.0
+
+    def action_prev_walker(self) -> None:
+        if self._has_scene():
+            self.selected = (self.selected - 1) % self.scene.walkers
+            self._spectrum_due = 0.0
+
+    def action_projection(self) -> None:
+        if not self._has_scene():
+            return
+        modes = PROJECTIONS if self.scene.land.dim == 2 else PROJECTIONS[1:]
+        previous = self.projection
+        self.projection = modes[(modes.index(previous) + 1) % len(modes)] if previous in modes else modes[0]
+        try:
+            self._make_plane()
+        except ValueError as exc:
+            self.notify(f"{self.projection} plane: {exc}", severity="error")
+            self.projection = previous
+            self._make_plane()
+
+    @on(Click, "#view")
+    def select_by_click(self, event: Click) -> None:
+        if self.scene is None or self.plane is None:
+            return
+        view = self.query_one("#view", LandscapeView)
+        region = view.content_region
+        col, row = event.screen_x - region.x, event.screen_y - region.y
+        a0, a1, b0, b1 = self.plane.extent
+        a = a0 + (col + 0.5) / max(region.width, 1) * (a1 - a0)
+        b = b1 - (row + 0.5) / max(region.height, 1) * (b1 - b0)
+        pa, pb, _ = self.plane.project(self.scene.runs[0].session.X)
+        self.selected = int(np.argmin((pa - a) ** 2 + (pb - b) ** 2))
+        self._spectrum_due = 0.0
+
+    def action_census(self) -> None:
+        if not self._has_scene():
+            return
+        if self.scene.land.dim > 12:
+            self.notify("a census from the TUI is limited to dim <= 12; use `saddlescape census`",
+                        severity="warning")
+            return
+        self.notify("census running...", timeout=2)
+        self.run_census()
+
+    @work(thread=True, exclusive=True, group="census")
+    def run_census(self) -> None:
+        import saddlescape
+
+        land = self.scene.land
+        try:
+            c = saddlescape.census(land, starts=min(20000, 200 * 3 ** min(land.dim, 6)), seed=0)
+        except Exception as exc:
+            self.call_from_thread(self.notify, f"census failed: {exc}", severity="error")
+            return
+        points = [(np.asarray([cp["x"]]), cp["index"]) for cp in c.critical_points if not cp["degenerate"]]
+        counts = ", ".join(f"index {k}: {n}" for k, n in c.counts_by_index.items())
+        self.critical = points
+        self.call_from_thread(self.notify, f"census: {len(points)} critical points ({counts})", timeout=8)
+
+    def action_configure(self) -> None:
+        if not self._has_scene():
+            return
+        name, dim, params = self.scene.landscape_spec
+        self.push_screen(ConfigureScreen(name, self.scene.land.dim, params, self.scene.walkers), self._configured)
+
+    def _configured(self, result: dict | None) -> None:
+        if not result:
+            return
+        try:
+            dim = int(result["dim"]) if result["dim"] else None
+            walkers = int(result["walkers"]) if result["walkers"] else None
+        except ValueError:
+            self.notify(f"dim and walkers must be whole numbers; got dim={result['dim']!r}, "
+                        f"walkers={result['walkers']!r}", severity="error")
+            return
+        try:
+            params = parse_pairs(result["params"])
+            self.scene.set_landscape(result["landscape"], dim=dim, params=params, walkers=walkers)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.selected = 0
+        self.projection = "coordinates"
+        self._reset_view()
+
+    def action_optimizers(self) -> None:
+        if not self._has_scene():
+            return
+        from ._scene import MAX_OPTIMIZERS
+
+        lines = [f"{r.optimizer.name} " + " ".join(f"{k}={v}" for k, v in r.optimizer.hyper.items())
+                 for r in self.scene.runs]
+        self.push_screen(OptimizersScreen(lines, MAX_OPTIMIZERS), self._optimizers_set)
+
+    def _optimizers_set(self, lines: list | None) -> None:
+        if lines is None:
+            return
+        try:
+            self.apply_optimizer_lines(lines)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+
+    def apply_optimizer_lines(self, lines: list[str]) -> None:
+        """Retune, swap, add or remove optimizers from 'name key=value ...' lines."""
+        import optimizers
+
+        wanted = []
+        for line in lines:
+            if not line.strip():
+                continue
+            name, _, rest = line.strip().partition(" ")
+            hyper = parse_pairs(rest)
+            optimizers.make(name, **hyper)  # validate everything before changing anything
+            wanted.append((name, hyper))
+        if not wanted:
+            raise ValueError("keep at least one optimizer")
+        scene = self.scene
+        current = [r.optimizer.name for r in scene.runs]
+        if [n for n, _ in wanted] == current:
+            for i, (_, hyper) in enumerate(wanted):
+                scene.set_hyper(i, **hyper)
+            return
+        with scene.lock:
+            old = list(scene.runs)
+            scene.runs.clear()
+            try:
+                for name, hyper in wanted:
+                    scene.add_optimizer(name, **hyper)
+            except Exception:
+                scene.runs[:] = old
+                raise
+            scene.reset()
+        self._reset_view()
+
+    def action_export(self) -> None:
+        if not self._has_scene():
+            return
+        shell, python = self.scene.export()
+        path = Path("saddlescape-scene.sh")
+        try:
+            path.write_text("#!/bin/sh\n" + shell + "\n\n# Python:\n" + "\n".join("# " + l for l in python.splitlines()) + "\n")
+            where = str(path.resolve())
+        except OSError:
+            where = None
+        self.copy_to_clipboard(shell)
+        self.push_screen(ExportScreen(shell, python, where))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen([(b.key, b.description) for b in self.BINDINGS]))
+
+    async def action_quit(self) -> None:
+        self.running = False
+        self.workers.cancel_all()
+        self.exit()
+
+
+class _Group:
+    """Render two renderables one under the other (rich.console.Group without the import cost)."""
+
+    def __init__(self, *items):
+        self.items = items
+
+    def __rich_console__(self, console, options):
+        yield from self.items

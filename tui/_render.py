@@ -1,0 +1,131 @@
+"""Pure functions that turn arrays into terminal cells: no widgets, no I/O (unit-tested).
+
+A heatmap row of the terminal shows two grid rows with the upper half block: foreground =
+the upper value's colour, background = the lower one's. Values are quantised to a small
+palette so runs of equal cells merge into one Segment.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+
+__all__ = ["HEAT_PALETTE", "WALKER_COLOURS", "cell_runs", "histogram_line", "quantise", "row_segments",
+           "sparkline", "to_cell"]
+
+# 24 steps of a perceptually ordered dark-blue -> teal -> yellow ramp (viridis-like)
+_STOPS = [(0.0, (13, 8, 48)), (0.25, (59, 82, 139)), (0.5, (33, 145, 140)), (0.75, (94, 201, 98)),
+          (1.0, (253, 231, 37))]
+
+
+def _ramp(n: int) -> list[str]:
+    out = []
+    for k in range(n):
+        t = k / (n - 1)
+        for (t0, c0), (t1, c1) in zip(_STOPS, _STOPS[1:]):
+            if t <= t1:
+                w = (t - t0) / (t1 - t0)
+                rgb = tuple(int(round(a + w * (b - a))) for a, b in zip(c0, c1))
+                out.append("#%02x%02x%02x" % rgb)
+                break
+    return out
+
+
+HEAT_PALETTE: list[str] = _ramp(24)
+NAN_COLOUR = "#3a3a3a"
+WALKER_COLOURS = ["#ff5f5f", "#ffffff", "#ff87ff", "#5fd7ff"]
+
+
+def quantise(values: np.ndarray, levels: int = len(HEAT_PALETTE)) -> np.ndarray:
+    """Palette indices (int, -1 for NaN) by rank (histogram equalisation): each colour covers
+    the same share of the picture, so a landscape whose edges explode (x^6) or with a deep
+    funnel still shows its basins and ripples; order is kept, so darker is always lower."""
+    v = np.asarray(values, float)
+    finite = np.isfinite(v)
+    out = np.full(v.shape, -1, np.int64)
+    if not finite.any():
+        return out
+    edges = np.quantile(v[finite], np.linspace(0.0, 1.0, levels + 1)[1:-1])
+    out[finite] = np.searchsorted(edges, v[finite], side="right")
+    return out
+
+
+def to_cell(a: np.ndarray, b: np.ndarray, extent: tuple[float, float, float, float], width: int,
+            height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Terminal (column, row, inside) of plane coordinates, for a ``width x height`` view
+    whose grid has ``2 * height`` rows (row 0 at the top, b largest)."""
+    a0, a1, b0, b1 = extent
+    col = np.floor((np.asarray(a) - a0) / (a1 - a0) * width).astype(np.int64)
+    sub = np.floor((b1 - np.asarray(b)) / (b1 - b0) * (2 * height)).astype(np.int64)
+    row = sub // 2
+    inside = (col >= 0) & (col < width) & (sub >= 0) & (sub < 2 * height)
+    return col, row, inside
+
+
+@lru_cache(maxsize=4096)
+def _style(fg: str, bg: str, bold: bool = False) -> Style:
+    return Style(color=fg, bgcolor=bg, bold=bold)
+
+
+def _colour(code: int) -> str:
+    return NAN_COLOUR if code < 0 else HEAT_PALETTE[code]
+
+
+def cell_runs(top: np.ndarray, bottom: np.ndarray, overlay: dict[int, tuple[str, str]]) -> list[tuple[str, str, str, int]]:
+    """Runs (text-char, fg, bg, length) of one terminal row: heatmap half blocks, with the
+    overlay's (char, colour) drawn over the cell (its background = the lower half's colour)."""
+    runs: list[tuple[str, str, str, int]] = []
+    width = len(top)
+    prev = None
+    count = 0
+    for x in range(width):
+        t, b = int(top[x]), int(bottom[x])
+        if x in overlay:
+            ch, fg = overlay[x]
+            key = (ch, fg, _colour(b))
+        else:
+            key = ("▀", _colour(t), _colour(b))
+        if key == prev:
+            count += 1
+        else:
+            if prev is not None:
+                runs.append((*prev, count))
+            prev, count = key, 1
+    if prev is not None:
+        runs.append((*prev, count))
+    return runs
+
+
+def row_segments(top: np.ndarray, bottom: np.ndarray, overlay: dict[int, tuple[str, str]]) -> list[Segment]:
+    """One Segment per run of equal cells (cached styles)."""
+    return [Segment(ch * n, _style(fg, bg, ch != "▀")) for ch, fg, bg, n in cell_runs(top, bottom, overlay)]
+
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values, width: int) -> str:
+    """The last ``width`` values as block characters scaled between their min and max
+    (blank for NaN)."""
+    v = np.asarray(list(values)[-width:], float)
+    if v.size == 0:
+        return ""
+    finite = np.isfinite(v)
+    if not finite.any():
+        return " " * v.size
+    lo, hi = v[finite].min(), v[finite].max()
+    span = hi - lo if hi > lo else 1.0
+    idx = np.clip(((v - lo) / span * (len(_SPARKS) - 1)).round(), 0, len(_SPARKS) - 1)
+    return "".join(_SPARKS[int(i)] if ok else " " for i, ok in zip(np.nan_to_num(idx), finite))
+
+
+def histogram_line(values, bins: int) -> tuple[str, float, float]:
+    """A one-line histogram of ``values`` (e.g. Hessian eigenvalues): (bars, low, high)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return "", 0.0, 0.0
+    counts, edges = np.histogram(v, bins=bins)
+    return sparkline(np.where(counts > 0, np.log1p(counts), np.nan), bins), float(edges[0]), float(edges[-1])

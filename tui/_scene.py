@@ -1,0 +1,221 @@
+"""The scene: a landscape, shared starting points and one engine Session per optimizer.
+
+Stepped by the app's worker thread (under ``lock``); the UI reads ``snapshot()`` copies and
+changes the scene through methods that take the same lock. Physics stays in saddlescape.
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import landscapes
+import optimizers
+import saddlescape
+from landscapes import ParamError
+
+__all__ = ["Scene", "Snapshot", "MAX_OPTIMIZERS"]
+
+MAX_OPTIMIZERS = 3
+OPTIMIZER_COLOURS = ["#ff5f5f", "#f0f0f0", "#ff87ff"]
+TRAIL = 48
+HISTORY = 160
+
+
+@dataclass
+class Run:
+    optimizer: Any
+    session: Any
+    colour: str
+    trail: deque = field(default_factory=lambda: deque(maxlen=TRAIL))
+    loss: deque = field(default_factory=lambda: deque(maxlen=HISTORY))
+    gnorm: deque = field(default_factory=lambda: deque(maxlen=HISTORY))
+
+
+@dataclass
+class Snapshot:
+    """What the UI draws: copies, safe to read while the worker steps on."""
+
+    step: int
+    positions: list[np.ndarray]
+    active: list[np.ndarray]
+    colours: list[str]
+    names: list[str]
+    loss: list[list[float]]
+    gnorm: list[list[float]]
+    counters: list[dict[str, Any]]
+    minima_x: list[np.ndarray]
+    saddle_x: list[tuple[np.ndarray, int]]
+    version: int = 0
+
+
+class Scene:
+    """Landscape + starts + up to three optimizers compared on the same starts."""
+
+    def __init__(self, landscape: str = "six-hump-camel", dim: int | None = None,
+                 params: dict | None = None, optimizers_: tuple = ("gd", "momentum"),
+                 walkers: int = 32, seed: int = 0, steps_per_tick: int = 4):
+        self.lock = threading.RLock()
+        self._published: Snapshot | None = None
+        self._version = 0  # bumped by every change the UI makes (so snapshots are rebuilt)
+        self.seed = int(seed)
+        self.walkers = int(walkers)
+        self.steps_per_tick = int(steps_per_tick)
+        self.landscape_spec = (landscape, dim, dict(params or {}))
+        self.land = landscapes.make(landscape, dim=dim, seed=self.seed, **(params or {}))
+        self.runs: list[Run] = []
+        self.log: deque[str] = deque(maxlen=200)
+        self._log_seen = 0
+        self.saddles: list[tuple[np.ndarray, int]] = []
+        self.x0 = self.land.sample(self.walkers, seed=self.seed)
+        for spec in optimizers_:
+            name, hyper = spec if isinstance(spec, tuple) else (spec, {})
+            self.add_optimizer(name, **hyper)
+
+    # -- building ---------------------------------------------------------------------------
+    def _session(self, opt) -> Any:
+        return saddlescape.Session(self.land, opt, x0=self.x0, seed=self.seed, record_every=10**9)
+
+    def add_optimizer(self, name: Any, **hyper: Any) -> None:
+        with self.lock:
+            self._version += 1
+            if len(self.runs) >= MAX_OPTIMIZERS:
+                raise ParamError(f"at most {MAX_OPTIMIZERS} optimizers compare at once; remove one first")
+            opt = optimizers.make(name, **hyper)
+            used = {r.colour for r in self.runs}
+            colour = next(c for c in OPTIMIZER_COLOURS if c not in used)
+            run = Run(opt, self._session(opt), colour)
+            run.trail.append(run.session.X.copy())
+            self.runs.append(run)
+
+    def remove_optimizer(self, i: int) -> None:
+        with self.lock:
+            self._version += 1
+            if len(self.runs) <= 1:
+                raise ParamError("the scene needs at least one optimizer")
+            del self.runs[i]
+
+    def reset(self, *, reseed: bool = False) -> None:
+        """Back to step 0 (new starting points when ``reseed``)."""
+        with self.lock:
+            self._version += 1
+            if reseed:
+                self.seed += 1
+                self.x0 = self.land.sample(self.walkers, seed=self.seed)
+            self.saddles.clear()
+            self.log.clear()
+            for run in self.runs:
+                run.session = self._session(run.session.optimizer)
+                run.trail.clear()
+                run.loss.clear()
+                run.gnorm.clear()
+                run.trail.append(run.session.X.copy())
+
+    def set_landscape(self, name: str, dim: int | None = None, params: dict | None = None,
+                      walkers: int | None = None) -> None:
+        """A new landscape (and walkers); optimizers and their hyper-parameters carry over."""
+        land = landscapes.make(name, dim=dim, seed=self.seed, **(params or {}))
+        with self.lock:
+            self.land = land
+            self.landscape_spec = (name, dim, dict(params or {}))
+            if walkers is not None:
+                if walkers < 1:
+                    raise ParamError(f"walkers={walkers} is not allowed; use an integer >= 1")
+                self.walkers = int(walkers)
+            self.x0 = self.land.sample(self.walkers, seed=self.seed)
+            self.reset()
+
+    def set_hyper(self, i: int, **hyper: Any) -> None:
+        """Change hyper-parameters of optimizer ``i`` in the running session."""
+        with self.lock:
+            self._version += 1
+            run = self.runs[i]
+            run.session.set_hyper(**hyper)
+            run.optimizer = run.session.optimizer
+
+    # -- stepping -----------------------------------------------------------------------------
+    @property
+    def step(self) -> int:
+        return self.runs[0].session.t if self.runs else 0
+
+    def advance(self, n: int | None = None) -> None:
+        n = self.steps_per_tick if n is None else n
+        with self.lock:
+            for k, run in enumerate(self.runs):
+                s = run.session
+                s.advance(n)
+                run.trail.append(s.X.copy())
+                live = s.active.astype(bool)
+                run.loss.append(float(np.mean(s.F[live])) if live.any() else float("nan"))
+                run.gnorm.append(float(np.mean(s.gnorm[live])) if live.any() else float("nan"))
+                for e in s.recent:
+                    self._describe(k, run, e)
+            self._published = self._build_snapshot()
+
+    def _describe(self, k: int, run: Run, e: dict) -> None:
+        who = f"[{run.optimizer.name}] walker {e['walker']}"
+        if e["kind"] == "escape":
+            self.log.append(f"{who} escaped an index-{e['index']} saddle at step {e['step_out']} "
+                            f"after {e['dwell']} steps")
+        elif e["kind"] == "minimum" and e.get("new"):
+            self.log.append(f"{who} found minimum #{e['minimum'] + 1} (loss {e['loss']:.4g}) at step {e['step']}")
+
+    # -- reading --------------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The latest published snapshot: never waits for the worker's chunk to finish."""
+        snap = self._published
+        if snap is None or snap.version != self._version:
+            with self.lock:
+                snap = self._published = self._build_snapshot()
+        return snap
+
+    def _build_snapshot(self) -> Snapshot:
+        with self.lock:
+            counters = []
+            for run in self.runs:
+                s = run.session
+                reg = s.events.minima
+                counters.append({
+                    "name": run.optimizer.name, "colour": run.colour,
+                    "hyper": dict(run.optimizer.hyper), "minima": len(reg),
+                    "escapes": len(s.events.escapes), "mean_dwell": s.events.mean_dwell(),
+                    "in_saddle": int((s.vstate[: s.walkers] == 1).sum()),
+                    "diverged": int((s.active == 0).sum()),
+                    "best": float(np.min(s.best)) if np.isfinite(s.best).any() else None,
+                })
+            minima = [np.asarray(x) for run in self.runs for x in run.session.events.minima.positions]
+            return Snapshot(
+                step=self.step,
+                positions=[run.session.X.copy() for run in self.runs],
+                active=[run.session.active.astype(bool) for run in self.runs],
+                colours=[run.colour for run in self.runs], names=[run.optimizer.name for run in self.runs],
+                loss=[list(run.loss) for run in self.runs], gnorm=[list(run.gnorm) for run in self.runs],
+                counters=counters, minima_x=minima, saddle_x=list(self.saddles), version=self._version)
+
+    def known_minima(self) -> int | None:
+        k = self.land.known
+        return k.get("n_local_minima") if isinstance(k.get("n_local_minima"), int) else None
+
+    def export(self) -> tuple[str, str]:
+        """(shell commands, Python snippet) that reproduce the scene headless."""
+        name, dim, params = self.landscape_spec
+        ptxt = "".join(f" -p {k}={v}" for k, v in params.items())
+        dtxt = f" --dim {self.land.dim}"
+        lines = []
+        for run in self.runs:
+            htxt = "".join(f" -o {k}={v}" for k, v in run.optimizer.hyper.items())
+            lines.append(f"saddlescape run --landscape {name}{dtxt}{ptxt} --optimizer {run.optimizer.name}{htxt} "
+                         f"--walkers {self.walkers} --steps {max(self.step, 1000)} --seed {self.seed} "
+                         f"--out {run.optimizer.name}.json")
+        pargs = "".join(f", {k}={v!r}" for k, v in params.items())
+        py = [ "import landscapes, optimizers, saddlescape",
+               f"land = landscapes.make({name!r}, dim={self.land.dim}, seed={self.seed}{pargs})"]
+        for run in self.runs:
+            hargs = ", ".join(f"{k}={v!r}" for k, v in run.optimizer.hyper.items())
+            py.append(f"r = saddlescape.run(land, optimizers.make({run.optimizer.name!r}, {hargs}), "
+                      f"walkers={self.walkers}, steps={max(self.step, 1000)}, seed={self.seed})")
+            py.append("print(r.summary()['best_loss'], r.summary()['n_distinct_minima'])")
+        return "\n".join(lines), "\n".join(py)

@@ -1,0 +1,178 @@
+"""Modal screens: configure the scene, edit optimizers, export, help."""
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+__all__ = ["ConfigureScreen", "ExportScreen", "HelpScreen", "OptimizersScreen", "parse_pairs"]
+
+_CSS = """
+ModalScreen { align: center middle; }
+ModalScreen > Vertical { width: 84; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 1 2; }
+ModalScreen Label { margin-top: 1; }
+ModalScreen .hint { color: $text-muted; }
+ModalScreen Button { margin-top: 1; }
+"""
+
+
+def parse_pairs(text: str) -> dict[str, Any]:
+    """'lr=0.01 beta=0.9' -> {'lr': 0.01, 'beta': 0.9}; a malformed item raises ValueError."""
+    from landscapes._params import parse_value
+
+    out: dict[str, Any] = {}
+    for item in text.replace(",", " ").split():
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise ValueError(f"{item!r} is malformed; write key=value (e.g. lr=0.01)")
+        out[key] = parse_value(value)
+    return out
+
+
+class ConfigureScreen(ModalScreen[dict | None]):
+    """Landscape, dimension, landscape parameters, walkers."""
+
+    DEFAULT_CSS = _CSS
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, landscape: str, dim: int, params: dict, walkers: int):
+        super().__init__()
+        self._initial = (landscape, dim, params, walkers)
+
+    def compose(self) -> ComposeResult:
+        import landscapes
+
+        name, dim, params, walkers = self._initial
+        with Vertical():
+            yield Static("[b]Scene[/b]  (Enter applies, Esc cancels)")
+            yield Label("landscape")
+            yield Input(name, id="landscape", placeholder="name, module:attr or file.py:attr")
+            yield Static(", ".join(landscapes.names()), classes="hint")
+            yield Label("dim")
+            yield Input(str(dim), id="dim")
+            yield Label("landscape parameters (key=value ...)")
+            yield Input(" ".join(f"{k}={v}" for k, v in params.items()), id="params")
+            yield Label("walkers")
+            yield Input(str(walkers), id="walkers")
+            yield Button("Apply", variant="primary", id="apply")
+
+    def _result(self) -> dict:
+        get = lambda i: self.query_one(f"#{i}", Input).value.strip()  # noqa: E731
+        return {"landscape": get("landscape"), "dim": get("dim"), "params": get("params"),
+                "walkers": get("walkers")}
+
+    def on_input_submitted(self) -> None:
+        self.dismiss(self._result())
+
+    def on_button_pressed(self) -> None:
+        self.dismiss(self._result())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class OptimizersScreen(ModalScreen[list | None]):
+    """One line per optimizer: 'name key=value ...'. Change values to retune it live, change
+    the name to swap it, clear a line to remove it; the empty last line adds one."""
+
+    DEFAULT_CSS = _CSS
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, lines: list[str], limit: int):
+        super().__init__()
+        self._lines = lines
+        self._limit = limit
+
+    def compose(self) -> ComposeResult:
+        import optimizers
+
+        with Vertical():
+            yield Static("[b]Optimizers[/b]  name key=value ...  (Enter applies, Esc cancels)")
+            yield Static("Changing values retunes a running optimizer; changing names, adding or "
+                         "removing restarts the comparison on the same starts.", classes="hint")
+            rows = list(self._lines) + ([""] if len(self._lines) < self._limit else [])
+            for k, line in enumerate(rows):
+                yield Label(f"optimizer {k + 1}")
+                yield Input(line, id=f"opt{k}", placeholder="e.g. adam lr=0.01")
+            yield Static(", ".join(optimizers.names()), classes="hint")
+            yield Button("Apply", variant="primary", id="apply")
+
+    def _result(self) -> list[str]:
+        return [w.value.strip() for w in self.query(Input)]
+
+    def on_input_submitted(self) -> None:
+        self.dismiss(self._result())
+
+    def on_button_pressed(self) -> None:
+        self.dismiss(self._result())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ExportScreen(ModalScreen[None]):
+    """The scene as shell commands and a Python snippet."""
+
+    DEFAULT_CSS = _CSS
+    BINDINGS = [Binding("escape,q,e", "close", "Close")]
+
+    def __init__(self, shell: str, python: str, path: str | None):
+        super().__init__()
+        self._shell, self._python, self._path = shell, python, path
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("[b]Reproduce this scene headless[/b]")
+            yield Static(self._shell, id="shell", markup=False)
+            yield Static("[b]Python[/b]")
+            yield Static(self._python, id="python", markup=False)
+            if self._path:
+                yield Static(f"written to {self._path} (and copied to the clipboard)", classes="hint")
+            yield Button("Close", id="close")
+
+    def on_button_pressed(self) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+HELP = """[b]saddlescape[/b]: optimizers walking a loss landscape, live.
+
+The big view is the landscape (dark = low loss) with each optimizer's walkers in its own
+colour and their trails. Above 2 dimensions it is a 2-D slice: [b]p[/b] switches between two
+random directions, the PCA plane of the trajectories and the plane through a walker's start,
+its position and the best minimum; the title shows how far walkers are off the plane.
+Digits mark critical points found by a census ([b]k[/b]): 0 = minimum, k = a saddle of index k.
+
+The side shows, per optimizer: best loss, distinct minima found (against the known number
+when the landscape knows it), saddle escapes with the mean steps spent there, walkers still
+near a saddle, diverged walkers; loss and |grad| over time; the Hessian spectrum of the
+selected walker; and the event log.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = _CSS
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+
+    def __init__(self, bindings: list[tuple[str, str]]):
+        super().__init__()
+        self._keys = bindings
+
+    def compose(self) -> ComposeResult:
+        keys = "\n".join(f"  [b]{k:>9}[/b]  {d}" for k, d in self._keys)
+        with Vertical():
+            yield Static(HELP)
+            yield Static("[b]Keys[/b] (also in the command palette, ctrl+p)\n" + keys)
+            yield Button("Close", id="close")
+
+    def on_button_pressed(self) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
