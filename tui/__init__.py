@@ -12,13 +12,13 @@ __all__ = ["PlaygroundApp", "launch"]
 
 def launch(args: Any) -> int:
     """Run the app with the command line's choices; returns the exit status."""
-    from ._app import PlaygroundApp
-
     optimizers = tuple(args.optimizer) if getattr(args, "optimizer", None) else ("gd", "momentum")
     landscape = getattr(args, "landscape", None) or "six-hump-camel"
-    app = PlaygroundApp(landscape=landscape, dim=getattr(args, "dim", None),
-                        params=getattr(args, "params", None) or {}, optimizers=optimizers,
-                        walkers=getattr(args, "walkers", None), seed=getattr(args, "seed", 0) or 0)
+    kw = dict(landscape=landscape, dim=getattr(args, "dim", None), params=getattr(args, "params", None) or {},
+              optimizers=optimizers, walkers=getattr(args, "walkers", None), seed=getattr(args, "seed", 0) or 0)
+    from ._app import PlaygroundApp
+
+    app = PlaygroundApp(**kw)  # starts loading kernels at once, while Textual starts up
     app.run()
     return 0
 

@@ -22,6 +22,7 @@ from textual.events import Click
 from textual.widgets import Footer, Header, Log, Static
 from textual.worker import get_current_worker
 
+from ._build import scene_config, start_scene
 from ._landscape_view import LandscapeView
 from ._render import histogram_line, quantise, sparkline
 from ._screens import ConfigureScreen, ExportScreen, HelpScreen, OptimizersScreen, parse_pairs
@@ -66,10 +67,10 @@ class PlaygroundApp(App):
 
     def __init__(self, *, landscape: str = "six-hump-camel", dim: int | None = None,
                  params: dict | None = None, optimizers: tuple = ("gd", "momentum"),
-                 walkers: int | None = None, seed: int = 0, fps: float = 20.0, autostart: bool = False):
+                 walkers: int | None = None, seed: int = 0, fps: float = 20.0, autostart: bool = False,
+                 pending: Any = None):
         super().__init__()
-        self._config = dict(landscape=landscape, dim=dim, params=params or {}, optimizers_=tuple(optimizers),
-                            walkers=walkers or (48 if (dim or 2) <= 2 else 32), seed=seed)
+        self._config = scene_config(landscape, dim, params, optimizers, walkers, seed)
         self.scene = None
         self.running = False
         self.autostart = autostart
@@ -84,6 +85,9 @@ class PlaygroundApp(App):
         self._spectrum_due = 0.0
         self._heat_key: tuple | None = None
         self.frames = 0
+        # compile/load kernels now, overlapping Textual's own start-up (``launch`` starts even
+        # earlier and hands its future in as ``pending``)
+        self._pending = pending if pending is not None else start_scene(self._config)
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -98,8 +102,7 @@ class PlaygroundApp(App):
         yield Footer()
 
     def on_ready(self) -> None:
-        self.query_one("#view", LandscapeView).loading = True
-        self.build_scene(self._config)
+        self.build_scene()
         self.set_interval(1.0 / self.fps, self.draw_frame)
 
     def get_system_commands(self, screen):
@@ -110,21 +113,14 @@ class PlaygroundApp(App):
 
     # -- the scene (built and stepped off the UI thread) -----------------------------------------
     @work(thread=True, exclusive=True, group="build")
-    def build_scene(self, config: dict) -> None:
-        from ._scene import Scene
-
-        try:
-            scene = Scene(**config)
-            scene.snapshot()
-        except Exception as exc:  # bad arguments at launch: say so, fall back to the default scene
-            self.call_from_thread(self.notify, f"{exc}", severity="error", timeout=8)
-            scene = Scene()
+    def build_scene(self) -> None:
+        scene, error = self._pending.result()
+        if error:
+            self.call_from_thread(self.notify, error, severity="error", timeout=8)
         self.call_from_thread(self._scene_ready, scene)
 
     def _scene_ready(self, scene) -> None:
         self.scene = scene
-        for view in self.query("#view"):
-            view.loading = False
         self._reset_view()
         self.simulate()
         if self.autostart:
