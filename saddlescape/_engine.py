@@ -235,8 +235,9 @@ class Session:
                 if rec_pos.shape[0]:
                     rec_pos[row] = self.X
             try:
-                new_x, self.S = opt.plugin.step(self.X.copy(), self.G, self.F, self.S, t=t,
-                                                hyper=hyper, rng=_LazyRng(self.seed, t))
+                all_live = bool(self.active.all())  # stopped walkers must not be touched
+                new_x, self.S = opt.plugin.step(self.X if all_live else self.X.copy(), self.G, self.F,
+                                                self.S, t=t, hyper=hyper, rng=_LazyRng(self.seed, t))
                 new_x = np.asarray(new_x, dtype=np.float64)
             except Exception as exc:
                 raise optimizers.PluginError(
@@ -245,8 +246,9 @@ class Session:
                 raise optimizers.PluginError(
                     f"optimizer plug-in {opt.name!r} step() returned x of shape {new_x.shape}; "
                     f"expected {self.X.shape}")
-            if self.active.all():
-                self.X[...] = new_x
+            if all_live:
+                if new_x is not self.X:
+                    self.X[...] = new_x
             else:
                 live = self.active.astype(bool)
                 self.X[live] = new_x[live]

@@ -67,8 +67,7 @@ class PlaygroundApp(App):
 
     def __init__(self, *, landscape: str = "six-hump-camel", dim: int | None = None,
                  params: dict | None = None, optimizers: tuple = ("gd", "momentum"),
-                 walkers: int | None = None, seed: int = 0, fps: float = 20.0, autostart: bool = False,
-                 pending: Any = None):
+                 walkers: int | None = None, seed: int = 0, fps: float = 20.0, autostart: bool = False):
         super().__init__()
         self._config = scene_config(landscape, dim, params, optimizers, walkers, seed)
         self.scene = None
@@ -85,9 +84,8 @@ class PlaygroundApp(App):
         self._spectrum_due = 0.0
         self._heat_key: tuple | None = None
         self.frames = 0
-        # compile/load kernels now, overlapping Textual's own start-up (``launch`` starts even
-        # earlier and hands its future in as ``pending``)
-        self._pending = pending if pending is not None else start_scene(self._config)
+        # compile/load kernels now, overlapping Textual's own start-up
+        self._pending = start_scene(self._config)
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
