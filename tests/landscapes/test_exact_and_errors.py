@@ -176,3 +176,19 @@ def test_broken_plugins_get_one_line():
         landscapes.make("math:nothing")
     with pytest.raises(landscapes.PluginError, match="returned float, not a Landscape"):
         landscapes.make(lambda **kw: 1.0)
+
+
+def test_entry_point_landscapes_are_found(tmp_path, monkeypatch):
+    (tmp_path / "my_lands.py").write_text(PLUGIN)
+    dist = tmp_path / "my_lands-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: my-lands\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[saddlescape.landscapes]\nbowl = my_lands:BOWL\n")
+    (tmp_path / "my_lands.py").write_text(PLUGIN + textwrap.dedent('''
+        BOWL = landscapes.Family("bowl", lambda dim, seed, params: bowl(dim=dim),
+                                 summary="a bowl from an installed package", default_dim=3)
+    '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "bowl" in landscapes.names()
+    f = landscapes.make("bowl", dim=5)
+    assert f.dim == 5 and f.value(np.ones(5)) == 0.0

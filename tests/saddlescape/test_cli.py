@@ -90,3 +90,15 @@ def test_ctrl_c_in_a_headless_run_writes_what_was_computed(tmp_path):
     assert proc.returncode == 130, err
     s = json.loads(out.read_text())
     assert s["complete"] is False and 0 < s["steps"] < 100000000
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["tui", "--landscape", "himmelblau", "--dim", "4"], "cannot take dim=4"),
+    (["tui", "--optimizer", "adma"], "unknown optimizer 'adma'"),
+    (["tui", "--walkers", "0"], "--walkers 0 is not allowed"),
+    (["tui", "-p", "A"], "-p 'A' is malformed"),
+])
+def test_tui_bad_arguments_are_one_line_before_the_screen_opens(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
