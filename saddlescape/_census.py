@@ -74,31 +74,25 @@ def search_critical_points(vg, hess, X, data, radius, method, max_iter, trust, g
             if radius > 0.0:
                 P = np.eye(D) - np.outer(x, x) / r2
                 H[:, :] = np.dot(P, np.dot(H, P)) - radial * P + np.outer(x, x) / r2
+            solved = False
             if method == 3:  # polishing next to a minimum: H is positive definite, solve directly
-                ok = True
                 try:
                     d = np.linalg.solve(H, g)
+                    solved = True
                 except Exception:  # singular after all: fall back to the eigen-filtered step
-                    ok = False
-                if ok:
-                    dn = np.sqrt(np.dot(d, d))
-                    if dn > trust:
-                        d *= trust / dn
-                    x1[0, :] -= d
-                    if radius > 0.0:
-                        x1[0, :] *= radius / np.sqrt(np.dot(x1[0], x1[0]))
-                    continue
-            lam, V = np.linalg.eigh(0.5 * (H + H.T))
-            c = np.dot(V.T, g)
-            big = np.max(np.abs(lam))
-            for k in range(D):
-                if method == 0:
-                    c[k] = c[k] / lam[k] if abs(lam[k]) > 1e-14 * big else 0.0
-                elif method >= 2:  # saddle-free Newton: descends, so it finds minima
-                    c[k] = c[k] / max(abs(lam[k]), 1e-8 * big)
-                else:
-                    c[k] = c[k] * lam[k] / (lam[k] * lam[k] + 1e-10 * big * big)
-            d = np.dot(V, c)
+                    solved = False
+            if not solved:
+                lam, V = np.linalg.eigh(0.5 * (H + H.T))
+                c = np.dot(V.T, g)
+                big = np.max(np.abs(lam))
+                for k in range(D):
+                    if method == 0:
+                        c[k] = c[k] / lam[k] if abs(lam[k]) > 1e-14 * big else 0.0
+                    elif method >= 2:  # saddle-free Newton: descends, so it finds minima
+                        c[k] = c[k] / max(abs(lam[k]), 1e-8 * big)
+                    else:
+                        c[k] = c[k] * lam[k] / (lam[k] * lam[k] + 1e-10 * big * big)
+                d = np.dot(V, c)
             dn = np.sqrt(np.dot(d, d))
             if dn > trust:
                 d *= trust / dn

@@ -80,9 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_census(args: argparse.Namespace) -> int:
     out = _writable(args.out, "--out")
     lparams = _pairs(args.param, "-p")
-    for flag, value, low in (("--starts", args.starts, 1), ("--seed", args.seed, 0), ("--max-iter", args.max_iter, 1)):
-        if value < low:
-            raise UsageError(f"{flag} {value} is not allowed; use an integer >= {low}")
+    _at_least(("--starts", args.starts, 1), ("--seed", args.seed, 0), ("--max-iter", args.max_iter, 1))
     import landscapes
 
     from ._census import census
@@ -131,6 +129,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least(*checks: tuple[str, int, int]) -> None:
+    """Each (flag, value, low): the value must be an integer >= low."""
+    for flag, value, low in checks:
+        if value < low:
+            raise UsageError(f"{flag} {value} is not allowed; use an integer >= {low}")
+
+
 def _writable(path: str | None, flag: str) -> Path | None:
     if path is None:
         return None
@@ -146,9 +151,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     traj = _writable(args.trajectory, "--trajectory")
     lparams = _pairs(args.param, "-p")
     hyper = _pairs(args.hyper, "-o")
-    for flag, value, low in (("--walkers", args.walkers, 1), ("--steps", args.steps, 0), ("--seed", args.seed, 0)):
-        if value < low:
-            raise UsageError(f"{flag} {value} is not allowed; use an integer >= {low}")
+    _at_least(("--walkers", args.walkers, 1), ("--steps", args.steps, 0), ("--seed", args.seed, 0))
     import landscapes
     import optimizers
 
@@ -194,8 +197,8 @@ def _cmd_tui(args: argparse.Namespace) -> int:
 
     if args.params is not None:
         args.params = _pairs(args.params, "-p")
-    if args.walkers is not None and args.walkers < 1:
-        raise UsageError(f"--walkers {args.walkers} is not allowed; use an integer >= 1")
+    if args.walkers is not None:
+        _at_least(("--walkers", args.walkers, 1))
     if args.landscape is not None or args.dim is not None or args.params:
         import landscapes  # check here, so a bad name is one line before the screen opens
 

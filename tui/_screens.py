@@ -33,11 +33,27 @@ def parse_pairs(text: str) -> dict[str, Any]:
     return out
 
 
-class ConfigureScreen(ModalScreen[dict | None]):
-    """Landscape, dimension, landscape parameters, walkers."""
+class _FormScreen(ModalScreen):
+    """A dialog of inputs: Enter or the button dismisses with ``_result()``, Esc with None."""
 
     DEFAULT_CSS = _CSS
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def _result(self) -> Any:
+        raise NotImplementedError
+
+    def on_input_submitted(self) -> None:
+        self.dismiss(self._result())
+
+    def on_button_pressed(self) -> None:
+        self.dismiss(self._result())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfigureScreen(_FormScreen):
+    """Landscape, dimension, landscape parameters, walkers."""
 
     def __init__(self, landscape: str, dim: int, params: dict, walkers: int):
         super().__init__()
@@ -65,22 +81,10 @@ class ConfigureScreen(ModalScreen[dict | None]):
         return {"landscape": get("landscape"), "dim": get("dim"), "params": get("params"),
                 "walkers": get("walkers")}
 
-    def on_input_submitted(self) -> None:
-        self.dismiss(self._result())
 
-    def on_button_pressed(self) -> None:
-        self.dismiss(self._result())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class OptimizersScreen(ModalScreen[list | None]):
+class OptimizersScreen(_FormScreen):
     """One line per optimizer: 'name key=value ...'. Change values to retune it live, change
     the name to swap it, clear a line to remove it; the empty last line adds one."""
-
-    DEFAULT_CSS = _CSS
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, lines: list[str], limit: int):
         super().__init__()
@@ -103,15 +107,6 @@ class OptimizersScreen(ModalScreen[list | None]):
 
     def _result(self) -> list[str]:
         return [w.value.strip() for w in self.query(Input)]
-
-    def on_input_submitted(self) -> None:
-        self.dismiss(self._result())
-
-    def on_button_pressed(self) -> None:
-        self.dismiss(self._result())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class ExportScreen(ModalScreen[None]):
