@@ -12,8 +12,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["CensusResult", "RunResult", "Session", "__version__", "census", "hessian_spectrum",
-           "manifold_hessian", "run", "spectral_density"]
+__all__ = ["CensusResult", "Plane", "RunResult", "Session", "__version__", "census", "coordinate_plane",
+           "fit_extent", "grid_values", "hessian_spectrum", "manifold_hessian", "pca_plane", "plane_through",
+           "random_plane", "run", "spectral_density"]
 
 
 def __getattr__(name: str) -> Any:  # lazy, so `saddlescape --help` never imports Numba
@@ -25,6 +26,11 @@ def __getattr__(name: str) -> Any:  # lazy, so `saddlescape --help` never import
         from . import _census
 
         return getattr(_census, name)
+    if name in ("Plane", "coordinate_plane", "fit_extent", "grid_values", "pca_plane", "plane_through",
+                "random_plane"):
+        from . import _projection
+
+        return getattr(_projection, name)
     if name in ("hessian_spectrum", "spectral_density", "manifold_hessian"):
         from . import _geometry
 

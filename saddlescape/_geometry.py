@@ -77,16 +77,19 @@ def lanczos(matvec, dim: int, steps: int, start: np.ndarray) -> tuple[np.ndarray
     return theta, S[0] ** 2, Q[:used]
 
 
-def hessian_spectrum(land: Landscape, x: Any, *, k: int = 10, steps: int = 120, seed: int = 0) -> dict:
+def hessian_spectrum(land: Landscape, x: Any, *, k: int = 10, steps: int = 120, seed: int = 0,
+                     method: str = "auto") -> dict:
     """Eigenvalues of the (manifold) Hessian at ``x``.
 
-    Up to ``EXACT_MAX_DIM`` all eigenvalues (exact, ``"method": "exact"``); above, the ``k``
-    most negative and ``k`` largest from ``steps`` Lanczos iterations on Hessian-vector
-    products (``"method": "lanczos"``), as PyHessian does for networks.
+    ``method="exact"`` (the default up to ``EXACT_MAX_DIM``): all eigenvalues; ``"lanczos"``
+    (the default above): the ``k`` most negative and ``k`` largest from ``steps`` Lanczos
+    iterations on Hessian-vector products, as PyHessian does for networks.
     """
+    if method not in ("auto", "exact", "lanczos"):
+        raise ValueError(f"method={method!r} is not allowed; use 'auto', 'exact' or 'lanczos'")
     X, _ = as_points(x, land.dim, f"landscape {land.name!r}")
     x = X[0]
-    if land.dim <= EXACT_MAX_DIM:
+    if method == "exact" or (method == "auto" and land.dim <= EXACT_MAX_DIM):
         ev = np.linalg.eigvalsh(manifold_hessian(land, x))
         return {"method": "exact", "eigenvalues": ev, "lowest": ev[:k], "highest": ev[-k:][::-1]}
     start = np.random.default_rng(seed).standard_normal(land.dim)

@@ -14,7 +14,7 @@ import numpy as np
 
 from landscapes import Landscape, ParamError
 
-__all__ = ["Plane", "grid_values", "pca_plane", "plane_through", "random_plane", "coordinate_plane"]
+__all__ = ["Plane", "coordinate_plane", "fit_extent", "grid_values", "pca_plane", "plane_through", "random_plane"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def pca_plane(land: Landscape, trajectory: np.ndarray, margin: float = 0.15) -> 
     v = Vt[1] if len(Vt) > 1 else np.roll(u, 1)
     u, v = _orthonormal(u, v)
     plane = Plane(mean, u, v, (0, 0, 0, 0), "pca")
-    return _fit_extent(plane, P, margin)
+    return fit_extent(plane, P, margin)
 
 
 def plane_through(land: Landscape, p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, margin: float = 0.3) -> Plane:
@@ -89,10 +89,11 @@ def plane_through(land: Landscape, p0: np.ndarray, p1: np.ndarray, p2: np.ndarra
     p0, p1, p2 = (np.asarray(p, float) for p in (p0, p1, p2))
     u, v = _orthonormal(p1 - p0, p2 - p0)
     plane = Plane(p0, u, v, (0, 0, 0, 0), "three-points")
-    return _fit_extent(plane, np.stack([p0, p1, p2]), margin)
+    return fit_extent(plane, np.stack([p0, p1, p2]), margin)
 
 
-def _fit_extent(plane: Plane, P: np.ndarray, margin: float) -> Plane:
+def fit_extent(plane: Plane, P: np.ndarray, margin: float = 0.15) -> Plane:
+    """The same plane with a square extent around the projections of points ``(N, D)``."""
     a, b, _ = plane.project(P)
     span = max(a.max() - a.min(), b.max() - b.min(), 1e-6)
     pad = margin * span

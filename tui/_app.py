@@ -158,14 +158,9 @@ class PlaygroundApp(App):
                 return
             x = s.X[b].copy()
         try:
-            if dim <= 200:
-                spec = saddlescape.hessian_spectrum(scene.land, x, k=3)
-            else:  # Lanczos on Hessian-vector products: the extremes, cheaply
-                from saddlescape._geometry import lanczos
-
-                theta, _, _ = lanczos(lambda v: scene.land.hvp(x, v), dim, 40,
-                                      np.random.default_rng(0).standard_normal(dim))
-                spec = {"method": "lanczos", "eigenvalues": None, "lowest": theta[:3], "highest": theta[-3:][::-1]}
+            # exact when cheap, else the extremes by Lanczos on Hessian-vector products
+            spec = saddlescape.hessian_spectrum(scene.land, x, k=3, steps=40,
+                                                method="exact" if dim <= 200 else "lanczos")
             self._spectrum = (b, spec)
         except Exception:
             self._spectrum = (b, None)
@@ -180,7 +175,7 @@ class PlaygroundApp(App):
         self._make_plane()
 
     def _make_plane(self) -> None:
-        from saddlescape import _projection as proj
+        import saddlescape as proj
 
         scene = self.scene
         land = scene.land
@@ -198,7 +193,7 @@ class PlaygroundApp(App):
             plane = proj.coordinate_plane(land)
         elif mode == "random":
             plane = proj.random_plane(land, scene.x0.mean(axis=0), seed=scene.seed)
-            plane = proj._fit_extent(plane, scene.x0, 0.15)
+            plane = proj.fit_extent(plane, scene.x0, 0.15)
         elif mode == "pca":
             plane = proj.pca_plane(land, trails)
         else:
@@ -214,7 +209,7 @@ class PlaygroundApp(App):
         if key == self._heat_key or size.width < 2 or size.height < 2:
             return
         self._heat_key = key
-        from saddlescape._projection import grid_values
+        from saddlescape import grid_values
 
         values = grid_values(self.scene.land, self.plane, size.width, 2 * size.height)
         view.set_heatmap(quantise(values), self.plane.extent)
