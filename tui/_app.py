@@ -294,15 +294,18 @@ class PlaygroundApp(App):
         self.query_one("#plots", Static).update(Text.from_markup("\n".join(lines)))
         self.query_one("#walker", Static).update(self._walker_text(snap))
         log = self.query_one("#log", Log)
-        new = list(scene.log) or ["events appear here: minima found, saddle escapes"]
-        if len(new) < getattr(self, "_logged", 0):
+        count = snap.log_count  # the snapshot's copy: the worker may be appending right now
+        shown = getattr(self, "_logged", None)  # (lines written, placeholder shown)
+        if shown is None or count < shown[0] or (shown[1] and count):
             log.clear()
-            self._logged = 0
-        if len(new) != getattr(self, "_logged", 0) or new[-1] != getattr(self, "_last_line", None):
-            for line in new[getattr(self, "_logged", 0):]:
-                log.write_line(line)
-        self._logged = len(new)
-        self._last_line = new[-1]
+            shown = (0, False)
+        if not count and not shown[1]:
+            log.write_line("events appear here: minima found, saddle escapes")
+            shown = (0, True)
+        fresh = min(count - shown[0], len(snap.log))
+        if fresh > 0:
+            log.write_lines(snap.log[-fresh:])
+        self._logged = (count, shown[1] and not count)
 
     def _walker_text(self, snap) -> Text:
         s0 = snap.positions[0]

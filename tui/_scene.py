@@ -50,6 +50,8 @@ class Snapshot:
     minima_x: list[np.ndarray]
     saddle_x: list[tuple[np.ndarray, int]]
     version: int = 0
+    log: list[str] = field(default_factory=list)
+    log_count: int = 0
 
 
 class Scene:
@@ -68,6 +70,7 @@ class Scene:
         self.land = landscapes.make(landscape, dim=dim, seed=self.seed, **(params or {}))
         self.runs: list[Run] = []
         self.log: deque[str] = deque(maxlen=200)
+        self.log_count = 0  # lines ever added since the last reset (the deque keeps the last 200)
         self._log_seen = 0
         self.saddles: list[tuple[np.ndarray, int]] = []
         self.x0 = self.land.sample(self.walkers, seed=self.seed)
@@ -107,6 +110,7 @@ class Scene:
                 self.x0 = self.land.sample(self.walkers, seed=self.seed)
             self.saddles.clear()
             self.log.clear()
+            self.log_count = 0
             for run in self.runs:
                 run.session = self._session(run.session.optimizer)
                 run.trail.clear()
@@ -158,10 +162,14 @@ class Scene:
     def _describe(self, k: int, run: Run, e: dict) -> None:
         who = f"[{run.optimizer.name}] walker {e['walker']}"
         if e["kind"] == "escape":
-            self.log.append(f"{who} escaped an index-{e['index']} saddle at step {e['step_out']} "
-                            f"after {e['dwell']} steps")
+            line = (f"{who} escaped an index-{e['index']} saddle at step {e['step_out']} "
+                    f"after {e['dwell']} steps")
         elif e["kind"] == "minimum" and e.get("new"):
-            self.log.append(f"{who} found minimum #{e['minimum'] + 1} (loss {e['loss']:.4g}) at step {e['step']}")
+            line = f"{who} found minimum #{e['minimum'] + 1} (loss {e['loss']:.4g}) at step {e['step']}"
+        else:
+            return
+        self.log.append(line)
+        self.log_count += 1
 
     # -- reading --------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -193,7 +201,8 @@ class Scene:
                 active=[run.session.active.astype(bool) for run in self.runs],
                 colours=[run.colour for run in self.runs], names=[run.optimizer.name for run in self.runs],
                 loss=[list(run.loss) for run in self.runs], gnorm=[list(run.gnorm) for run in self.runs],
-                counters=counters, minima_x=minima, saddle_x=list(self.saddles), version=self._version)
+                counters=counters, minima_x=minima, saddle_x=list(self.saddles), version=self._version,
+                log=list(self.log), log_count=self.log_count)
 
     def known_minima(self) -> int | None:
         k = self.land.known

@@ -250,3 +250,18 @@ async def test_export_help_reset_and_quit(tmp_path, monkeypatch):
 
 def test_speeds_are_increasing():
     assert list(SPEEDS) == sorted(SPEEDS)
+
+
+async def test_event_log_lists_every_event():
+    app = RecordingApp(autostart=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        for _ in range(200):
+            if len(app.scene.log) >= 3:
+                break
+            await pilot.pause(0.05)
+        app.running = False
+        await pilot.pause(0.3)
+        written = list(app.query_one("#log").lines)
+        assert written == list(app.scene.log)[: len(written)] and len(written) >= 3
+        assert "found minimum #1 " in written[0]
