@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PluginError", "entry_point_names", "load_entry_point", "load_object", "looks_like_plugin"]
+__all__ = ["PluginError", "entry_point_names", "names_with_plugins", "load_entry_point", "load_object", "looks_like_plugin"]
 
 
 class PluginError(ValueError):
@@ -80,3 +80,11 @@ def load_entry_point(group: str, name: str) -> Any | None:
         raise PluginError(
             f"entry point {name!r} in group {group!r} failed to load: {type(exc).__name__}: {exc}"
         ) from None
+
+
+def names_with_plugins(builtin, group: str, plugins: bool = True) -> list[str]:
+    """Built-in names, then those installed under the entry-point ``group`` (no repeats)."""
+    out = list(builtin)
+    if plugins:
+        out += [n for n in entry_point_names(group) if n not in out]
+    return out

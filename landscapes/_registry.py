@@ -5,7 +5,7 @@ from typing import Any
 
 from ._catalog import BUILTIN_FAMILIES, Family
 from ._params import ParamError, closest, validate_params
-from ._plugins import PluginError, entry_point_names, load_entry_point, load_object, looks_like_plugin
+from ._plugins import PluginError, load_entry_point, load_object, looks_like_plugin, names_with_plugins
 
 __all__ = ["ENTRY_POINT_GROUP", "family", "make", "names", "register"]
 
@@ -23,10 +23,7 @@ def register(fam: Family) -> Family:
 
 def names(*, plugins: bool = True) -> list[str]:
     """Built-in landscape names, then those installed through the entry-point group."""
-    out = list(_FAMILIES)
-    if plugins:
-        out += [n for n in entry_point_names(ENTRY_POINT_GROUP) if n not in _FAMILIES]
-    return out
+    return names_with_plugins(_FAMILIES, ENTRY_POINT_GROUP, plugins)
 
 
 def family(name: str) -> Family:

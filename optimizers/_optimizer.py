@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from landscapes._params import Param, ParamError, closest, validate_params
-from landscapes._plugins import PluginError, entry_point_names, load_entry_point, load_object, looks_like_plugin
+from landscapes._plugins import PluginError, load_entry_point, load_object, looks_like_plugin, names_with_plugins
 
 from ._catalog import BUILTIN_OPTIMIZERS, OptimizerSpec
 
@@ -65,10 +65,7 @@ def _validate(opt: Optimizer, hyper: dict[str, Any]) -> dict[str, Any]:
 
 def names(*, plugins: bool = True) -> list[str]:
     """Built-in optimizer names, then those installed through the entry-point group."""
-    out = list(_SPECS)
-    if plugins:
-        out += [n for n in entry_point_names(ENTRY_POINT_GROUP) if n not in _SPECS]
-    return out
+    return names_with_plugins(_SPECS, ENTRY_POINT_GROUP, plugins)
 
 
 def spec(name: str) -> OptimizerSpec:

@@ -124,7 +124,6 @@ class RunResult:
             with np.load(trajectory) as z:
                 arrays = {k: z[k] for k in z.files}
         dim = s["landscape"]["dim"]
-        empty = np.empty((0, s["walkers"], dim))
         return cls(
             landscape=s["landscape"], optimizer=s["optimizer"], seed=s["seed"], walkers=s["walkers"],
             steps=s["steps"], steps_requested=s["steps_requested"], record_every=s["record_every"],
@@ -133,7 +132,7 @@ class RunResult:
             complete=s["complete"], elapsed_s=s["elapsed_s"],
             record_steps=arrays.get("record_steps", np.empty(0, np.int64)),
             loss=arrays.get("loss", np.empty((0, s["walkers"]))),
-            x0=arrays.get("x0", empty[0] if False else np.empty((0, dim))),
+            x0=arrays.get("x0", np.empty((0, dim))),
             final_x=arrays.get("final_x", np.empty((0, dim))), positions=arrays.get("positions"),
             versions=s.get("versions", {}), saddle_escapes=s.get("saddle_escapes", []),
             saddle_visits_open=s.get("saddle_visits_open", []), minima=s.get("minima", []),

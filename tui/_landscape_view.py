@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 from rich.segment import Segment
-from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -29,10 +28,6 @@ class LandscapeView(Widget):
         self.codes: np.ndarray | None = None
         self.overlay: dict[int, dict[int, tuple[str, str]]] = {}
         self.extent = (0.0, 1.0, 0.0, 1.0)
-
-    @property
-    def cells(self) -> Size:
-        return self.content_size
 
     def set_heatmap(self, codes: np.ndarray, extent: tuple[float, float, float, float]) -> None:
         self.codes = codes

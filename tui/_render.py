@@ -12,7 +12,7 @@ import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 
-__all__ = ["HEAT_PALETTE", "WALKER_COLOURS", "cell_runs", "histogram_line", "quantise", "row_segments",
+__all__ = ["HEAT_PALETTE", "cell_runs", "histogram_line", "quantise", "row_segments",
            "sparkline", "to_cell"]
 
 # 24 steps of a perceptually ordered dark-blue -> teal -> yellow ramp (viridis-like)
@@ -35,7 +35,6 @@ def _ramp(n: int) -> list[str]:
 
 HEAT_PALETTE: list[str] = _ramp(24)
 NAN_COLOUR = "#3a3a3a"
-WALKER_COLOURS = ["#ff5f5f", "#ffffff", "#ff87ff", "#5fd7ff"]
 
 
 def quantise(values: np.ndarray, levels: int = len(HEAT_PALETTE)) -> np.ndarray:

@@ -48,7 +48,6 @@ class Snapshot:
     gnorm: list[list[float]]
     counters: list[dict[str, Any]]
     minima_x: list[np.ndarray]
-    saddle_x: list[tuple[np.ndarray, int]]
     version: int = 0
     log: list[str] = field(default_factory=list)
     log_count: int = 0
@@ -72,7 +71,6 @@ class Scene:
         self.log: deque[str] = deque(maxlen=200)
         self.log_count = 0  # lines ever added since the last reset (the deque keeps the last 200)
         self._log_seen = 0
-        self.saddles: list[tuple[np.ndarray, int]] = []
         self.x0 = self.land.sample(self.walkers, seed=self.seed)
         for spec in optimizers_:
             name, hyper = spec if isinstance(spec, tuple) else (spec, {})
@@ -94,13 +92,6 @@ class Scene:
             run.trail.append(run.session.X.copy())
             self.runs.append(run)
 
-    def remove_optimizer(self, i: int) -> None:
-        with self.lock:
-            self._version += 1
-            if len(self.runs) <= 1:
-                raise ParamError("the scene needs at least one optimizer")
-            del self.runs[i]
-
     def reset(self, *, reseed: bool = False) -> None:
         """Back to step 0 (new starting points when ``reseed``)."""
         with self.lock:
@@ -108,7 +99,6 @@ class Scene:
             if reseed:
                 self.seed += 1
                 self.x0 = self.land.sample(self.walkers, seed=self.seed)
-            self.saddles.clear()
             self.log.clear()
             self.log_count = 0
             for run in self.runs:
@@ -201,7 +191,7 @@ class Scene:
                 active=[run.session.active.astype(bool) for run in self.runs],
                 colours=[run.colour for run in self.runs], names=[run.optimizer.name for run in self.runs],
                 loss=[list(run.loss) for run in self.runs], gnorm=[list(run.gnorm) for run in self.runs],
-                counters=counters, minima_x=minima, saddle_x=list(self.saddles), version=self._version,
+                counters=counters, minima_x=minima, version=self._version,
                 log=list(self.log), log_count=self.log_count)
 
     def known_minima(self) -> int | None:
