@@ -536,7 +536,10 @@ class PlaygroundApp(App):
         self.push_screen(ExportScreen(shell, python, where))
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen([(b.key, b.description) for b in self.BINDINGS]))
+        from dataclasses import replace
+
+        keys = [(self.get_key_display(replace(b, key=b.key.split(",")[0])), b.description) for b in self.BINDINGS]
+        self.push_screen(HelpScreen(keys))
 
     async def action_quit(self) -> None:
         self.running = False

@@ -13,7 +13,7 @@ __all__ = ["ConfigureScreen", "ExportScreen", "HelpScreen", "OptimizersScreen", 
 
 _CSS = """
 ModalScreen { align: center middle; }
-ModalScreen > Vertical { width: 84; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 1 2; }
+ModalScreen > Vertical { width: 84; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 1 2; overflow-y: auto; }
 ModalScreen Label { margin-top: 1; }
 ModalScreen .hint { color: $text-muted; }
 ModalScreen Button { margin-top: 1; }
@@ -37,6 +37,7 @@ class _FormScreen(ModalScreen):
     """A dialog of inputs: Enter or the button dismisses with ``_result()``, Esc with None."""
 
     DEFAULT_CSS = _CSS
+    SCOPED_CSS = False  # the rules name ModalScreen itself, so they must not be prefixed
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def _result(self) -> Any:
@@ -113,6 +114,7 @@ class ExportScreen(ModalScreen[None]):
     """The scene as shell commands and a Python snippet."""
 
     DEFAULT_CSS = _CSS
+    SCOPED_CSS = False
     BINDINGS = [Binding("escape,q,e", "close", "Close")]
 
     def __init__(self, shell: str, python: str, path: str | None):
@@ -136,23 +138,18 @@ class ExportScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-HELP = """[b]saddlescape[/b]: optimizers walking a loss landscape, live.
-
-The big view is the landscape (dark = low loss) with each optimizer's walkers in its own
-colour and their trails. Above 2 dimensions it is a 2-D slice: [b]p[/b] switches between two
-random directions, the PCA plane of the trajectories and the plane through a walker's start,
-its position and the best minimum; the title shows how far walkers are off the plane.
-Digits mark critical points found by a census ([b]k[/b]): 0 = minimum, k = a saddle of index k.
-
-The side shows, per optimizer: best loss, distinct minima found (against the known number
-when the landscape knows it), saddle escapes with the mean steps spent there, walkers still
-near a saddle, diverged walkers; loss and |grad| over time; the Hessian spectrum of the
-selected walker; and the event log.
-"""
+HELP = (
+    '[b]saddlescape[/b]: optimizers walking a loss landscape, live.'
+    "\n\n"
+    "The big view is the landscape (dark = low loss) with each optimizer's walkers in its own colour and their trails. Above 2 dimensions it is a 2-D slice: [b]p[/b] switches between two random directions, the PCA plane of the trajectories and the plane through a walker's start, its position and the best minimum; the title shows how far walkers are off the plane. Digits mark critical points found by a census ([b]k[/b]): 0 = minimum, k = a saddle of index k."
+    "\n\n"
+    'The side shows, per optimizer: best loss, distinct minima found (against the known number when the landscape knows it), saddle escapes with the mean steps spent there, walkers still near a saddle, diverged walkers; loss and |grad| over time; the Hessian spectrum of the selected walker; and the event log.'
+)
 
 
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = _CSS
+    SCOPED_CSS = False
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
     def __init__(self, bindings: list[tuple[str, str]]):
@@ -160,10 +157,15 @@ class HelpScreen(ModalScreen[None]):
         self._keys = bindings
 
     def compose(self) -> ComposeResult:
-        keys = "\n".join(f"  [b]{k:>9}[/b]  {d}" for k, d in self._keys)
+        from rich.text import Text
+
+        keys = Text.from_markup("\n[b]Keys[/b] (also in the command palette, ctrl+p)")
+        for k, d in self._keys:  # plain Text: key names like "[" must not be read as markup
+            keys.append(f"\n  {k:>11}", style="bold")
+            keys.append(f"  {d}")
         with Vertical():
             yield Static(HELP)
-            yield Static("[b]Keys[/b] (also in the command palette, ctrl+p)\n" + keys)
+            yield Static(keys)
             yield Button("Close", id="close")
 
     def on_button_pressed(self) -> None:
