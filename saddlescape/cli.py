@@ -1,4 +1,4 @@
-"""The command line: ``saddlescape [tui|list|run] ...`` (also ``python -m saddlescape``).
+"""The command line: ``saddlescape [tui|list|run|census|experiment] ...`` (also ``python -m saddlescape``).
 
 Heavy imports (NumPy, Numba, Textual) happen inside the subcommands, so ``--help`` and
 ``list`` stay fast. Errors print one line on stderr and exit with status 2.
@@ -74,7 +74,66 @@ def _parser() -> argparse.ArgumentParser:
     cen.add_argument("--method", default="newton", help="newton (all indices), gradnorm, or minima")
     cen.add_argument("--max-iter", type=int, default=60)
     cen.add_argument("--out", default=None, help="write the JSON here (default: stdout)")
+    exp = sub.add_parser("experiment", help="named studies of the landscape folklore: list, or run one",
+                         description="Run a study: it states a claim and its source, runs a sweep, prints a table, "
+                                     "a plot and a verdict, and writes JSON and CSV under --out/NAME.")
+    exp.add_argument("name", help="'list', or a study name (see 'saddlescape experiment list')")
+    exp.add_argument("--quick", action="store_true", help="the small sweep (under a minute on 2 cores)")
+    exp.add_argument("--out", default="experiments-out",
+                     help="folder for NAME/NAME.json, NAME.csv and per-item results (default: experiments-out)")
+    exp.add_argument("--workers", type=int, default=None, help="local processes (default: CPU count)")
+    exp.add_argument("--scheduler", default=None, help="a Dask scheduler, tcp://host:port (pip install 'saddlescape[dask]')")
+    exp.add_argument("--fresh", action="store_true", help="recompute items already on disk instead of resuming")
+    exp.add_argument("--json", action="store_true", help="with 'list': machine-readable output")
     return p
+
+
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from .experiments import _framework as fw
+
+    if args.name == "list":
+        rows = fw.describe()
+        if args.json:
+            print(json.dumps(rows, indent=1))
+            return 0
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="experiments (saddlescape experiment NAME [--quick])")
+        table.add_column("name", style="bold cyan", no_wrap=True)
+        table.add_column("claim")
+        table.add_column("source", style="dim")
+        for row in rows:
+            table.add_row(row["name"], f"[bold]{row['title']}[/bold]\n{row['claim']}", row["source"])
+        Console().print(table)
+        return 0
+    if args.workers is not None:
+        _at_least(("--workers", args.workers, 1))
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or not os.access(out, os.W_OK)):
+        raise UsageError(f"--out {args.out!r} is not a writable folder")
+    from rich.console import Console
+
+    from .experiments import renderable
+
+    err = Console(stderr=True)
+    mode = "quick" if args.quick else "full"
+
+    def progress(done: int, total: int) -> None:
+        if err.is_terminal:
+            err.print(f"[dim]{args.name} ({mode}): {done}/{total} items[/dim]", end="\r")
+
+    run = fw.run_study(args.name, quick=args.quick, out=out, workers=args.workers, scheduler=args.scheduler,
+                       progress=progress, resume=not args.fresh)
+    Console().print(renderable(run))
+    if run.reused:
+        err.print(f"[dim]resumed: {run.reused} of {len(run.items)} items were already in {out / args.name}[/dim]")
+    if not run.complete:
+        print(f"saddlescape: interrupted; {sum(r is not None for r in run.results)}/{len(run.items)} items are in "
+              f"{out / args.name}; run the same command again to resume", file=sys.stderr)
+        return 130
+    err.print(f"[dim]wrote {run.paths['json']} and {run.paths['csv']} ({run.elapsed_s:.1f} s)[/dim]")
+    return 0
 
 
 def _cmd_census(args: argparse.Namespace) -> int:
@@ -220,7 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args = _parser().parse_args(["tui", *(argv or [])])
     try:
-        return {"list": _cmd_list, "run": _cmd_run, "census": _cmd_census, "tui": _cmd_tui}[command](args)
+        return {"list": _cmd_list, "run": _cmd_run, "census": _cmd_census, "tui": _cmd_tui,
+                "experiment": _cmd_experiment}[command](args)
     except UsageError as exc:
         print(f"saddlescape: {exc}", file=sys.stderr)
         return 2

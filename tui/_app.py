@@ -25,7 +25,7 @@ from textual.worker import get_current_worker
 from ._build import scene_config, start_scene
 from ._landscape_view import LandscapeView
 from ._render import histogram_line, quantise, sparkline
-from ._screens import ConfigureScreen, ExportScreen, HelpScreen, OptimizersScreen, parse_pairs
+from ._screens import ConfigureScreen, ExperimentsScreen, ExportScreen, HelpScreen, OptimizersScreen, parse_pairs
 
 __all__ = ["PlaygroundApp"]
 
@@ -61,6 +61,7 @@ class PlaygroundApp(App):
         Binding("r", "reset", "Reset"),
         Binding("R", "reseed", "New starts", show=False),
         Binding("e", "export", "Export"),
+        Binding("x", "experiments", "Experiments"),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -465,13 +466,25 @@ class PlaygroundApp(App):
             return
         try:
             params = parse_pairs(result["params"])
-            self.scene.set_landscape(result["landscape"], dim=dim, params=params, walkers=walkers)
         except ValueError as exc:
             self.notify(str(exc), severity="error")
             return
+        self._change_landscape(result["landscape"], dim, params, walkers)
+
+    def _change_landscape(self, name: str, dim: int | None, params: dict, walkers: int | None,
+                          optimizer_lines: list[str] | None = None) -> bool:
+        """Switch the scene (and optionally its optimizers); a bad value is a notice, not a crash."""
+        try:
+            self.scene.set_landscape(name, dim=dim, params=params, walkers=walkers)
+            if optimizer_lines:
+                self.apply_optimizer_lines(optimizer_lines)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+            return False
         self.selected = 0
         self.projection = "coordinates"
         self._reset_view()
+        return True
 
     def action_optimizers(self) -> None:
         if not self._has_scene():
@@ -534,6 +547,17 @@ class PlaygroundApp(App):
             where = None
         self.copy_to_clipboard(shell)
         self.push_screen(ExportScreen(shell, python, where))
+
+    def action_experiments(self) -> None:
+        self.push_screen(ExperimentsScreen(), self._open_study)
+
+    def _open_study(self, scene: dict | None) -> None:
+        """Set the playground to a study's landscape and optimizers (``o`` in the experiments dialog)."""
+        if not scene or not self._has_scene():
+            return
+        if self._change_landscape(scene["landscape"], scene.get("dim"), scene.get("params", {}), None,
+                                  scene.get("optimizers")):
+            self.notify(f"opened {scene['study']}: {scene['landscape']}", timeout=4)
 
     def action_help(self) -> None:
         from dataclasses import replace

@@ -1,4 +1,4 @@
-"""Modal screens: configure the scene, edit optimizers, export, help."""
+"""Modal screens: configure the scene, edit optimizers, export, help, experiments."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-__all__ = ["ConfigureScreen", "ExportScreen", "HelpScreen", "OptimizersScreen", "parse_pairs"]
+__all__ = ["ConfigureScreen", "ExperimentsScreen", "ExportScreen", "HelpScreen", "OptimizersScreen", "parse_pairs"]
 
 _CSS = """
 ModalScreen { align: center middle; }
@@ -172,4 +172,105 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
     def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ExperimentsScreen(ModalScreen[dict | None]):
+    """The studies: pick one to run its quick sweep (in a thread; the app keeps drawing), read
+    its table, plot and verdict; ``o`` opens the study's setting in the playground."""
+
+    DEFAULT_CSS = _CSS + """
+    ExperimentsScreen > Vertical { width: 96%; height: 92%; max-height: 92%; }
+    ExperimentsScreen OptionList { height: 11; }
+    ExperimentsScreen VerticalScroll { height: 1fr; border-top: solid $accent; }
+    """
+    SCOPED_CSS = False
+    BINDINGS = [Binding("escape,q", "close", "Close"), Binding("o", "open_scene", "Open in playground"),
+                Binding("f", "full", "Full sweep", show=False)]
+
+    def __init__(self, out: str = "experiments-out"):
+        super().__init__()
+        self.out = out
+        self.current: str | None = None
+        self.last_run = None
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+        from textual.widgets import OptionList
+        from textual.widgets.option_list import Option
+
+        from saddlescape.experiments import describe
+
+        with Vertical():
+            yield Static("[b]Experiments[/b]: Enter runs the quick sweep, [b]o[/b] opens the study's setting "
+                         f"in the playground, Esc closes. Results are written under {self.out}/.", classes="hint")
+            yield OptionList(*[Option(f"{d['name']}: {d['title']}", id=d["name"]) for d in describe()])
+            with VerticalScroll():
+                yield Static("", id="report")
+
+    def on_option_list_option_highlighted(self, event) -> None:
+        from saddlescape.experiments import describe
+
+        if self.current is not None:
+            return  # a study is running: keep its progress on screen
+        d = describe([event.option.id])[0]
+        self.query_one("#report", Static).update(
+            f"[b]{d['title']}[/b]\nclaim: {d['claim']}\nsource: {d['source']}\n\nEnter runs its quick sweep.")
+
+    def on_option_list_option_selected(self, event) -> None:
+        self.start(event.option.id, quick=True)
+
+    def action_full(self) -> None:
+        from textual.widgets import OptionList
+
+        opt = self.query_one(OptionList)
+        if opt.highlighted is not None:
+            self.start(opt.get_option_at_index(opt.highlighted).id, quick=False)
+
+    def start(self, name: str, *, quick: bool) -> None:
+        if self.current is not None:
+            self.notify(f"{self.current} is still running", severity="warning")
+            return
+        self.current = name
+        self.query_one("#report", Static).update(f"running {name} ({'quick' if quick else 'full'}) ...")
+        self.run_worker(lambda: self._run(name, quick), thread=True, exclusive=True, group="study")
+
+    def _run(self, name: str, quick: bool) -> None:
+        from textual.worker import get_current_worker
+
+        from saddlescape.experiments import renderable, run_study
+
+        worker = get_current_worker()
+        report = self.query_one("#report", Static)
+
+        def progress(done: int, total: int) -> bool:
+            self.app.call_from_thread(report.update, f"running {name}: {done}/{total} items")
+            return worker.is_cancelled
+
+        try:  # in this process, one item at a time: the kernels release the GIL, the UI keeps drawing
+            run = run_study(name, quick=quick, out=self.out, workers=1, progress=progress)
+        except Exception as exc:  # a failed study is a notification, not a crash
+            self.app.call_from_thread(self.notify, f"{name} failed: {exc}", severity="error", timeout=8)
+            self.app.call_from_thread(report.update, f"{name} failed: {exc}")
+        else:
+            self.last_run = run
+            if not worker.is_cancelled:
+                self.app.call_from_thread(report.update, renderable(run, plot_width=72))
+        finally:
+            self.current = None
+
+    def action_open_scene(self) -> None:
+        from textual.widgets import OptionList
+
+        from saddlescape.experiments._studies import STUDIES
+
+        opt = self.query_one(OptionList)
+        if opt.highlighted is None:
+            return
+        name = opt.get_option_at_index(opt.highlighted).id
+        self.workers.cancel_group(self, "study")
+        self.dismiss({"study": name, **STUDIES[name].scene})
+
+    def action_close(self) -> None:
+        self.workers.cancel_group(self, "study")
         self.dismiss(None)

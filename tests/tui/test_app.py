@@ -265,3 +265,53 @@ async def test_event_log_lists_every_event():
         written = list(app.query_one("#log").lines)
         assert written == list(app.scene.log)[: len(written)] and len(written) >= 3
         assert "found minimum #1 " in written[0]
+
+
+def _text(static) -> str:
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=160, file=io.StringIO())
+    console.print(static.content)
+    return console.file.getvalue()
+
+
+async def test_experiments_dialog_runs_a_study_and_opens_its_setting(tmp_path, monkeypatch):
+    from textual.widgets import OptionList, Static
+
+    from tui._screens import ExperimentsScreen
+
+    monkeypatch.chdir(tmp_path)
+    app = RecordingApp()
+    async with app.run_test(size=(140, 45)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("x")
+        assert isinstance(app.screen, ExperimentsScreen)
+        options = app.screen.query_one(OptionList)
+        index = next(i for i in range(options.option_count)
+                     if options.get_option_at_index(i).id == "saddle-attraction")
+        options.highlighted = index
+        await pilot.pause()
+        report = app.screen.query_one("#report", Static)
+        assert "Newton" in _text(report)  # the claim is shown before running
+        await pilot.press("enter")
+        for _ in range(600):
+            if app.screen.last_run is not None:
+                break
+            await pilot.pause(0.1)
+        await pilot.pause(0.2)
+        run = app.screen.last_run
+        assert run is not None and run.complete and run.report.supported
+        assert (tmp_path / "experiments-out" / "saddle-attraction" / "saddle-attraction.csv").exists()
+        assert "verdict (supported)" in _text(report) and "escaped %" in _text(report)
+        app.screen.start("lennard-jones", quick=True)  # a second start while one runs is refused
+        app.screen.start("no-minimum", quick=True)
+        await pilot.pause(0.1)
+        assert any("still running" in m for _, m in app.messages)
+        await pilot.press("o")  # open the highlighted study's setting; the running sweep is cancelled
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, ExperimentsScreen)
+        assert app.scene.land.name == "saddle" and app.scene.land.params["negative"] == 1
+        assert [r.optimizer.name for r in app.scene.runs] == ["newton", "saddle-free-newton", "gd"]
+        assert not app.errors()

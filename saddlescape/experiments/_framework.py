@@ -1,0 +1,310 @@
+"""Studies as sweeps of independent work items: run them (serially, over local processes or a
+Dask cluster), keep each item's result on disk as it arrives (so an interrupted run resumes),
+then analyse the results into a table, a terminal plot and a verdict.
+
+Work items are plain JSON dicts and results are plain JSON dicts: a study is deterministic in
+its items, so the same study gives the same numbers whichever way its items were scheduled.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from landscapes._params import ParamError
+
+__all__ = ["Plot", "Report", "Study", "StudyRun", "execute", "item_key", "run_study"]
+
+
+@dataclass
+class Plot:
+    """Series to draw in the terminal: ``series`` is a list of (label, xs, ys)."""
+
+    title: str
+    xlabel: str
+    ylabel: str
+    series: list[tuple[str, list[float], list[float]]]
+    logx: bool = False
+    logy: bool = False
+
+
+@dataclass
+class Report:
+    """What a study found: a table, a plot, the numbers measured and the verdict against the source."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+    plot: Plot
+    measured: dict[str, Any]
+    reference: str  # what the source reports, in words and numbers
+    verdict: str  # what was measured against it
+    supported: bool | None  # None: the comparison is not a yes/no one
+
+    def __post_init__(self) -> None:
+        if self.supported is not None:
+            self.supported = bool(self.supported)  # never a NumPy bool in JSON or comparisons
+
+
+@dataclass(frozen=True)
+class Study:
+    """A named claim from the literature and the sweep that tests it.
+
+    ``items(quick)`` lists the work items (JSON dicts); ``work(item)`` computes one (a
+    module-level function, so processes and Dask workers can import it); ``analyse(results,
+    quick)`` turns the results (in item order) into a ``Report``. ``scene`` opens the study's
+    setting in the playground.
+    """
+
+    name: str
+    title: str
+    claim: str
+    source: str
+    items: Callable[[bool], list[dict[str, Any]]]
+    work: Callable[[dict[str, Any]], dict[str, Any]]
+    analyse: Callable[[list[dict[str, Any]], bool], Report]
+    scene: dict[str, Any] = field(default_factory=dict)
+
+
+class _Stop(Exception):
+    """Raised when the progress callback asks the sweep to stop."""
+
+
+def item_key(study: str, item: dict[str, Any]) -> str:
+    """A stable file name for one work item: the study and a hash of the item's JSON."""
+    blob = json.dumps({"study": study, "item": item}, sort_keys=True).encode()
+    return hashlib.sha1(blob).hexdigest()[:16]
+
+
+def execute(study_name: str, item: dict[str, Any]) -> dict[str, Any]:
+    """Compute one work item (what processes and Dask workers call)."""
+    from ._studies import STUDIES
+
+    t0 = time.perf_counter()
+    out = STUDIES[study_name].work(dict(item))
+    out["elapsed_s"] = round(time.perf_counter() - t0, 4)
+    return out
+
+
+def _write_json(path: Path, payload: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=1, default=_jsonable) + "\n")
+    os.replace(tmp, path)  # atomic: a half-written item never counts as done
+
+
+def _jsonable(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _clean(value: Any) -> Any:
+    """Non-finite floats as None (strict JSON, CSV-friendly)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+@dataclass
+class StudyRun:
+    """The outcome of ``run_study``: results in item order, the report, the files written."""
+
+    study: Study
+    quick: bool
+    items: list[dict[str, Any]]
+    results: list[dict[str, Any] | None]
+    report: Report | None
+    complete: bool
+    reused: int
+    elapsed_s: float
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        from .._result import versions
+
+        s = self.study
+        out: dict[str, Any] = {"study": s.name, "title": s.title, "claim": s.claim, "source": s.source,
+                               "mode": "quick" if self.quick else "full", "complete": self.complete,
+                               "n_items": len(self.items), "n_done": sum(r is not None for r in self.results),
+                               "reused_items": self.reused, "elapsed_s": round(self.elapsed_s, 3),
+                               "versions": versions()}
+        if self.report is not None:
+            r = self.report
+            out.update(verdict=r.verdict, supported=r.supported, reference=r.reference, measured=r.measured,
+                       table={"columns": r.columns, "rows": r.rows}, plot=asdict(r.plot))
+        out["items"] = [{"item": i, "result": res} for i, res in zip(self.items, self.results)]
+        return _clean(out)
+
+
+def _local_map(todo: list[tuple[int, dict]], name: str, workers: int, on_done: Callable) -> None:
+    if workers <= 1 or len(todo) <= 1:
+        for idx, item in todo:
+            on_done(idx, execute(name, item))
+        return
+    import multiprocessing as mp
+    import threading
+
+    # fork is cheap and works from any script (stdin, notebooks); a parent with threads (the
+    # TUI) must not fork, so its workers start from a clean forkserver instead
+    methods = mp.get_all_start_methods()
+    method = ("fork" if "fork" in methods and threading.active_count() == 1
+              else "forkserver" if "forkserver" in methods else "spawn")
+    ctx = mp.get_context(method)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx, initializer=_ignore_sigint)
+    futures: dict[Future, int] = {}
+    try:
+        for idx, item in todo:
+            futures[pool.submit(execute, name, item)] = idx
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                on_done(futures[fut], fut.result())
+    except BaseException:
+        # Ctrl-C (or a failed item): stop now; items in flight are lost, finished ones are on disk
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them and keeps what is done."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _dask_map(todo: list[tuple[int, dict]], name: str, scheduler: Any, on_done: Callable) -> None:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise ParamError("--scheduler needs Dask: pip install 'saddlescape[dask]'") from None
+    own = not isinstance(scheduler, Client)
+    try:
+        client = Client(scheduler, timeout="10s") if own else scheduler
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ParamError(f"scheduler={scheduler!r} could not be reached ({exc}); "
+                         "give a running Dask scheduler's address, e.g. tcp://host:8786") from None
+    try:
+        futures = {client.submit(execute, name, item, pure=False): idx for idx, item in todo}
+        for fut in as_completed(list(futures)):
+            on_done(futures[fut], fut.result())
+    finally:
+        if own:
+            client.close()
+
+
+def run_study(name: str, *, quick: bool = False, out: str | Path | None = None, workers: int | None = None,
+              scheduler: Any = None, progress: Callable[[int, int], None] | None = None,
+              resume: bool = True) -> StudyRun:
+    """Run study ``name``; write ``OUT/NAME/{NAME.json, NAME.csv, items/}``.
+
+    Args:
+        quick: the small sweep (under a minute on two cores); otherwise the full one.
+        out: the output folder (None: nothing written, nothing resumed).
+        workers: local processes (default: the CPU count; 1 runs in this process).
+        scheduler: a Dask scheduler address (``tcp://host:port``) or a ``distributed.Client``;
+            then the items run there instead.
+        progress: called as ``progress(done, total)`` after every item; returning True stops
+            the sweep as Ctrl-C does.
+        resume: reuse item results already in ``OUT/NAME/items`` (from an interrupted run).
+
+    Ctrl-C stops the sweep: the items finished so far are on disk, the run is returned with
+    ``complete=False`` and no report; running it again resumes.
+    """
+    from ._studies import STUDIES
+
+    if name not in STUDIES:
+        from landscapes._params import closest
+
+        raise ParamError(f"experiment {name!r} is not known; use one of {', '.join(STUDIES)}"
+                         + closest(name, STUDIES))
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ParamError(f"workers={workers!r} is not allowed; use an integer >= 1")
+    study = STUDIES[name]
+    items = study.items(bool(quick))
+    results: list[dict | None] = [None] * len(items)
+    keys = [item_key(name, it) for it in items]
+    item_dir = None
+    paths: dict[str, Path] = {}
+    reused = 0
+    if out is not None:
+        folder = Path(out) / name
+        item_dir = folder / "items"
+        item_dir.mkdir(parents=True, exist_ok=True)
+        if resume:
+            for i, key in enumerate(keys):
+                f = item_dir / f"{key}.json"
+                if f.exists():
+                    try:
+                        saved = json.loads(f.read_text())
+                    except (OSError, ValueError):
+                        continue  # unreadable: computed again
+                    if saved.get("item") == items[i]:
+                        results[i] = saved["result"]
+                        reused += 1
+    t0 = time.perf_counter()
+    done = [sum(r is not None for r in results)]
+    if progress is not None:
+        progress(done[0], len(items))
+
+    def on_done(idx: int, result: dict) -> None:
+        results[idx] = result
+        if item_dir is not None:
+            _write_json(item_dir / f"{keys[idx]}.json", {"item": items[idx], "result": result})
+        done[0] += 1
+        if progress is not None and progress(done[0], len(items)):
+            raise _Stop  # the caller asked to stop: handled as an interrupt below
+
+    todo = [(i, it) for i, it in enumerate(items) if results[i] is None]
+    complete = True
+    try:
+        if scheduler is not None:
+            _dask_map(todo, name, scheduler, on_done)
+        else:
+            _local_map(todo, name, workers if workers is not None else (os.cpu_count() or 1), on_done)
+    except (KeyboardInterrupt, _Stop):
+        complete = False
+    report = study.analyse(list(results), bool(quick)) if complete else None
+    run = StudyRun(study, bool(quick), items, results, report, complete, reused, time.perf_counter() - t0)
+    if out is not None:
+        folder = Path(out) / name
+        paths["json"] = folder / f"{name}.json"
+        _write_json(paths["json"], run.summary())
+        if report is not None:
+            paths["csv"] = folder / f"{name}.csv"
+            with open(paths["csv"], "w", newline="") as fh:
+                w = csv.writer(fh)
+                w.writerow(report.columns)
+                w.writerows(_clean(report.rows))
+        run.paths = paths
+    return run
+
+
+def names() -> list[str]:
+    from ._studies import STUDIES
+
+    return list(STUDIES)
+
+
+def describe(names_: Iterable[str] | None = None) -> list[dict[str, str]]:
+    from ._studies import STUDIES
+
+    return [{"name": s.name, "title": s.title, "claim": s.claim, "source": s.source}
+            for s in STUDIES.values() if names_ is None or s.name in names_]

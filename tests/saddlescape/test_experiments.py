@@ -1,0 +1,155 @@
+"""The studies: every quick mode runs and gives its verdict; sweeps resume; Dask gives the same numbers."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from saddlescape import experiments
+from saddlescape.cli import main
+from saddlescape.experiments import Plot, render_plot
+from saddlescape.experiments._framework import item_key
+
+NAMES = ["minima-vs-dimension", "index-vs-loss", "saddle-attraction", "escape-time-vs-dimension",
+         "hessian-spectrum", "no-minimum", "p-spin-energies", "lennard-jones", "interpolation"]
+
+
+def _numbers(results):
+    """Results without their timings, which differ from run to run."""
+    return [{k: v for k, v in r.items() if k != "elapsed_s"} for r in results]
+
+
+def test_the_nine_studies_are_listed_with_claim_and_source(capsys):
+    assert experiments.names() == NAMES
+    for d in experiments.describe():
+        assert d["claim"] and d["source"] and d["title"]
+    assert main(["experiment", "list", "--json"]) == 0
+    assert [d["name"] for d in json.loads(capsys.readouterr().out)] == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_quick_mode_runs_and_supports_its_claim(name, tmp_path):
+    t0 = time.perf_counter()
+    run = experiments.run_study(name, quick=True, out=tmp_path, workers=2)
+    assert time.perf_counter() - t0 < 120  # generous: the goal is under a minute on two idle cores
+    assert run.complete and all(r is not None for r in run.results)
+    r = run.report
+    assert r.supported is True, r.verdict
+    assert r.verdict and r.reference and r.rows and r.plot.series
+    saved = json.loads((tmp_path / name / f"{name}.json").read_text())
+    assert saved["mode"] == "quick" and saved["verdict"] == r.verdict and saved["n_done"] == len(run.items)
+    with open(tmp_path / name / f"{name}.csv") as fh:
+        table = list(csv.reader(fh))
+    assert table[0] == r.columns and len(table) == len(r.rows) + 1
+    assert len(list((tmp_path / name / "items").glob("*.json"))) == len(run.items)
+
+
+def test_minima_vs_dimension_reproduces_the_exact_separable_counts(tmp_path):
+    run = experiments.run_study("minima-vs-dimension", quick=True, workers=1)
+    for item, res in zip(run.items, run.results):
+        if item["landscape"] == "styblinski-tang":
+            D = item["dim"]
+            assert res["counts_by_index"] == {str(k): math.comb(D, k) * 2 ** (D - k) for k in range(D + 1)}
+            assert res["fraction_minima"] == pytest.approx((2 / 3) ** D, rel=1e-12)
+
+
+def test_saddle_attraction_newton_converges_to_the_saddle():
+    m = experiments.run_study("saddle-attraction", quick=True, workers=1).report.measured
+    assert m["newton"]["converged_to_saddle"] == 1.0 and m["newton"]["escaped"] == 0.0
+    assert m["saddle-free-newton"]["escaped"] == 1.0
+    assert m["saddle-free-newton"]["median_escape_steps"] < m["gd"]["median_escape_steps"]
+
+
+def test_an_interrupted_sweep_resumes_from_what_it_wrote(tmp_path):
+    calls = []
+
+    def stop_after_two(done, total):
+        calls.append(done)
+        return done >= 2
+
+    first = experiments.run_study("lennard-jones", quick=True, out=tmp_path, workers=1, progress=stop_after_two)
+    assert not first.complete and first.report is None
+    assert sum(r is not None for r in first.results) == 2
+    assert json.loads((tmp_path / "lennard-jones" / "lennard-jones.json").read_text())["complete"] is False
+    again = experiments.run_study("lennard-jones", quick=True, out=tmp_path, workers=1)
+    assert again.complete and again.reused == 2 and again.report.supported
+    fresh = experiments.run_study("lennard-jones", quick=True, workers=1)
+    assert _numbers(again.results) == _numbers(fresh.results)
+
+
+def test_a_corrupt_item_file_is_recomputed(tmp_path):
+    run = experiments.run_study("no-minimum", quick=True, out=tmp_path, workers=1)
+    f = tmp_path / "no-minimum" / "items" / f"{item_key('no-minimum', run.items[0])}.json"
+    f.write_text("{half")
+    again = experiments.run_study("no-minimum", quick=True, out=tmp_path, workers=1)
+    assert again.reused == 1 and _numbers(again.results) == _numbers(run.results)
+
+
+def test_processes_and_one_process_give_the_same_numbers():
+    a = experiments.run_study("escape-time-vs-dimension", quick=True, workers=1)
+    b = experiments.run_study("escape-time-vs-dimension", quick=True, workers=2)
+    assert _numbers(a.results) == _numbers(b.results)
+
+
+def test_a_dask_local_cluster_gives_the_same_numbers_as_the_local_run():
+    distributed = pytest.importorskip("distributed")
+    local = experiments.run_study("saddle-attraction", quick=True, workers=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            by_client = experiments.run_study("saddle-attraction", quick=True, scheduler=client)
+        by_address = experiments.run_study("saddle-attraction", quick=True, scheduler=cluster.scheduler_address)
+    assert _numbers(by_client.results) == _numbers(local.results) == _numbers(by_address.results)
+    assert by_client.report.verdict == local.report.verdict
+
+
+def test_bad_input_is_one_line(capsys, tmp_path):
+    assert main(["experiment", "minima-vs-dimensio"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "did you mean 'minima-vs-dimension'" in err
+    assert main(["experiment", "no-minimum", "--quick", "--workers", "0"]) == 2
+    assert "--workers 0" in capsys.readouterr().err
+    (tmp_path / "file").write_text("")
+    assert main(["experiment", "no-minimum", "--quick", "--out", str(tmp_path / "file")]) == 2
+    assert "not a writable folder" in capsys.readouterr().err
+    pytest.importorskip("distributed")
+    assert main(["experiment", "no-minimum", "--quick", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "could not be reached" in err
+
+
+def test_cli_prints_table_plot_and_verdict_and_ctrl_c_keeps_what_was_done(tmp_path):
+    env = {**os.environ, "COLUMNS": "140"}
+    cmd = [sys.executable, "-m", "saddlescape", "experiment", "p-spin-energies", "--quick", "--workers", "1",
+           "--out", str(tmp_path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    items = tmp_path / "p-spin-energies" / "items"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(items.glob("*.json"))) < 1:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    done = len(list(items.glob("*.json")))
+    assert proc.returncode == 130 and "run the same command again to resume" in err
+    assert 1 <= done < 6
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "verdict (supported)" in proc.stdout and "threshold" in proc.stdout
+    assert f"resumed: {done} of 6 items" in proc.stderr
+
+
+def test_plot_draws_series_on_log_axes_and_skips_what_it_cannot():
+    lines = render_plot(Plot("t", "x", "y", [("a", [1, 10, 100], [1, 10, 100]), ("b", [1, 100], [0, 5])],
+                             logx=True, logy=True), width=20, height=5)
+    grid = lines[1:6]
+    assert grid[0].endswith("●") and grid[-1].split("│")[1].startswith("●")  # corners of the log-log line
+    assert "×" in "".join(grid)  # b's positive point is drawn, its zero on a log axis is not
+    assert "(log)" in lines[-2] and "● a" in lines[-1] and "× b" in lines[-1]
+    assert render_plot(Plot("empty", "x", "y", [("a", [1.0], [float("nan")])]))[-1] == "  (nothing to draw)"
