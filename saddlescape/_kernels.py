@@ -30,7 +30,8 @@ EVENTS_DENSE_MAX_DIM = 500  # above, forming and diagonalising Hessians per visi
 @kernel()
 def screen_walkers(X, G, F, active, radius, radial, bound, diverged_at, best, t, gnorm):
     """Mark walkers whose loss, gradient or position left the finite/bounded world; on the
-    sphere, turn G into the tangent gradient and keep x.g/r^2 in ``radial``; track the best loss."""
+    sphere, turn G into the tangent gradient and keep x.g/r^2 in ``radial``; track the best loss.
+    One pass over X and G off the sphere (|g| accumulated with the checks)."""
     B, D = X.shape
     for b in range(B):
         if not active[b]:
@@ -38,27 +39,27 @@ def screen_walkers(X, G, F, active, radius, radial, bound, diverged_at, best, t,
         poison = 0.0   # becomes NaN if any gradient entry is NaN or inf (inf * 0 = NaN)
         outside = 0.0  # counts coordinates beyond the bound (NaN positions count too)
         xg = 0.0
+        g2 = 0.0
         for i in range(D):
             xi = X[b, i]
             gi = G[b, i]
             poison += gi * 0.0
             outside += 0.0 if abs(xi) <= bound else 1.0
             xg += xi * gi
-        if not (np.isfinite(F[b]) and poison == 0.0 and outside == 0.0):
+            g2 += gi * gi
+        f = F[b]
+        if not (np.isfinite(f) and poison == 0.0 and outside == 0.0):
             active[b] = 0
             diverged_at[b] = t
             continue
-        if F[b] < best[b]:
-            best[b] = F[b]
-        g2 = 0.0
+        if f < best[b]:
+            best[b] = f
         if radius > 0.0:
             c = xg / (radius * radius)
             radial[b] = c
+            g2 = 0.0
             for i in range(D):
                 G[b, i] -= c * X[b, i]
-                g2 += G[b, i] * G[b, i]
-        else:
-            for i in range(D):
                 g2 += G[b, i] * G[b, i]
         gnorm[b] = np.sqrt(g2)
 

@@ -10,7 +10,14 @@ def test_benchmark_smoke_runs_every_path(tmp_path, capsys):
     out = tmp_path / "smoke.json"
     assert main(["--smoke", "--no-jax", "--out", str(out)]) == 0
     report = json.loads(out.read_text())
-    assert report["triad_GBps"] > 0
-    assert any(k.startswith("adam rastrigin") for k in report["cases"])
-    assert {t["target"] for t in report["targets"]} and all("reached" in t for t in report["targets"])
+    one = report["runs"]["1"]
+    assert one["triad_GBps"] > 0
+    for prefix in ("adam rastrigin", "adam ackley", "adam p-spin", "adam mlp"):
+        assert any(k.startswith(prefix) for k in one["cases"]), prefix
+    names = {t["target"] for t in report["targets"]}
+    assert all("reached" in t for t in report["targets"])
+    assert any(n.startswith("start-up: help") for n in names) and any("walkers at D=2" in n for n in names)
+    s = report["startup"]
+    assert s["readonly_cache_dir"].endswith("saddlescape/numba") and s["readonly_cache_files"] > 0
+    assert report["scale"]["peak_rss_bytes"] > 0
     assert "smoke sizes" in capsys.readouterr().out
