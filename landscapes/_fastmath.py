@@ -1,4 +1,4 @@
-"""Vectorisable sin/cos for the transcendental landscapes.
+"""Vectorisable sin/cos (transcendental landscapes) and tanh (the mlp).
 
 llvmlite's wheels have no SVML, so ``np.sin``/``np.cos`` inside a loop are scalar libm calls
 (~30 ns each here) and stop the loop from vectorising. ``sincos_turns(u)`` returns
@@ -10,8 +10,12 @@ truncation error is below 1e-16. The tests check it against extended precision.
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
+from numba import njit
+from numba.core import types
+from numba.extending import intrinsic, overload
 
-from ._kernel import kernel
+from ._kernel import KERNEL_OPTIONS, kernel
 
 HALF_PI = 1.5707963267948966
 INV_TWO_PI = 0.15915494309189535
@@ -48,3 +52,67 @@ def sincos_turns(u):
 def sincos(x):
     """(sin x, cos x) through ``sincos_turns``; the argument is rounded once by x / (2 pi)."""
     return sincos_turns(x * INV_TWO_PI)
+
+
+# ------------------------------------------------------------------------------------- tanh
+# tanh(z) = sign(z) e / (e + 2) with e = expm1(2|z|); expm1(x) = 2^k (expm1(r) + 1) - 1 with
+# x = k ln2 + r, |r| <= ln2 / 2, expm1(r) by its Taylor series to r^14 (error < 1e-17 there),
+# and 2^k built from its exponent bits, so the whole thing is branch-free and vectorises.
+LN2_HI, LN2_LO = 0.6931471803691238, 1.9082149292705877e-10  # ln2 = HI + LO, HI with 32 zero bits
+INV_LN2 = 1.4426950408889634
+_E = [1.0 / float(np.prod(np.arange(1, k + 1))) for k in range(2, 15)]  # 1/2!, ..., 1/14!
+E2, E3, E4, E5, E6, E7, E8, E9, E10, E11, E12, E13, E14 = _E
+TANH_SATURATE = 19.1  # tanh(19.1) rounds to 1.0 in double precision
+
+
+@intrinsic
+def _f64_from_bits(typingctx, bits):
+    """Reinterpret an int64 as a float64 (free: a register move)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+@intrinsic
+def _bits_from_f64(typingctx, value):
+    """Reinterpret a float64 as an int64."""
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return sig, codegen
+
+
+SHIFTER = 6755399441055744.0  # 1.5 * 2^52: adding it rounds to an integer held in the low bits
+
+
+@kernel()
+def tanh_real(z):
+    """tanh of a float64, vectorisable, within a few ulp of the correctly rounded value."""
+    a = min(abs(z), TANH_SATURATE)
+    x = 2.0 * a
+    k = np.round(x * INV_LN2)
+    kd = k + SHIFTER  # an integer-valued k below 2^51: its bits now end in k (AVX2 has no float->int64)
+    r = (x - k * LN2_HI) - k * LN2_LO
+    p = r * (1.0 + r * (E2 + r * (E3 + r * (E4 + r * (E5 + r * (E6 + r * (E7 + r * (E8 + r * (
+        E9 + r * (E10 + r * (E11 + r * (E12 + r * (E13 + r * E14)))))))))))))
+    two_k = _f64_from_bits((_bits_from_f64(kd) + 1023) << 52)  # low bits of kd hold k
+    e = two_k * p + (two_k - 1.0)  # expm1(x)
+    t = e / (e + 2.0)
+    return np.copysign(t, z)
+
+
+def tanh_any(z):
+    """tanh for real (vectorisable ``tanh_real``) and complex (``np.tanh``) arguments."""
+    return np.tanh(z)
+
+
+@overload(tanh_any, jit_options={k: v for k, v in KERNEL_OPTIONS.items() if k != "cache"})
+def _tanh_any(z):
+    if isinstance(z, types.Float):
+        return lambda z: tanh_real(z)
+    return lambda z: np.tanh(z)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from numba import njit
 
-from landscapes._fastmath import sincos, sincos_turns
+from landscapes._fastmath import sincos, sincos_turns, tanh_any, tanh_real
 
 PI_L = np.longdouble("3.14159265358979323846264338327950288")
 
@@ -36,3 +37,36 @@ def test_sincos_of_radians_matches_numpy():
     x = np.random.default_rng(1).uniform(-50, 50, 100_000)
     s, c = _evaluate(x, False)
     assert np.max(np.abs(s - np.sin(x))) < 1e-14 and np.max(np.abs(c - np.cos(x))) < 1e-14
+
+
+@njit
+def _tanh_all(x):
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        out[i] = tanh_real(x[i])
+    return out
+
+
+def test_tanh_is_within_three_ulp_and_keeps_its_edge_cases():
+    rng = np.random.default_rng(2)
+    x = np.concatenate([rng.uniform(-25, 25, 300_000), rng.uniform(-1e-3, 1e-3, 50_000),
+                        10.0 ** rng.uniform(-300, 1, 50_000) * rng.choice([-1, 1], 50_000),
+                        [0.0, 19.0, 19.1, 19.2, 30.0, 710.0, 1e300]])
+    t = _tanh_all(x)
+    ref = np.tanh(x.astype(np.longdouble))
+    ulp = np.abs(t - ref) / np.spacing(np.abs(ref).astype(np.float64))
+    assert float(ulp.max()) <= 3.0
+    edge = _tanh_all(np.array([-0.0, np.inf, -np.inf, np.nan]))
+    assert np.signbit(edge[0]) and edge[1] == 1.0 and edge[2] == -1.0 and np.isnan(edge[3])
+
+
+def test_tanh_any_keeps_complex_arguments_exact():
+    z = np.array([0.3 + 0.5j, -2.0 + 1e-30j])
+    out = np.array([_tanh_complex(v) for v in z])
+    assert np.allclose(out, np.tanh(z), rtol=1e-15, atol=0)
+    assert out[1].imag == pytest.approx(np.tanh(-2.0 + 1e-30j).imag, rel=1e-12)  # the complex step survives
+
+
+@njit
+def _tanh_complex(z):
+    return tanh_any(z)
