@@ -159,7 +159,7 @@ def suite(args) -> dict:
         for B, D in (sizes if name != "ackley" else [s for s in sizes if s[1] >= 100]):
             X = np.random.default_rng(0).uniform(-4, 4, (B, D))
             dev = _check_equal(name, X, with_jax and B * D <= 10**6)
-            per_call = max(1, min(1000, 200_000 // (B * D)))
+            per_call = max(1, min(100_000, 200_000 // (B * D)))  # many steps per call at small sizes
             variants = {"saddlescape": _engine_adam(name, X, per_call)[0],
                         "numpy": numpy_adam(name, X)[0]}
             if with_jax:
