@@ -44,6 +44,15 @@ def _positive_int(value: Any, what: str, low: int = 1) -> int:
 _RUN_CHUNK = None
 
 
+def _entry(dispatcher):
+    """The compiled entry point of a kernel compiled for one explicit signature (no per-call
+    typing: ~20 us saved a call). Only for arguments the engine builds itself, whose types
+    always match that signature."""
+    if len(dispatcher.signatures) == 1 and not dispatcher._can_compile:
+        return dispatcher.overloads[dispatcher.signatures[0]].entry_point
+    return dispatcher
+
+
 class _LazyRng:
     """A NumPy Generator seeded from (seed, step), built only if the plug-in uses it."""
 
@@ -228,6 +237,8 @@ class Session:
         land, opt = self.landscape, self.optimizer
         radius = float(land.radius if land.manifold == "sphere" else 0.0)
         batch = self._batch
+        vg_kernel = _entry(land.value_and_grad_kernel)  # per-step calls from Python: skip re-typing
+        screen = _entry(screen_walkers)
         hyper = dict(opt.hyper)
         if batch and "noise" in hyper:
             hyper["noise"] = 0.0
@@ -236,9 +247,9 @@ class Session:
             if batch:
                 self.keys[:] = [np.int64(np.uint64(counter_key(self.seed, b, t)).astype(np.int64))
                                 for b in range(self.walkers)]
-            land.value_and_grad_kernel(self.X, self.G, self.F, land.data, self.keys, batch)
-            screen_walkers(self.X, self.G, self.F, self.active, radius, self.radial, self.bound,
-                           self.diverged_at, self.best, t, self.gnorm)
+            vg_kernel(self.X, self.G, self.F, land.data, self.keys, batch)
+            screen(self.X, self.G, self.F, self.active, radius, self.radial, self.bound,
+                   self.diverged_at, self.best, t, self.gnorm)
             if self.gsmall > 0 and self._events_due():
                 B = self.walkers
                 detect_events_entry(self.X, self.F, self.gnorm, self.active, t, land.hessian_kernel,

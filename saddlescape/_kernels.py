@@ -27,7 +27,11 @@ FREE, IN_SADDLE, AT_MINIMUM, AT_FLAT = 0, 1, 2, 3
 EVENTS_DENSE_MAX_DIM = 500  # above, forming and diagonalising Hessians per visit costs too much
 
 
-@kernel()
+SCREEN_SIG = void(float64[:, ::1], float64[:, ::1], float64[::1], uint8[::1], float64, float64[::1], float64,
+                  int64[::1], float64[::1], int64, float64[::1])
+
+
+@kernel(SCREEN_SIG)  # explicit: the plug-in path calls its compiled entry point directly
 def screen_walkers(X, G, F, active, radius, radial, bound, diverged_at, best, t, gnorm):
     """Mark walkers whose loss, gradient or position left the finite/bounded world; on the
     sphere, turn G into the tangent gradient and keep x.g/r^2 in ``radial``; track the best loss.

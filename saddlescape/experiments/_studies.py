@@ -281,8 +281,8 @@ _ET_OPTS = (("gd", {"lr": 0.05}), ("sgd", {"lr": 0.05, "noise": 0.1}), ("perturb
 
 def _et_items(quick: bool) -> list[dict]:
     dims = (10, 100, 1000) if quick else (10, 100, 1000, 10_000)
-    return [{"optimizer": o, "hyper": h, "dim": d, "start": s, "walkers": 16 if quick else 64,
-             "steps": 3000 if quick else 20_000, "seed": 0}
+    return [{"optimizer": o, "hyper": h, "dim": d, "start": s, "walkers": 16 if quick else 32,
+             "steps": 3000 if quick else 10_000, "seed": 0}
             for o, h in _ET_OPTS for d in dims for s in ("at", "near")]
 
 
@@ -501,7 +501,7 @@ def _nm_analyse(results: list[dict], quick: bool) -> Report:
 
 def _pe_items(quick: bool) -> list[dict]:
     dims = (32, 64, 128) if quick else (32, 64, 128, 256)
-    return [{"dim": n, "seed": s, "walkers": 8, "steps": 2000 if quick else 5000, "lr": 0.1}
+    return [{"dim": n, "seed": s, "walkers": 8, "steps": 2000 if quick else 3000, "lr": 0.1}
             for n in dims for s in ((0, 1) if quick else range(4))]
 
 
