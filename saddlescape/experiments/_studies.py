@@ -275,7 +275,10 @@ def _sa_analyse(results: list[dict], quick: bool) -> Report:
 
 # ------------------------------------------------------------------------------ 4 escape-time-vs-dimension
 
-_ET_OPTS = (("gd", {"lr": 0.05}), ("sgd", {"lr": 0.05, "noise": 0.1}), ("perturbed-gd", {"lr": 0.05}),
+# SGD's noise is small: at fixed lr its stationary spread over D stable directions raises the loss
+# by ~ D lr noise^2 / 4, which at noise 0.1 and D = 10^4 hides the escape (the loss never drops
+# below the saddle's value although the walker left it)
+_ET_OPTS = (("gd", {"lr": 0.05}), ("sgd", {"lr": 0.05, "noise": 0.01}), ("perturbed-gd", {"lr": 0.05}),
             ("momentum", {"lr": 0.05}), ("adam", {"lr": 0.01}))
 
 
@@ -527,13 +530,16 @@ def _pe_analyse(results: list[dict], quick: bool) -> Report:
         means.append(float(e.mean()))
     gaps = [m - e_th for m in means]
     b = _slope([math.log(n) for n in ns], [math.log(g) if g > 0 else None for g in gaps])
-    above = all(min(by_n[n]) > e_gs for n in ns)
+    above = all(m > e_gs for m in means)
+    below = [n for n in ns if min(by_n[n]) < e_gs]
     ok = above and gaps[-1] < gaps[0] and b is not None and b < 0
     verdict = (f"mean final energy per spin {' -> '.join(_fmt(v, '.3f') for v in means)} for N = "
-               f"{' -> '.join(map(str, ns))}: every walker stops above the ground state {e_gs:.3f} "
-               f"({'yes' if above else 'NO'}), and the gap to the threshold {e_th:.3f} shrinks like N^{_fmt(b, '.2f')} "
+               f"{' -> '.join(map(str, ns))}: the mean stays above the ground state {e_gs:.3f} "
+               f"({'yes' if above else 'NO'}) and its gap to the threshold {e_th:.3f} shrinks like N^{_fmt(b, '.2f')} "
                f"({gaps[0]:.3f} -> {gaps[-1]:.3f}). At these sizes GD stops in minima above the threshold; the "
-               f"large-N limit is the threshold, not the ground state. "
+               f"large-N limit is the threshold, not the ground state"
+               + (f" (single walkers at N = {', '.join(map(str, below))} dip below the N = infinity ground state: "
+                  f"finite-size fluctuations). " if below else ". ")
                + ("Consistent with the theory." if ok else "This does not match the theory."))
     return Report(["N", "walkers", "mean E/N", "std", "lowest E/N", "mean - threshold"], rows,
                   Plot("final energy per spin of GD against N", "N", "E/N",
@@ -552,14 +558,24 @@ def _pe_analyse(results: list[dict], quick: bool) -> Report:
 
 def _lj_items(quick: bool) -> list[dict]:
     atoms = (3, 4, 5, 6, 7) if quick else tuple(range(3, 14))
-    return [{"atoms": n, "starts": 300 if quick else 5000, "seed": 0} for n in atoms]
+    return [{"atoms": n, "starts": 300 if quick else 5000, "seed": 0, "quench_steps": 3000} for n in atoms]
 
 
 def _lj_work(item: dict) -> dict:
-    land, c = _census("lennard-jones", 3 * item["atoms"], item["seed"], item["starts"], method="minima")
+    """Quench random clusters with Adam, then Newton-polish and de-duplicate the minima reached
+    (a census straight from random boxes converges rarely: overlapping atoms)."""
+    land, r = _run("lennard-jones", 3 * item["atoms"], "adam", {"lr": 0.01}, walkers=item["starts"],
+                   steps=item["quench_steps"], seed=item["seed"], record_every=item["quench_steps"])
+    import saddlescape
+
+    c = saddlescape.census(land, x0=r.final_x[~r.diverged], seed=item["seed"], method="minima")
     minima = [cp["value"] for cp in c.critical_points if cp["index"] == 0 and not cp["degenerate"]]
-    return {"n_minima": len(minima), "lowest": min(minima) if minima else None,
+    return {"n_minima": len(minima), "lowest": min(minima) if minima else None, "n_polished": c.n_converged,
             "global_min": land.known.get("global_min_value"), "published_minima": land.theory.get("n_local_minima")}
+
+
+def _quenches(items: list[dict]) -> str:
+    return f"{items[-1]['starts']:,}"
 
 
 def _lj_analyse(results: list[dict], quick: bool) -> Report:
@@ -579,14 +595,19 @@ def _lj_analyse(results: list[dict], quick: bool) -> Report:
         found.append(res["n_minima"])
         published.append(res["published_minima"])
     complete = [(n, f, p) for n, f, p in counted if f == p]
-    ok = all_low and all(f <= p for _, f, p in counted) and bool(complete)
+    grow = _slope(ns, [math.log(f) if f > 0 else None for f in found])
+    factor = math.exp(grow) if grow is not None else None
+    ok = all_low and all(f <= p for _, f, p in counted) and bool(complete) and factor is not None and factor > 1
+    short = [f"N={n}" for n, f, p in counted if f < p]
     verdict = (f"lowest energy found equals the published global minimum for every N "
                f"({'yes' if all_low else 'NO'}); distinct minima found / published: "
                + ", ".join(f"N={n}: {f}/{p}" for n, f, p in counted)
-               + f"; the number of minima grows roughly exponentially with N "
-               f"({found[0]} at N={ns[0]} to {found[-1]} at N={ns[-1]}).")
+               + f"; the count found grows by a factor {_fmt(factor)} per added atom "
+               f"({found[0]} at N={ns[0]} to {found[-1]} at N={ns[-1]})"
+               + (f". At {', '.join(short)} {_quenches(items)} quenches miss minima with small basins: the "
+                  f"published counts come from exhaustive basin-hopping searches." if short else "."))
     pub = [(n, p) for n, p in zip(ns, published) if p is not None]
-    return Report(["atoms N", "starts", "minima found", "published minima", "lowest found", "published global min",
+    return Report(["atoms N", "quenches", "minima found", "published minima", "lowest found", "published global min",
                    "global found"], rows,
                   Plot("distinct minima against cluster size", "atoms N", "minima",
                        [("found", ns, found), ("published", [n for n, _ in pub], [p for _, p in pub])], logy=True),
