@@ -81,21 +81,20 @@ def _numpy_plugin_adam(name: str, X: np.ndarray, steps_per_call: int):
     return step, s
 
 
-def _check_equal(name: str, X: np.ndarray, with_jax: bool) -> float:
-    """Max relative deviation of one Adam step, engine vs NumPy (and JAX)."""
-    from ._baselines import jax_adam, numpy_adam
-
-    ours, s = _engine_adam(name, X, 1)
+def _check_equal(what: str, target, X: np.ndarray, numpy_fn, jax_fn=None) -> float:
+    """Max relative deviation of one Adam step, engine vs NumPy (and JAX); ``target`` is the
+    engine's landscape (name or object), ``numpy_fn(X)`` / ``jax_fn(X)`` build the baselines."""
+    ours, s = _engine_adam(target, X, 1)
     ours()
-    np_step, st = numpy_adam(name, X)
+    np_step, st = numpy_fn(X)
     np_step()
     dev = float(np.max(np.abs(s.X - st["x"]) / (1 + np.abs(st["x"]))))
-    if with_jax:
-        jx, js = jax_adam(name, X)
+    if jax_fn is not None:
+        jx, js = jax_fn(X)
         jx()
         dev = max(dev, float(np.max(np.abs(s.X - np.asarray(js["c"][0])) / (1 + np.abs(st["x"])))))
     if dev > 1e-10:
-        raise SystemExit(f"benchmark baseline disagrees with the engine on {name}: {dev:.2e}")
+        raise SystemExit(f"benchmark baseline disagrees with the engine on {what}: {dev:.2e}")
     return dev
 
 
@@ -158,7 +157,8 @@ def suite(args) -> dict:
     for name in ("rastrigin", "styblinski-tang", "ackley"):
         for B, D in (sizes if name != "ackley" else [s for s in sizes if s[1] >= 100]):
             X = np.random.default_rng(0).uniform(-4, 4, (B, D))
-            dev = _check_equal(name, X, with_jax and B * D <= 10**6)
+            dev = _check_equal(name, name, X, lambda X: numpy_adam(name, X),
+                               (lambda X: jax_adam(name, X)) if with_jax and B * D <= 10**6 else None)
             per_call = max(1, min(100_000, 200_000 // (B * D)))  # many steps per call at small sizes
             variants = {"saddlescape": _engine_adam(name, X, per_call)[0],
                         "numpy": numpy_adam(name, X)[0]}
@@ -182,17 +182,8 @@ def suite(args) -> dict:
         land = landscapes.make(name, seed=0, **params)
         for B in (1, 16):
             X = land.sample(B, seed=1)
-            ours, s = _engine_adam(land, X, 1)
-            ours()
-            np_step, st = numpy_land_adam(land, X)
-            np_step()
-            dev = float(np.max(np.abs(s.X - st["x"]) / (1 + np.abs(st["x"]))))
-            if with_jax:
-                js, jst = jax_land_adam(land, X)
-                js()
-                dev = max(dev, float(np.max(np.abs(s.X - np.asarray(jst["c"][0])) / (1 + np.abs(st["x"])))))
-            if dev > 1e-10:
-                raise SystemExit(f"benchmark baseline disagrees with the engine on {name} {label}: {dev:.2e}")
+            dev = _check_equal(f"{name} {label}", land, X, lambda X: numpy_land_adam(land, X),
+                               (lambda X: jax_land_adam(land, X)) if with_jax else None)
             per_call = max(1, min(200, 20_000_000 // (B * land.dim ** (2 if name == "p-spin" else 1) * 64)))
             variants = {"saddlescape": _engine_adam(land, X, per_call)[0], "numpy": numpy_land_adam(land, X)[0]}
             if with_jax:

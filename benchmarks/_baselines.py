@@ -35,12 +35,19 @@ def numpy_vg(name: str):
 
 def numpy_adam(name: str, X: np.ndarray):
     """A stepping function (plain vectorised NumPy) and its state."""
-    vg = numpy_vg(name)
+    return _numpy_adam(numpy_vg(name), X, 0.0)
+
+
+def _numpy_adam(vg, X: np.ndarray, radius: float):
+    """Adam in NumPy with the engine's sphere handling when ``radius`` > 0 (tangent gradient,
+    then retraction)."""
     state = {"x": X.copy(), "m": np.zeros_like(X), "v": np.zeros_like(X), "t": 0}
 
     def step() -> int:
         x, m, v = state["x"], state["m"], state["v"]
         _, g = vg(x)
+        if radius:
+            g = g - ((x * g).sum(axis=1) / radius ** 2)[:, None] * x
         state["t"] += 1
         t = state["t"]
         m *= B1
@@ -48,6 +55,8 @@ def numpy_adam(name: str, X: np.ndarray):
         v *= B2
         v += (1 - B2) * g * g
         x -= LR * (m / (1 - B1 ** t)) / (np.sqrt(v / (1 - B2 ** t)) + EPS)
+        if radius:
+            x *= (radius / np.linalg.norm(x, axis=1))[:, None]
         return 1
 
     return step, state
@@ -68,21 +77,30 @@ def jax_adam(name: str, X: np.ndarray, loop: int = 0):
                     - jnp.exp(jnp.sum(jnp.cos(2 * jnp.pi * x)) / D) + 20.0 + jnp.e)
     else:
         f = lambda x: 0.5 * jnp.sum(x ** 4 - 16 * x ** 2 + 5 * x)  # noqa: E731
+    return _jax_adam(f, X, loop, 0.0)
+
+
+def _jax_adam(f, X: np.ndarray, loop: int, radius: float):
+    """jit + vmap + grad Adam on the loss ``f`` of one walker (sphere handling when radius > 0)."""
+    import jax
+    import jax.numpy as jnp
+
     grad = jax.vmap(jax.grad(f))
 
-    def one(carry, _=None):
+    def one(carry):
         x, m, v, t = carry
         g = grad(x)
+        if radius:
+            g = g - (jnp.sum(x * g, axis=1) / radius ** 2)[:, None] * x
         t = t + 1
         m = B1 * m + (1 - B1) * g
         v = B2 * v + (1 - B2) * g * g
         x = x - LR * (m / (1 - B1 ** t)) / (jnp.sqrt(v / (1 - B2 ** t)) + EPS)
+        if radius:
+            x = x * (radius / jnp.linalg.norm(x, axis=1))[:, None]
         return (x, m, v, t)
 
-    if loop:
-        fn = jax.jit(lambda c: jax.lax.fori_loop(0, loop, lambda i, c: one(c), c), donate_argnums=0)
-    else:
-        fn = jax.jit(one, donate_argnums=0)
+    fn = jax.jit((lambda c: jax.lax.fori_loop(0, loop, lambda i, c: one(c), c)) if loop else one, donate_argnums=0)
     state = {"c": (jnp.asarray(X), jnp.zeros_like(X), jnp.zeros_like(X), jnp.asarray(0.0))}
 
     def step() -> int:
@@ -151,27 +169,7 @@ def numpy_land_vg(land):
 
 def numpy_land_adam(land, X: np.ndarray):
     """Adam in NumPy with the engine's sphere handling (tangent gradient, then retraction)."""
-    vg = numpy_land_vg(land)
-    radius = float(land.radius) if land.manifold == "sphere" else 0.0
-    state = {"x": X.copy(), "m": np.zeros_like(X), "v": np.zeros_like(X), "t": 0}
-
-    def step() -> int:
-        x, m, v = state["x"], state["m"], state["v"]
-        _, g = vg(x)
-        if radius:
-            g = g - ((x * g).sum(axis=1) / radius ** 2)[:, None] * x
-        state["t"] += 1
-        t = state["t"]
-        m *= B1
-        m += (1 - B1) * g
-        v *= B2
-        v += (1 - B2) * g * g
-        x -= LR * (m / (1 - B1 ** t)) / (np.sqrt(v / (1 - B2 ** t)) + EPS)
-        if radius:
-            x *= (radius / np.linalg.norm(x, axis=1))[:, None]
-        return 1
-
-    return step, state
+    return _numpy_adam(numpy_land_vg(land), X, float(land.radius) if land.manifold == "sphere" else 0.0)
 
 
 def jax_land_adam(land, X: np.ndarray, loop: int = 0):
@@ -195,27 +193,4 @@ def jax_land_adam(land, X: np.ndarray, loop: int = 0):
             wo = w[width * inputs + width:width * inputs + 2 * width]
             out = jnp.tanh(Xj @ W.T + b1) @ wo + w[-1]
             return 0.5 * jnp.mean((out - yj) ** 2)
-    grad = jax.vmap(jax.grad(f))
-
-    def one(carry):
-        x, m, v, t = carry
-        g = grad(x)
-        if radius:
-            g = g - (jnp.sum(x * g, axis=1) / radius ** 2)[:, None] * x
-        t = t + 1
-        m = B1 * m + (1 - B1) * g
-        v = B2 * v + (1 - B2) * g * g
-        x = x - LR * (m / (1 - B1 ** t)) / (jnp.sqrt(v / (1 - B2 ** t)) + EPS)
-        if radius:
-            x = x * (radius / jnp.linalg.norm(x, axis=1))[:, None]
-        return (x, m, v, t)
-
-    fn = jax.jit((lambda c: jax.lax.fori_loop(0, loop, lambda i, c: one(c), c)) if loop else one, donate_argnums=0)
-    state = {"c": (jnp.asarray(X), jnp.zeros_like(X), jnp.zeros_like(X), jnp.asarray(0.0))}
-
-    def step() -> int:
-        state["c"] = fn(state["c"])
-        state["c"][0].block_until_ready()
-        return loop or 1
-
-    return step, state
+    return _jax_adam(f, X, loop, radius)
