@@ -351,6 +351,42 @@ print(before * 1024, peak * 1024, dt)
     return out
 
 
+WHY = (  # (words in the target, reason it can be missed, next idea): printed with a target not met
+    ("value+grad at D=1e6", "one pass reading x and writing g; short of the goal only at smoke sizes or on a "
+     "busy machine (the triad figure varies 10-15 GB/s here)", "rerun with --quick on an idle machine"),
+    ("Adam at D=1e6", "three passes over memory (value+gradient, screen, update) where 48 B/element is the minimum",
+     "a fused element-wise step for separable landscapes with element-wise optimizers"),
+    ("slower than JAX", "JAX runs a whole fori_loop as one fused XLA program; the engine calls landscape and "
+     "optimizer through function pointers and screens walkers for divergence every step",
+     "the fused element-wise step; a specialised loop for built-in pairs"),
+    ("3x JAX", "the polynomial, small and mlp cases sit at 0.4-1x JAX", "the fused step and walker-batched mlp GEMMs"),
+    ("million steps/s", "~190 ns a step of function-pointer calls and divergence screening at (1, 2)",
+     "a specialised loop for built-in pairs, compiled ahead of time"),
+    ("x NumPy at D", "two reductions per walker before the gradient pass", "one pass with the gradient"),
+    ("(4096, 2) >= 10x NumPy", "per-walker loop overhead at D=2", "loops over the flat (B, D) block"),
+    ("mlp", "tanh at ~5 ns an element (JAX ~1.7 ns) and one small GEMM per walker and layer",
+     "walker-batched GEMMs ((B n) x width per layer) and a cheaper tanh"),
+    ("plug-in", "the plug-in's own NumPy Adam costs as much as the whole compiled step",
+     "nothing in the engine: the ratio is NumPy's temporaries against a compiled loop"),
+    ("event detection", "a Hessian eigendecomposition per walker entering a critical point's neighbourhood; "
+     "at smoke sizes the runs are too short to amortise", "a Lanczos-based index"),
+    ("census", "Newton from every start, then de-duplication", "fewer starts with deflation"),
+    ("start-up", "Python, NumPy and Numba imports and Numba's target initialisation (~0.9 s, including "
+     "scipy.linalg); a busy machine doubles them", "fewer kernels loaded at start"),
+    ("session memory", "x, g, Adam's m and v and the records; at smoke sizes the imports' own memory dominates",
+     "records off for huge D"),
+    ("walkers at D=2", "per-walker work in Python", "none expected: the loop is compiled"),
+    ("geometric mean", "the slowest cases drag the mean", "see the cases below 1x"),
+)
+
+
+def _why(target: str) -> dict:
+    for words, reason, idea in WHY:
+        if words in target:
+            return {"reason": reason, "next": idea}
+    return {}
+
+
 def _geomean(values) -> float:
     v = [x for x in values if x and x > 0]
     return float(np.exp(np.mean(np.log(v)))) if v else float("nan")
@@ -442,6 +478,9 @@ def main(argv=None) -> int:
     report["scale"] = None if "scale" in skip else scale(args)
     one = report["runs"][str(counts[0])]
     report["targets"] = targets(one, report["startup"], report["scale"])
+    for t in report["targets"]:
+        if not t["ok"]:
+            t.update(_why(t["target"]))
     if len(counts) > 1:
         print(f"\nthreads {counts[0]} -> {counts[-1]}: engine steps/s ratio per case")
         hi = report["runs"][str(counts[-1])]["cases"]
@@ -454,6 +493,8 @@ def main(argv=None) -> int:
     for t in report["targets"]:
         where = f" [{t['where']}]" if t.get("where") else ""
         print(f"  [{'ok' if t['ok'] else 'NOT MET'}] {t['target']}: {t['reached']:.3g} (goal {t['goal']}){where}")
+        if t.get("reason"):
+            print(f"      why: {t['reason']}; next: {t['next']}")
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as fh:
         json.dump(report, fh, indent=1)

@@ -16,6 +16,7 @@ def test_benchmark_smoke_runs_every_path(tmp_path, capsys):
         assert any(k.startswith(prefix) for k in one["cases"]), prefix
     names = {t["target"] for t in report["targets"]}
     assert all("reached" in t for t in report["targets"])
+    assert all(t["ok"] or t.get("reason") for t in report["targets"])  # a miss always says why
     assert any(n.startswith("start-up: help") for n in names) and any("walkers at D=2" in n for n in names)
     s = report["startup"]
     assert s["readonly_cache_dir"].endswith("saddlescape/numba") and s["readonly_cache_files"] > 0
