@@ -244,7 +244,8 @@ class ExperimentsScreen(ModalScreen[dict | None]):
         report = self.query_one("#report", Static)
 
         def progress(done: int, total: int) -> bool:
-            self.app.call_from_thread(report.update, f"running {name}: {done}/{total} items")
+            self.app.call_from_thread(report.update, f"running {name}: {done}/{total} items (the first run of a "
+                                      "landscape compiles its kernels: up to a few minutes once)")
             return worker.is_cancelled
 
         try:  # in this process, one item at a time: the kernels release the GIL, the UI keeps drawing
