@@ -168,7 +168,6 @@ def suite(args) -> dict:
             res = summarise(interleaved(variants, rounds=rounds, block_s=block), "saddlescape")
             res["steps_per_call"] = per_call
             res["max_rel_dev_first_step"] = dev
-            key = f"adam {name} B={B} D={D}"
             _record(report, f"adam {name} B={B} D={D}", res, {"landscape": name, "B": B, "D": D})
 
     # p-spin (p=3, on the sphere) and mlp (one tanh layer, teacher task): BLAS-shaped work
@@ -346,7 +345,7 @@ print(before * 1024, peak * 1024, dt)
         per_walker[B] = (time.perf_counter() - t0) / n / B
     big = max(per_walker)
     out["ns_per_walker_step"] = {str(k): v * 1e9 for k, v in per_walker.items()}
-    print(f"scale: ns per walker-step at D=2: " + ", ".join(f"B={k:,}: {v * 1e9:.1f}" for k, v in per_walker.items()))
+    print("scale: ns per walker-step at D=2: " + ", ".join(f"B={k:,}: {v * 1e9:.1f}" for k, v in per_walker.items()))
     out["walkers_max"] = big
     return out
 

@@ -14,7 +14,6 @@ import numpy as np
 
 from ._base import Landscape, landscape_rng
 from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, counter_uniform, kernel
-from ._catalog import mlp_n_weights
 from ._fastmath import tanh_any
 from ._params import ParamError
 

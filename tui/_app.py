@@ -313,7 +313,6 @@ class PlaygroundApp(App):
         b = self.selected % len(s0)
         a, bb, off = self.plane.project(s0[b:b + 1])
         land = self.scene.land
-        loss = snap.loss[0][-1] if snap.loss[0] else float("nan")
         parts = [f"[b]walker {b}[/b] ({snap.names[0]})  plane ({a[0]:.3g}, {bb[0]:.3g})"]
         if land.dim > 2:
             parts.append(f"  off-plane distance {off[0]:.3g}")
