@@ -157,18 +157,11 @@ def suite(args) -> dict:
     for name in ("rastrigin", "styblinski-tang", "ackley"):
         for B, D in (sizes if name != "ackley" else [s for s in sizes if s[1] >= 100]):
             X = np.random.default_rng(0).uniform(-4, 4, (B, D))
-            dev = _check_equal(name, name, X, lambda X: numpy_adam(name, X),
-                               (lambda X: jax_adam(name, X)) if with_jax and B * D <= 10**6 else None)
             per_call = max(1, min(100_000, 200_000 // (B * D)))  # many steps per call at small sizes
-            variants = {"saddlescape": _engine_adam(name, X, per_call)[0],
-                        "numpy": numpy_adam(name, X)[0]}
-            if with_jax:
-                variants["jax"] = jax_adam(name, X)[0]
-                variants["jax_loop"] = jax_adam(name, X, loop=per_call)[0]
-            res = summarise(interleaved(variants, rounds=rounds, block_s=block), "saddlescape")
-            res["steps_per_call"] = per_call
-            res["max_rel_dev_first_step"] = dev
-            _record(report, f"adam {name} B={B} D={D}", res, {"landscape": name, "B": B, "D": D})
+            _adam_case(report, f"adam {name} B={B} D={D}", name, X, per_call,
+                       lambda X, name=name: numpy_adam(name, X),
+                       (lambda X, loop=0, name=name: jax_adam(name, X, loop=loop)) if with_jax else None,
+                       rounds, block, {"landscape": name, "B": B, "D": D}, check_jax=B * D <= 10**6)
 
     # p-spin (p=3, on the sphere) and mlp (one tanh layer, teacher task): BLAS-shaped work
     import landscapes
@@ -181,17 +174,11 @@ def suite(args) -> dict:
         land = landscapes.make(name, seed=0, **params)
         for B in (1, 16):
             X = land.sample(B, seed=1)
-            dev = _check_equal(f"{name} {label}", land, X, lambda X: numpy_land_adam(land, X),
-                               (lambda X: jax_land_adam(land, X)) if with_jax else None)
             per_call = max(1, min(200, 20_000_000 // (B * land.dim ** (2 if name == "p-spin" else 1) * 64)))
-            variants = {"saddlescape": _engine_adam(land, X, per_call)[0], "numpy": numpy_land_adam(land, X)[0]}
-            if with_jax:
-                variants["jax"] = jax_land_adam(land, X)[0]
-                variants["jax_loop"] = jax_land_adam(land, X, loop=per_call)[0]
-            res = summarise(interleaved(variants, rounds=rounds, block_s=block), "saddlescape")
-            res["steps_per_call"] = per_call
-            res["max_rel_dev_first_step"] = dev
-            _record(report, f"adam {name} {label} B={B}", res, {"landscape": name, "B": B, "D": land.dim})
+            _adam_case(report, f"adam {name} {label} B={B}", land, X, per_call,
+                       lambda X, land=land: numpy_land_adam(land, X),
+                       (lambda X, loop=0, land=land: jax_land_adam(land, X, loop=loop)) if with_jax else None,
+                       rounds, block, {"landscape": name, "B": B, "D": land.dim})
 
     # a plain-NumPy plug-in against the compiled built-in, 64 walkers
     X = np.random.default_rng(1).uniform(-4, 4, (64, 4 if args.smoke else 100))
@@ -233,6 +220,23 @@ def suite(args) -> dict:
                               "ok": took < 60 and len(c.critical_points) == 3 ** D})
 
     return report
+
+
+def _adam_case(report: dict, key: str, target, X: np.ndarray, per_call: int, numpy_fn, jax_fn, rounds: int,
+               block: float, meta: dict, check_jax: bool = True) -> None:
+    """One timed case: baselines checked equal to the engine, then the engine, NumPy and JAX
+    (per step and a fori_loop of ``per_call`` steps) interleaved."""
+    from ._timing import interleaved, summarise
+
+    dev = _check_equal(key, target, X, numpy_fn, jax_fn if check_jax else None)
+    variants = {"saddlescape": _engine_adam(target, X, per_call)[0], "numpy": numpy_fn(X)[0]}
+    if jax_fn is not None:
+        variants["jax"] = jax_fn(X)[0]
+        variants["jax_loop"] = jax_fn(X, loop=per_call)[0]
+    res = summarise(interleaved(variants, rounds=rounds, block_s=block), "saddlescape")
+    res["steps_per_call"] = per_call
+    res["max_rel_dev_first_step"] = dev
+    _record(report, key, res, meta)
 
 
 def _record(report: dict, key: str, res: dict, meta: dict) -> None:
