@@ -574,10 +574,6 @@ def _lj_work(item: dict) -> dict:
             "global_min": land.known.get("global_min_value"), "published_minima": land.theory.get("n_local_minima")}
 
 
-def _quenches(items: list[dict]) -> str:
-    return f"{items[-1]['starts']:,}"
-
-
 def _lj_analyse(results: list[dict], quick: bool) -> Report:
     items = _lj_items(quick)
     rows, ns, found, published = [], [], [], []
@@ -604,7 +600,7 @@ def _lj_analyse(results: list[dict], quick: bool) -> Report:
                + ", ".join(f"N={n}: {f}/{p}" for n, f, p in counted)
                + f"; the count found grows by a factor {_fmt(factor)} per added atom "
                f"({found[0]} at N={ns[0]} to {found[-1]} at N={ns[-1]})"
-               + (f". At {', '.join(short)} {_quenches(items)} quenches miss minima with small basins: the "
+               + (f". At {', '.join(short)} {items[-1]['starts']:,} quenches miss minima with small basins: the "
                   f"published counts come from exhaustive basin-hopping searches." if short else "."))
     pub = [(n, p) for n, p in zip(ns, published) if p is not None]
     return Report(["atoms N", "quenches", "minima found", "published minima", "lowest found", "published global min",
