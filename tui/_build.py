@@ -24,6 +24,10 @@ def _build(config: dict, future: Future) -> None:
         except Exception as exc:  # bad arguments at launch: say so, fall back to the default
             scene, error = Scene(), str(exc)
         scene.snapshot()
+        # the stepping loop and the minima polish too: on a cold cache they compile here, behind the
+        # warm-up message, not after the first key press on a scene that seems frozen
+        from saddlescape import _census, _kernels  # noqa: F401
+
         future.set_result((scene, error))
     except BaseException as exc:  # pragma: no cover - surfaced by the app
         future.set_exception(exc)
