@@ -19,10 +19,11 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Click
-from textual.widgets import Footer, Header, Log, Static
+from textual.widgets import Header, Log, Static
 from textual.worker import get_current_worker
 
 from ._build import scene_config, start_scene
+from ._keybar import KeyBar, key_label
 from ._landscape_view import LandscapeView
 from ._render import histogram_line, quantise, sparkline
 from ._screens import ConfigureScreen, ExperimentsScreen, ExportScreen, HelpScreen, OptimizersScreen, parse_pairs
@@ -37,6 +38,9 @@ class PlaygroundApp(App):
     """saddlescape's live playground."""
 
     TITLE = "saddlescape"
+    # nothing focused at start: focus changes restyle the screen, start-up CPU that the scene's
+    # kernel loading competes with (dialogs focus their own first field)
+    AUTO_FOCUS = None
     CSS = """
     #main { height: 1fr; }
     #side { width: 58; height: 1fr; }
@@ -98,7 +102,7 @@ class PlaygroundApp(App):
                 yield Static("", id="plots")
                 yield Static("", id="walker")
                 yield Log(id="log", max_lines=500)
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_ready(self) -> None:
         self.build_scene()
@@ -113,7 +117,7 @@ class PlaygroundApp(App):
     # -- the scene (built and stepped off the UI thread) -----------------------------------------
     @work(thread=True, exclusive=True, group="build")
     def build_scene(self) -> None:
-        scene, error = self._pending.result()
+        scene, error = self._pending.scene.result()
         if error:
             self.call_from_thread(self.notify, error, severity="error", timeout=8)
         self.call_from_thread(self._scene_ready, scene)
@@ -130,7 +134,7 @@ class PlaygroundApp(App):
         worker = get_current_worker()
         while not worker.is_cancelled:
             scene = self.scene
-            if not self.running or scene is None:
+            if not self.running or scene is None or not self.stepping_loaded:
                 time.sleep(0.02)
                 continue
             try:
@@ -259,6 +263,8 @@ class PlaygroundApp(App):
         view.border_title = (f"{land.name} D={land.dim} · {self.projection} plane · step {snap.step:,}"
                              + (f" · mean off-plane {mean_off:.3g}" if land.dim > 2 else ""))
         subtitle = ("running" if self.running else "paused") + f" · {SPEEDS[self.speed]} steps/tick"
+        if not self.stepping_loaded:
+            subtitle += " · loading the stepping loop (a first launch compiles it)..."
         if view.border_subtitle != subtitle:
             view.border_subtitle = subtitle
         if self.frames % 4 == 0 or not self.running:  # text panels at a quarter of the frame rate
@@ -336,12 +342,24 @@ class PlaygroundApp(App):
             return False
         return True
 
+    @property
+    def stepping_loaded(self) -> bool:
+        """Whether the compiled stepping loop has loaded (the scene is drawn before it is)."""
+        return self._pending.stepping.is_set()
+
     def action_toggle_run(self) -> None:
         if self._has_scene():
             self.running = not self.running
+            if self.running and not self.stepping_loaded:
+                self.notify("the stepping loop is still loading; the walkers start as soon as it has",
+                            timeout=4)
 
     def action_step(self) -> None:
         if self._has_scene():
+            if not self.stepping_loaded:
+                self.notify("the stepping loop is still loading (a first launch compiles it)...",
+                            severity="warning")
+                return
             self.running = False
             try:
                 self.scene.advance(1)
@@ -559,9 +577,7 @@ class PlaygroundApp(App):
             self.notify(f"opened {scene['study']}: {scene['landscape']}", timeout=4)
 
     def action_help(self) -> None:
-        from dataclasses import replace
-
-        keys = [(self.get_key_display(replace(b, key=b.key.split(",")[0])), b.description) for b in self.BINDINGS]
+        keys = [(key_label(self, b), b.description) for b in self.BINDINGS]
         self.push_screen(HelpScreen(keys))
 
     async def action_quit(self) -> None:

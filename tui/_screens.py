@@ -36,6 +36,8 @@ def parse_pairs(text: str) -> dict[str, Any]:
 class _FormScreen(ModalScreen):
     """A dialog of inputs: Enter or the button dismisses with ``_result()``, Esc with None."""
 
+    AUTO_FOCUS = "*"  # the app focuses nothing at start; a dialog focuses its first field
+
     DEFAULT_CSS = _CSS
     SCOPED_CSS = False  # the rules name ModalScreen itself, so they must not be prefixed
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -113,6 +115,8 @@ class OptimizersScreen(_FormScreen):
 class ExportScreen(ModalScreen[None]):
     """The scene as shell commands and a Python snippet."""
 
+    AUTO_FOCUS = "*"  # as _FormScreen
+
     DEFAULT_CSS = _CSS
     SCOPED_CSS = False
     BINDINGS = [Binding("escape,q,e", "close", "Close")]
@@ -148,6 +152,7 @@ HELP = (
 
 
 class HelpScreen(ModalScreen[None]):
+    AUTO_FOCUS = "*"  # as _FormScreen
     DEFAULT_CSS = _CSS
     SCOPED_CSS = False
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
@@ -178,6 +183,8 @@ class HelpScreen(ModalScreen[None]):
 class ExperimentsScreen(ModalScreen[dict | None]):
     """The studies: pick one to run its quick sweep (in a thread; the app keeps drawing), read
     its table, plot and verdict; ``o`` opens the study's setting in the playground."""
+
+    AUTO_FOCUS = "*"  # as _FormScreen
 
     DEFAULT_CSS = _CSS + """
     ExperimentsScreen > Vertical { width: 96%; height: 92%; max-height: 92%; }

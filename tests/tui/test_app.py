@@ -1,10 +1,12 @@
 """The playground driven headlessly with Pilot: every control and every error path."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
-import pytest
 
 from tui._app import PROJECTIONS, SPEEDS, PlaygroundApp
+from tui._keybar import KeyBar, key_label
 from tui._screens import ConfigureScreen, ExportScreen, HelpScreen, OptimizersScreen
 
 
@@ -25,7 +27,7 @@ class RecordingApp(PlaygroundApp):
 
 async def ready(pilot, app):
     for _ in range(600):
-        if app.scene is not None and app.plane is not None and app.frames > 0:
+        if app.scene is not None and app.plane is not None and app.frames > 0 and app.stepping_loaded:
             return
         await pilot.pause(0.05)
     raise AssertionError("the scene never became ready")
@@ -246,6 +248,56 @@ async def test_export_help_reset_and_quit(tmp_path, monkeypatch):
         await pilot.press("q")
     assert not app.is_running
     assert all(w.is_finished or w.is_cancelled for w in app.workers)
+
+
+async def test_key_bar_lists_every_key_and_a_click_runs_it():
+    app = RecordingApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        bar = app.query_one("#keys", KeyBar)
+        text = str(bar.render())
+        for b in app.BINDINGS:
+            if b.show:
+                assert f"{key_label(app, b)} {b.description}" in text
+        assert "^p Palette" in text and bar.size.height == 2  # all keys, over two lines at 120 columns
+        assert await pilot.click("#keys", offset=(3, 0))  # on "space Run/Pause"
+        assert app.running
+        await pilot.click("#keys", offset=(3, 0))
+        assert not app.running
+        await pilot.resize_terminal(70, 40)
+        await pilot.pause(0.1)
+        assert bar.size.height == 3 and "^p Palette" in str(bar.render())
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause(0.1)
+        assert bar.size.height == 2
+
+
+async def test_scene_shows_before_the_stepping_loop_loads():
+    """Drawn first; a key that needs the stepping loop says it is loading instead of freezing."""
+    app = RecordingApp()
+    hold = threading.Event()
+    real = app._pending.stepping
+    app._pending = app._pending._replace(stepping=hold)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(600):
+            if app.scene is not None and app.frames > 0:
+                break
+            await pilot.pause(0.05)
+        real.wait(600)
+        assert not app.stepping_loaded
+        await pilot.pause(0.1)
+        assert "loading the stepping loop" in app.query_one("#view").border_subtitle
+        await pilot.press("n")
+        assert app.scene.step == 0 and "still loading" in app.messages[-1][1]
+        await pilot.press("space")
+        await pilot.pause(0.3)
+        assert app.running and app.scene.step == 0  # waits for the loop
+        hold.set()
+        for _ in range(100):
+            if app.scene.step > 0:
+                break
+            await pilot.pause(0.05)
+        assert app.scene.step > 0
 
 
 def test_speeds_are_increasing():

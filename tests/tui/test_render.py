@@ -35,3 +35,12 @@ def test_sparkline_and_histogram():
     assert sparkline([1.0, float("nan"), 1.0], 3)[1] == " "
     bars, lo, hi = histogram_line([-1.0, 0.0, 0.0, 2.0], 3)
     assert len(bars) == 3 and lo == -1.0 and hi == 2.0
+
+
+def test_pack_lines_fills_each_line_greedily():
+    from tui._keybar import pack_lines
+
+    assert pack_lines([5, 5, 5], 12) == [[0, 1], [2]]  # 5 + 2 + 5 = 12 fits, the third does not
+    assert pack_lines([5, 5, 5], 100) == [[0, 1, 2]]
+    assert pack_lines([20, 3], 10) == [[0], [1]]  # too wide for any line: alone on its own
+    assert pack_lines([], 10) == []

@@ -7,7 +7,7 @@ from tui._app import PlaygroundApp
 async def _settle(pilot):
     app = pilot.app
     for _ in range(600):
-        if app.scene is not None and app.frames > 2:
+        if app.scene is not None and app.frames > 2 and app.stepping_loaded:
             break
         await pilot.pause(0.05)
     await pilot.pause(0.3)
