@@ -83,6 +83,13 @@ class Landscape:
     summary: str = ""
     identify: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        from ._kernel import compiled  # a module's kernels compile when a landscape first needs them
+
+        self.value_and_grad_kernel = compiled(self.value_and_grad_kernel)
+        self.hessian_kernel = compiled(self.hessian_kernel)
+        self.hvp_kernel = compiled(self.hvp_kernel)
+
     # -- evaluation -------------------------------------------------------------------------
     def _points(self, x: Any, what: str = "point") -> tuple[np.ndarray, bool]:
         return as_points(x, self.dim, f"landscape {self.name!r}", what)

@@ -9,12 +9,12 @@ import math
 import numpy as np
 
 from ._base import Landscape
-from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel, matvec_into
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, deferred, matvec_into
 from ._params import ParamError
 
 
 # -------------------------------------------------------------------------------- rosenbrock
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def rosenbrock_vg(X, G, F, data, keys, batch):
     B, D = X.shape
     for b in range(B):
@@ -30,7 +30,7 @@ def rosenbrock_vg(X, G, F, data, keys, batch):
         F[b] = f
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def rosenbrock_hess(x, H, data):
     D = x.shape[0]
     H[:, :] = 0.0
@@ -41,7 +41,7 @@ def rosenbrock_hess(x, H, data):
         H[i + 1, i] = -400.0 * x[i]
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def rosenbrock_hvp(x, v, out, data):
     D = x.shape[0]
     out[:] = 0.0
@@ -51,7 +51,7 @@ def rosenbrock_hvp(x, v, out, data):
 
 
 # -------------------------------------------------------------------------------- himmelblau
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def himmelblau_vg(X, G, F, data, keys, batch):
     for b in range(X.shape[0]):
         x = X[b, 0]
@@ -63,7 +63,7 @@ def himmelblau_vg(X, G, F, data, keys, batch):
         G[b, 1] = 2.0 * a + 4.0 * y * c
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def himmelblau_hess(x, H, data):
     H[0, 0] = 12.0 * x[0] * x[0] + 4.0 * x[1] - 42.0
     H[0, 1] = 4.0 * (x[0] + x[1])
@@ -71,7 +71,7 @@ def himmelblau_hess(x, H, data):
     H[1, 1] = 4.0 * x[0] + 12.0 * x[1] * x[1] - 26.0
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def himmelblau_hvp(x, v, out, data):
     H = np.empty((x.shape[0], x.shape[0]))
     himmelblau_hess(x, H, data)
@@ -79,7 +79,7 @@ def himmelblau_hvp(x, v, out, data):
 
 
 # ---------------------------------------------------------------------------- six-hump-camel
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def camel_vg(X, G, F, data, keys, batch):
     for b in range(X.shape[0]):
         x = X[b, 0]
@@ -91,7 +91,7 @@ def camel_vg(X, G, F, data, keys, batch):
         G[b, 1] = x - 8.0 * y + 16.0 * y2 * y
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def camel_hess(x, H, data):
     x2 = x[0] * x[0]
     H[0, 0] = 8.0 - 25.2 * x2 + 10.0 * x2 * x2
@@ -100,7 +100,7 @@ def camel_hess(x, H, data):
     H[1, 1] = -8.0 + 48.0 * x[1] * x[1]
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def camel_hvp(x, v, out, data):
     H = np.empty((x.shape[0], x.shape[0]))
     camel_hess(x, H, data)
@@ -108,7 +108,7 @@ def camel_hvp(x, v, out, data):
 
 
 # ----------------------------------------------------------------------------- monkey-saddle
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def monkey_vg(X, G, F, data, keys, batch):
     for b in range(X.shape[0]):
         x = X[b, 0]
@@ -118,7 +118,7 @@ def monkey_vg(X, G, F, data, keys, batch):
         G[b, 1] = -6.0 * x * y
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def monkey_hess(x, H, data):
     H[0, 0] = 6.0 * x[0]
     H[0, 1] = -6.0 * x[1]
@@ -126,7 +126,7 @@ def monkey_hess(x, H, data):
     H[1, 1] = -6.0 * x[0]
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def monkey_hvp(x, v, out, data):
     H = np.empty((x.shape[0], x.shape[0]))
     monkey_hess(x, H, data)
@@ -135,7 +135,7 @@ def monkey_hvp(x, v, out, data):
 
 # ------------------------------------------------------------------------------------ saddle
 # data = [negative k, a (negative curvature), p (positive curvature), q (quartic)]
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def saddle_vg(X, G, F, data, keys, batch):
     k = int(data[0])
     a, p, q = data[1], data[2], data[3]
@@ -150,7 +150,7 @@ def saddle_vg(X, G, F, data, keys, batch):
         F[b] = f
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def saddle_hess(x, H, data):
     k = int(data[0])
     H[:, :] = 0.0
@@ -158,7 +158,7 @@ def saddle_hess(x, H, data):
         H[i, i] = (-data[1] if i < k else data[2]) + 3.0 * data[3] * x[i] * x[i]
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def saddle_hvp(x, v, out, data):
     k = int(data[0])
     for i in range(x.shape[0]):

@@ -17,6 +17,7 @@ set, random features), so the signatures never change between landscapes.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -48,13 +49,17 @@ if not os.environ.get("NUMBA_CACHE_DIR") and not _sources_writable():
 
 import numba  # noqa: E402
 from numba import float64, int64, njit, types, void  # noqa: E402
+from numba.extending import typeof_impl  # noqa: E402
 
 if os.environ.get("NUMBA_CACHE_DIR") and numba.config.CACHE_DIR != os.environ["NUMBA_CACHE_DIR"]:
     numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]  # Numba was imported before us
 
 __all__ = [
+    "Deferred",
     "FirstClass",
     "cache_dir",
+    "compiled",
+    "deferred",
     "HESSIAN_SIG",
     "HESSIAN_TYPE",
     "HVP_SIG",
@@ -100,6 +105,57 @@ def kernel(signature=None):
     if signature is None:
         return njit(**KERNEL_OPTIONS)
     return njit(signature, **KERNEL_OPTIONS)
+
+
+class Deferred:
+    """A kernel for one explicit signature, compiled (or loaded from Numba's cache) the first time
+    a landscape or optimizer uses it rather than when its module is imported.
+
+    A module holds several landscapes' or optimizers' kernels; compiling all of them at import
+    made the playground's six-hump-camel scene load fifteen landscape kernels and nine optimizer
+    steps to use five (~0.1 s warm; minutes of needless compiling on a cold cache). Landscape and
+    Optimizer objects hold ``compiled(k)``: the real dispatcher, as ``njit(signature)`` gives.
+    """
+
+    _lock = threading.Lock()  # the playground builds scenes in threads of its own
+
+    def __init__(self, fn, signature):
+        self.py_func = fn
+        self.signature = signature
+        self.__name__, self.__qualname__ = fn.__name__, fn.__qualname__
+        self.__module__, self.__doc__ = fn.__module__, fn.__doc__
+        self._dispatcher = None
+
+    @property
+    def dispatcher(self):
+        if self._dispatcher is None:
+            with self._lock:
+                if self._dispatcher is None:
+                    self._dispatcher = njit(self.signature, **KERNEL_OPTIONS)(self.py_func)
+        return self._dispatcher
+
+    def __call__(self, *args):
+        return self.dispatcher(*args)
+
+    def __repr__(self) -> str:
+        state = "compiled" if self._dispatcher is not None else "not compiled yet"
+        return f"<deferred kernel {self.__qualname__} ({state})>"
+
+
+@typeof_impl.register(Deferred)
+def _typeof_deferred(val, c):
+    # a kernel calling another (an hvp that calls its module's hessian) types it as the dispatcher
+    return typeof_impl(val.dispatcher, c)
+
+
+def deferred(signature):
+    """Like ``kernel(signature)``, compiled on first use (see ``Deferred``)."""
+    return lambda fn: Deferred(fn, signature)
+
+
+def compiled(k):
+    """The dispatcher behind a deferred kernel (compiling or loading it now); anything else as is."""
+    return k.dispatcher if isinstance(k, Deferred) else k
 
 
 # -- counter-based random numbers: a value depends only on its counters, never on threads ----

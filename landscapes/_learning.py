@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from ._base import Landscape, landscape_rng
-from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, counter_uniform, kernel
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, counter_uniform, deferred, kernel
 from ._fastmath import tanh_any
 from ._params import ParamError
 
@@ -141,7 +141,7 @@ def _mlp_header(data):
     return n, inputs, int(data[2]), int(data[3]), int(data[4]), data[5] != 0.0, int(data[6]), Xd, y
 
 
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def mlp_vg(X, G, F, data, keys, batch):
     n, inputs, width, depth, act, skip, task, Xd, y = _mlp_header(data)
     for b in range(X.shape[0]):
@@ -153,7 +153,7 @@ def mlp_vg(X, G, F, data, keys, batch):
             F[b] = mlp_value_grad(X[b], G[b], Xd, y, inputs, width, depth, act, skip, task)
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def mlp_hvp(x, v, out, data):
     n, inputs, width, depth, act, skip, task, Xd, y = _mlp_header(data)
     wc = x + 1j * COMPLEX_STEP * v
@@ -164,7 +164,7 @@ def mlp_hvp(x, v, out, data):
         out[i] = gc[i].imag / COMPLEX_STEP
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def mlp_hess(x, H, data):
     n, inputs, width, depth, act, skip, task, Xd, y = _mlp_header(data)
     Xc = Xd.astype(np.complex128)
@@ -244,7 +244,7 @@ def _softplus_and_sigmoid(m):
     return np.log1p(e), e / (1.0 + e)
 
 
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def logistic_vg(X, G, F, data, keys, batch):
     n, d, l2, Xd, y = _logistic_header(data)
     B = X.shape[0]
@@ -294,7 +294,7 @@ def _logistic_curvature(x, Xd, y, n):
     return c
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def logistic_hess(x, H, data):
     n, d, l2, Xd, y = _logistic_header(data)
     c = _logistic_curvature(x, Xd, y, n)
@@ -309,7 +309,7 @@ def logistic_hess(x, H, data):
         H[i, i] += l2
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def logistic_hvp(x, v, out, data):
     n, d, l2, Xd, y = _logistic_header(data)
     c = _logistic_curvature(x, Xd, y, n)

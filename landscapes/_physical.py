@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ._base import Landscape
-from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel, matvec_into
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, deferred, matvec_into
 
 # Global minimum energies, Cambridge Cluster Database (Wales & Doye 1997), N = 2..20
 LJ_GLOBAL_MINIMA = {
@@ -23,7 +23,7 @@ LJ_GLOBAL_MINIMA = {
 LJ_MINIMA_COUNTS = {6: 2, 7: 4, 8: 8, 9: 21, 10: 64, 11: 170, 12: 515, 13: 1509}
 
 
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def lj_vg(X, G, F, data, keys, batch):
     B, D = X.shape
     N = D // 3
@@ -49,7 +49,7 @@ def lj_vg(X, G, F, data, keys, batch):
         F[b] = e
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def lj_hess(x, H, data):
     D = x.shape[0]
     N = D // 3
@@ -72,7 +72,7 @@ def lj_hess(x, H, data):
                     H[3 * j + a, 3 * i + c] -= k
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def lj_hvp(x, v, out, data):
     H = np.empty((x.shape[0], x.shape[0]))
     lj_hess(x, H, data)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ._base import Landscape, landscape_rng
 from ._fastmath import sincos
-from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel, matvec_into
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, deferred, kernel, matvec_into
 from ._params import ParamError
 
 PSPIN_MAX_ENTRIES = 40_000_000  # N^p doubles held in memory (320 MB)
@@ -39,7 +39,7 @@ def _pspin_contract(T, X, times, N):
     return Y
 
 
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def pspin_vg(X, G, F, data, keys, batch):
     p = int(data[0])
     N = int(data[1])
@@ -55,7 +55,7 @@ def pspin_vg(X, G, F, data, keys, batch):
         F[b] = f / p  # homogeneous of degree p: x . grad = p f
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def pspin_hess(x, H, data):
     p = int(data[0])
     N = int(data[1])
@@ -73,7 +73,7 @@ def pspin_hess(x, H, data):
             H[i, j] = c * Y[0, i * N + j]
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def pspin_hvp(x, v, out, data):
     H = np.empty((x.shape[0], x.shape[0]))
     pspin_hess(x, H, data)
@@ -149,7 +149,7 @@ def _field_unpack(data):
     return M, D, data[2], data[3], W, phase
 
 
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def field_vg(X, G, F, data, keys, batch):
     M, D, amp, mu, W, phase = _field_unpack(data)
     Z = np.dot(X, W.T)  # (B, M)
@@ -171,7 +171,7 @@ def field_vg(X, G, F, data, keys, batch):
             G[b, i] = Gw[b, i] + mu * X[b, i]
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def field_hess(x, H, data):
     M, D, amp, mu, W, phase = _field_unpack(data)
     z = np.dot(W, x)
@@ -187,7 +187,7 @@ def field_hess(x, H, data):
         H[i, i] += mu
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def field_hvp(x, v, out, data):
     M, D, amp, mu, W, phase = _field_unpack(data)
     z = np.dot(W, x)
@@ -219,7 +219,7 @@ def build_gaussian_field(dim: int, seed: int, params: dict) -> Landscape:
 
 # -------------------------------------------------------------------------- random-quadratic
 # data = [D, A (D x D symmetric)]; f = x^T A x / 2
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def quad_vg(X, G, F, data, keys, batch):
     D = int(data[0])
     A = data[1:1 + D * D].reshape((D, D))
@@ -232,7 +232,7 @@ def quad_vg(X, G, F, data, keys, batch):
         F[b] = 0.5 * f
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def quad_hess(x, H, data):
     D = int(data[0])
     A = data[1:1 + D * D].reshape((D, D))
@@ -241,7 +241,7 @@ def quad_hess(x, H, data):
             H[i, j] = A[i, j]
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def quad_hvp(x, v, out, data):
     D = int(data[0])
     A = data[1:1 + D * D].reshape((D, D))

@@ -13,14 +13,14 @@ import numpy as np
 
 from ._base import Landscape
 from ._fastmath import sincos, sincos_turns
-from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, kernel
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, deferred, kernel
 
 TWO_PI = 2.0 * math.pi
 EXACT_COUNT_MAX_DIM = 60  # above this, counts are reported as log10 only
 
 
 # ---------------------------------------------------------------------------------- rastrigin
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def rastrigin_vg(X, G, F, data, keys, batch):
     A = data[0]
     B, D = X.shape
@@ -34,7 +34,7 @@ def rastrigin_vg(X, G, F, data, keys, batch):
         F[b] = f
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def rastrigin_hess(x, H, data):
     A = data[0]
     H[:, :] = 0.0
@@ -42,7 +42,7 @@ def rastrigin_hess(x, H, data):
         H[i, i] = 2.0 + A * TWO_PI * TWO_PI * sincos_turns(x[i])[1]
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def rastrigin_hvp(x, v, out, data):
     A = data[0]
     for i in range(x.shape[0]):
@@ -50,7 +50,7 @@ def rastrigin_hvp(x, v, out, data):
 
 
 # ---------------------------------------------------------------------------- styblinski-tang
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def styblinski_tang_vg(X, G, F, data, keys, batch):
     B, D = X.shape
     for b in range(B):
@@ -63,21 +63,21 @@ def styblinski_tang_vg(X, G, F, data, keys, batch):
         F[b] = 0.5 * f
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def styblinski_tang_hess(x, H, data):
     H[:, :] = 0.0
     for i in range(x.shape[0]):
         H[i, i] = 6.0 * x[i] * x[i] - 16.0
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def styblinski_tang_hvp(x, v, out, data):
     for i in range(x.shape[0]):
         out[i] = (6.0 * x[i] * x[i] - 16.0) * v[i]
 
 
 # ----------------------------------------------------------------------------------- ackley
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def ackley_vg(X, G, F, data, keys, batch):
     a, bb, c = data[0], data[1], data[2]
     B, D = X.shape
@@ -112,7 +112,7 @@ def _ackley_parts(x, data):
     return a, bb, c, D, r, np.exp(-bb * r), np.exp(cs / D)
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def ackley_hess(x, H, data):
     # Outer term u(r) = -a exp(-b r), r = |x|/sqrt(D): H1 = u'' grad r grad r^T + u' Hess r.
     # At r = 0 the cone is not twice differentiable; the smooth (cosine) part alone is returned.
@@ -131,7 +131,7 @@ def ackley_hess(x, H, data):
             H[i, i] += u1 / (D * r)
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def ackley_hvp(x, v, out, data):
     a, bb, c, D, r, e1, e2 = _ackley_parts(x, data)
     sv = 0.0
@@ -153,7 +153,7 @@ def ackley_hvp(x, v, out, data):
 
 
 # --------------------------------------------------------------------------------- griewank
-@kernel(VALUE_AND_GRAD_SIG)
+@deferred(VALUE_AND_GRAD_SIG)
 def griewank_vg(X, G, F, data, keys, batch):
     B, D = X.shape
     for b in range(B):
@@ -175,7 +175,7 @@ def griewank_vg(X, G, F, data, keys, batch):
             suffix *= np.cos(x / root)
 
 
-@kernel(HESSIAN_SIG)
+@deferred(HESSIAN_SIG)
 def griewank_hess(x, H, data):
     # Exact O(D^2): for row i, products over k != i, j from prefix/suffix products of c with
     # c_i replaced by 1 (no division, so zeros of the cosines are handled).
@@ -203,7 +203,7 @@ def griewank_hess(x, H, data):
                 s *= c[j]
 
 
-@kernel(HVP_SIG)
+@deferred(HVP_SIG)
 def griewank_hvp(x, v, out, data):
     D = x.shape[0]
     small = False

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from landscapes._kernel import counter_key, counter_normal, counter_uniform, kernel
+from landscapes._kernel import counter_key, counter_normal, counter_uniform, deferred
 
 from ._protocol import STEP_SIG
 
 
-@kernel(STEP_SIG)
+@deferred(STEP_SIG)
 def gd_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """Gradient descent (Cauchy 1847): x <- x - lr g."""
     lr = hyper[0]
@@ -21,7 +21,7 @@ def gd_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data)
                 X[b, i] -= lr * G[b, i]
 
 
-@kernel(STEP_SIG)
+@deferred(STEP_SIG)
 def sgd_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """Stochastic gradient descent (Robbins & Monro 1951): the gradient plus Gaussian noise of
     scale ``noise`` (on data landscapes the engine samples real minibatches instead)."""
@@ -34,7 +34,7 @@ def sgd_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data
                 X[b, i] -= lr * (G[b, i] + xi)
 
 
-@kernel(STEP_SIG)
+@deferred(STEP_SIG)
 def momentum_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """Heavy ball (Polyak 1964): v <- beta v - lr g; x <- x + v."""
     lr, beta = hyper[0], hyper[1]
@@ -46,7 +46,7 @@ def momentum_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp,
                 X[b, i] += v
 
 
-@kernel(STEP_SIG)
+@deferred(STEP_SIG)
 def nesterov_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """Nesterov momentum (Nesterov 1983), in the form of Bengio et al. 2013 that needs the
     gradient at x only: v' = beta v - lr g; x <- x - beta v + (1 + beta) v'."""
@@ -60,7 +60,7 @@ def nesterov_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp,
                 X[b, i] += -beta * v_old + (1.0 + beta) * v
 
 
-@kernel(STEP_SIG)
+@deferred(STEP_SIG)
 def adagrad_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """AdaGrad (Duchi, Hazan & Singer 2011): per-coordinate steps lr / sqrt(sum of g^2)."""
     lr, eps = hyper[0], hyper[1]
@@ -73,7 +73,7 @@ def adagrad_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, 
                 X[b, i] -= lr * g / (np.sqrt(s) + eps)
 
 
-@kernel(STEP_SIG)
+@deferred(STEP_SIG)
 def rmsprop_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """RMSProp (Tieleman & Hinton 2012): steps scaled by a running RMS of the gradient."""
     lr, rho, eps = hyper[0], hyper[1], hyper[2]
@@ -86,7 +86,7 @@ def rmsprop_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, 
                 X[b, i] -= lr * g / (np.sqrt(s) + eps)
 
 
-@kernel(STEP_SIG)
+@deferred(STEP_SIG)
 def adam_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """Adam (Kingma & Ba 2015): bias-corrected first and second moment estimates."""
     lr, b1, b2, eps = hyper[0], hyper[1], hyper[2], hyper[3]
@@ -104,7 +104,7 @@ def adam_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, dat
                 X[b, i] -= lr * (m * c1) / (np.sqrt(v * c2) + eps)
 
 
-@kernel(STEP_SIG)
+@deferred(STEP_SIG)
 def perturbed_gd_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """Perturbed gradient descent (Jin et al. 2017, Algorithm 2): when |g| <= g_thres and no
     perturbation happened in the last t_thres steps, add a point drawn uniformly from the
@@ -136,7 +136,7 @@ def perturbed_gd_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, 
                 X[b, i] -= lr * G[b, i]
 
 
-@kernel(STEP_SIG)
+@deferred(STEP_SIG)
 def langevin_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """Langevin dynamics (Welling & Teh 2011; Raginsky et al. 2017):
     x <- x - lr g + sqrt(2 lr T) xi, xi ~ N(0, I)."""

@@ -75,7 +75,9 @@ def spec(name: str) -> OptimizerSpec:
 
 def _builtin(s: OptimizerSpec) -> Optimizer:
     module, _, attr = s.step.partition(":")
-    step = getattr(importlib.import_module(module, __package__), attr)
+    from landscapes._kernel import compiled  # the step compiles (or loads) on first use
+
+    step = compiled(getattr(importlib.import_module(module, __package__), attr))
     return Optimizer(s.name, {p.name: p.default for p in s.params}, s.params, s.n_state, step,
                      None, s.minibatch, s.reference, s.summary)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from landscapes._kernel import kernel
+from landscapes._kernel import deferred, kernel
 
 from ._protocol import STEP_SIG
 
@@ -117,13 +117,13 @@ def curvature_step(X, G, hyper, active, radius, radial, hess, hvp, data, saddle_
                 X[b, i] -= lr * d[i]
 
 
-@kernel(STEP_SIG)
+@deferred(STEP_SIG)
 def newton_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """Damped Newton: x <- x - lr (H + damping I)^-1 g. Attracted to saddles."""
     curvature_step(X, G, hyper, active, radius, radial, hess, hvp, data, False)
 
 
-@kernel(STEP_SIG)
+@deferred(STEP_SIG)
 def saddle_free_newton_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """Saddle-free Newton (Dauphin et al. 2014): x <- x - lr (|H| + damping I)^-1 g."""
     curvature_step(X, G, hyper, active, radius, radial, hess, hvp, data, True)

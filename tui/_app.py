@@ -264,7 +264,7 @@ class PlaygroundApp(App):
                              + (f" · mean off-plane {mean_off:.3g}" if land.dim > 2 else ""))
         subtitle = ("running" if self.running else "paused") + f" · {SPEEDS[self.speed]} steps/tick"
         if not self.stepping_loaded:
-            subtitle += " · loading the stepping loop (a first launch compiles it)..."
+            subtitle += " · loading the stepping loop..."  # the first launch compiles it
         if view.border_subtitle != subtitle:
             view.border_subtitle = subtitle
         if self.frames % 4 == 0 or not self.running:  # text panels at a quarter of the frame rate

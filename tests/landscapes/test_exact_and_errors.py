@@ -192,3 +192,30 @@ def test_entry_point_landscapes_are_found(tmp_path, monkeypatch):
     assert "bowl" in landscapes.names()
     f = landscapes.make("bowl", dim=5)
     assert f.dim == 5 and f.value(np.ones(5)) == 0.0
+
+
+def test_kernels_compile_when_a_landscape_or_optimizer_first_needs_them():
+    """Importing a module of kernels compiles none; a landscape and an optimizer load their own."""
+    import subprocess
+    import sys
+
+    script = textwrap.dedent("""
+        import landscapes, optimizers
+        from landscapes import _classic
+        from landscapes._kernel import Deferred
+        from optimizers import _first_order
+        f = landscapes.make("six-hump-camel")
+        opt = optimizers.make("momentum")
+        done = sorted(n for m in (_classic, _first_order) for n, k in vars(m).items()
+                      if isinstance(k, Deferred) and k._dispatcher is not None)
+        print(" ".join(done))
+        assert f.value_and_grad_kernel is _classic.camel_vg.dispatcher
+        assert opt.compiled_step is _first_order.momentum_step.dispatcher
+        print(f.value([0.0898, -0.7126]), f.hvp([0.1, 0.2], [1.0, 0.0]).tolist() == f.hessian([0.1, 0.2])[:, 0].tolist())
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    names, check = out.stdout.splitlines()
+    assert names.split() == ["camel_hess", "camel_hvp", "camel_vg", "momentum_step"]
+    value, same = check.split()
+    assert abs(float(value) + 1.0316) < 1e-3 and same == "True"
