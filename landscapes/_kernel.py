@@ -117,7 +117,9 @@ class Deferred:
     Optimizer objects hold ``compiled(k)``: the real dispatcher, as ``njit(signature)`` gives.
     """
 
-    _lock = threading.Lock()  # the playground builds scenes in threads of its own
+    # the playground builds scenes in threads of its own; re-entrant because compiling a kernel
+    # may compile another it calls (an hvp calling its hessian)
+    _lock = threading.RLock()
 
     def __init__(self, fn, signature):
         self.py_func = fn

@@ -204,6 +204,9 @@ def test_kernels_compile_when_a_landscape_or_optimizer_first_needs_them():
         from landscapes import _classic
         from landscapes._kernel import Deferred
         from optimizers import _first_order
+        import numpy as np
+        out = np.empty(2)  # an hvp called first compiles the hessian it calls, in the same lock
+        _classic.monkey_hvp(np.array([0.5, 0.5]), np.array([1.0, 0.0]), out, np.zeros(1))
         f = landscapes.make("six-hump-camel")
         opt = optimizers.make("momentum")
         done = sorted(n for m in (_classic, _first_order) for n, k in vars(m).items()
@@ -216,6 +219,7 @@ def test_kernels_compile_when_a_landscape_or_optimizer_first_needs_them():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     names, check = out.stdout.splitlines()
-    assert names.split() == ["camel_hess", "camel_hvp", "camel_vg", "momentum_step"]
+    # monkey_hess compiles with the hvp on a cold cache; a warm one loads the hvp without typing it
+    assert set(names.split()) - {"monkey_hess"} == {"camel_hess", "camel_hvp", "camel_vg", "momentum_step", "monkey_hvp"}
     value, same = check.split()
     assert abs(float(value) + 1.0316) < 1e-3 and same == "True"
