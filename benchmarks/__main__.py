@@ -362,13 +362,13 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
     ("slower than JAX", "JAX runs a whole fori_loop as one fused XLA program; the engine calls landscape and "
      "optimizer through function pointers and screens walkers for divergence every step",
      "the fused element-wise step; a specialised loop for built-in pairs"),
-    ("3x JAX", "the polynomial, small and mlp cases sit at 0.4-1x JAX", "the fused step and walker-batched mlp GEMMs"),
+    ("3x JAX", "the polynomial, small and mlp cases sit at 0.4-1.2x JAX", "the fused step and a cheaper tanh"),
     ("million steps/s", "~190 ns a step of function-pointer calls and divergence screening at (1, 2)",
      "a specialised loop for built-in pairs, compiled ahead of time"),
     ("x NumPy at D", "two reductions per walker before the gradient pass", "one pass with the gradient"),
     ("(4096, 2) >= 10x NumPy", "per-walker loop overhead at D=2", "loops over the flat (B, D) block"),
-    ("mlp", "tanh at ~5 ns an element (JAX ~1.7 ns) and one small GEMM per walker and layer",
-     "walker-batched GEMMs ((B n) x width per layer) and a cheaper tanh"),
+    ("mlp", "tanh at ~4.4 ns an element (JAX ~1.7 ns) is half the step at width >= 64",
+     "a cheaper tanh (a minimax polynomial evaluated by Estrin's scheme); walker-batched hidden-layer GEMMs"),
     ("plug-in", "the plug-in's own NumPy Adam costs as much as the whole compiled step",
      "nothing in the engine: the ratio is NumPy's temporaries against a compiled loop"),
     ("event detection", "a Hessian eigendecomposition per walker entering a critical point's neighbourhood; "

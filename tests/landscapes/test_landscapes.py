@@ -27,6 +27,8 @@ CASES = [
     ("mlp", None, {"width": 3}), ("mlp", None, {"width": 3, "depth": 2, "skip": True, "activation": "softplus"}),
     ("mlp", None, {"width": 4, "task": "spirals", "samples": 20}),
     ("mlp", None, {"width": 3, "activation": "relu", "samples": 16}),
+    # wider than the small fan-in loops: BLAS products in every layer, skip connections, 3 layers
+    ("mlp", None, {"width": 6, "depth": 3, "skip": True, "inputs": 5, "samples": 24}),
     ("logistic", 3, {}), ("logistic", 4, {"l2": 0.1}),
     ("lennard-jones", 9, {}), ("lennard-jones", 12, {}),
 ]
