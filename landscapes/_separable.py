@@ -87,7 +87,9 @@ def ackley_vg(X, G, F, data, keys, batch):
         for i in range(D):
             x = X[b, i]
             s2 += x * x
-            cs += sincos(c * x)[1]
+            sn, cn = sincos(c * x)
+            G[b, i] = sn  # kept for the gradient pass: one sincos an element, not two
+            cs += cn
         r = np.sqrt(s2 / D)
         e1 = np.exp(-bb * r)
         e2 = np.exp(cs / D)
@@ -95,8 +97,7 @@ def ackley_vg(X, G, F, data, keys, batch):
         k1 = a * bb * e1 / (D * r) if r > 0.0 else 0.0
         k2 = e2 * c / D
         for i in range(D):
-            x = X[b, i]
-            G[b, i] = k1 * x + k2 * sincos(c * x)[0]
+            G[b, i] = k1 * X[b, i] + k2 * G[b, i]
 
 
 @kernel()
