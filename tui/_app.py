@@ -89,6 +89,8 @@ class PlaygroundApp(App):
         self._spectrum_due = 0.0
         self._heat_key: tuple | None = None
         self.frames = 0
+        self.building: str | None = None  # a landscape being built in a thread, by name
+        self._plane_land = None  # the landscape the current plane was made for
         # compile/load kernels now, overlapping Textual's own start-up
         self._pending = start_scene(self._config)
 
@@ -183,11 +185,11 @@ class PlaygroundApp(App):
         import saddlescape as proj
 
         scene = self.scene
-        land = scene.land
-        mode = self.projection
-        if mode == "coordinates" and land.dim > 2:
-            mode = self.projection = "random"
         with scene.lock:
+            land = self._plane_land = scene.land
+            mode = self.projection
+            if mode == "coordinates" and land.dim > 2:
+                mode = self.projection = "random"
             runs = scene.runs
             trails = np.concatenate([np.stack(r.trail).reshape(-1, land.dim) for r in runs])
             s0 = runs[0].session
@@ -208,29 +210,47 @@ class PlaygroundApp(App):
         self._trails = [deque(maxlen=48) for _ in runs]
         self._heat_key = None
 
-    def _heatmap(self, view: LandscapeView) -> None:
+    def _heatmap(self, view: LandscapeView, land) -> None:
+        """Start evaluating the landscape on the view's grid when the slice or size changed.
+
+        In a thread: 4,000-odd points of p-spin at N = 200 take seconds, during which the
+        walkers keep moving over a blank background already in the new plane's coordinates."""
         size = view.content_size
-        key = (id(self.plane), size.width, size.height, id(self.scene.land))
+        key = (id(self.plane), size.width, size.height, id(land))
         if key == self._heat_key or size.width < 2 or size.height < 2:
             return
         self._heat_key = key
+        if view.extent != self.plane.extent:
+            view.set_heatmap(None, self.plane.extent)
+        self._evaluate_heatmap(key, land, self.plane, size.width, 2 * size.height)
+
+    @work(thread=True, exclusive=True, group="heatmap")
+    def _evaluate_heatmap(self, key: tuple, land, plane, width: int, height: int) -> None:
         from saddlescape import grid_values
 
-        values = grid_values(self.scene.land, self.plane, size.width, 2 * size.height)
-        view.set_heatmap(quantise(values), self.plane.extent)
+        try:
+            codes = quantise(grid_values(land, plane, width, height))
+        except Exception as exc:
+            self.call_from_thread(self.notify, f"cannot draw this slice: {exc}", severity="error")
+            return
+        self.call_from_thread(self._heatmap_ready, key, codes, plane.extent)
+
+    def _heatmap_ready(self, key: tuple, codes: np.ndarray, extent: tuple) -> None:
+        views = self.query("#view")
+        if key == self._heat_key and views:  # not overtaken by another slice or size meanwhile
+            views.first(LandscapeView).set_heatmap(codes, extent)
 
     def draw_frame(self) -> None:
         scene = self.scene
         views = self.query("#view")
         if scene is None or self.plane is None or not views:
             return  # not built yet, or the app is closing
-        view = views.first(LandscapeView)
-        try:
-            self._heatmap(view)
-        except Exception as exc:
-            self.notify(f"cannot draw this slice: {exc}", severity="error")
-            self._heat_key = (id(self.plane),)
         snap = scene.snapshot()
+        if snap.land is not self._plane_land:  # a landscape built in a thread has just come in
+            self._new_landscape()
+            return
+        view = views.first(LandscapeView)
+        self._heatmap(view, snap.land)
         if len(self._trails) != len(snap.positions):
             self._trails = [deque(maxlen=48) for _ in snap.positions]
         layers = []
@@ -265,6 +285,8 @@ class PlaygroundApp(App):
         subtitle = ("running" if self.running else "paused") + f" · {SPEEDS[self.speed]} steps/tick"
         if not self.stepping_loaded:
             subtitle += " · loading the stepping loop..."  # the first launch compiles it
+        if self.building:
+            subtitle += f" · building {self.building}..."
         if view.border_subtitle != subtitle:
             view.border_subtitle = subtitle
         if self.frames % 4 == 0 or not self.running:  # text panels at a quarter of the frame rate
@@ -340,6 +362,11 @@ class PlaygroundApp(App):
         if self.scene is None:
             self.notify("still warming up the kernels...", severity="warning")
             return False
+        return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("next_walker", "prev_walker") and len(self.screen_stack) > 1:
+            return False  # in a dialog, tab moves between its fields
         return True
 
     @property
@@ -428,7 +455,7 @@ class PlaygroundApp(App):
 
     @on(Click, "#view")
     def select_by_click(self, event: Click) -> None:
-        if self.scene is None or self.plane is None:
+        if self.scene is None or self.plane is None or self.scene.land is not self._plane_land:
             return
         view = self.query_one("#view", LandscapeView)
         region = view.content_region
@@ -489,19 +516,39 @@ class PlaygroundApp(App):
         self._change_landscape(result["landscape"], dim, params, walkers)
 
     def _change_landscape(self, name: str, dim: int | None, params: dict, walkers: int | None,
-                          optimizer_lines: list[str] | None = None) -> bool:
-        """Switch the scene (and optionally its optimizers); a bad value is a notice, not a crash."""
+                          optimizer_lines: list[str] | None = None, done: str | None = None) -> None:
+        """Switch the scene (and optionally its optimizers) in a thread: a landscape can take a
+        while to build (p-spin's couplings at N = 200: 0.6 s; its kernels' first compile:
+        seconds), and the app keeps drawing and stepping the old one meanwhile. A bad value is a
+        notice, not a crash; ``done`` is announced once the new scene is in."""
+        self.building = name
+        self._build_landscape(name, dim, params, walkers, optimizer_lines, done)
+
+    @work(thread=True, exclusive=True, group="landscape")
+    def _build_landscape(self, name: str, dim: int | None, params: dict, walkers: int | None,
+                         optimizer_lines: list[str] | None, done: str | None) -> None:
         try:
             self.scene.set_landscape(name, dim=dim, params=params, walkers=walkers)
             if optimizer_lines:
-                self.apply_optimizer_lines(optimizer_lines)
-        except ValueError as exc:
-            self.notify(str(exc), severity="error")
-            return False
+                self.call_from_thread(self.apply_optimizer_lines, optimizer_lines)
+        except Exception as exc:  # bad values (one-line ParamErrors) and failing plug-ins alike
+            message = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+            self.call_from_thread(self.notify, message, severity="error")
+        else:
+            self.call_from_thread(self._landscape_changed, done)
+        finally:
+            self.building = None
+
+    def _landscape_changed(self, done: str | None) -> None:
+        if self.scene.land is not self._plane_land:  # unless a frame has already seen it
+            self._new_landscape()
+        if done:
+            self.notify(done, timeout=4)
+
+    def _new_landscape(self) -> None:
         self.selected = 0
         self.projection = "coordinates"
         self._reset_view()
-        return True
 
     def action_optimizers(self) -> None:
         if not self._has_scene():
@@ -572,9 +619,8 @@ class PlaygroundApp(App):
         """Set the playground to a study's landscape and optimizers (``o`` in the experiments dialog)."""
         if not scene or not self._has_scene():
             return
-        if self._change_landscape(scene["landscape"], scene.get("dim"), scene.get("params", {}), None,
-                                  scene.get("optimizers")):
-            self.notify(f"opened {scene['study']}: {scene['landscape']}", timeout=4)
+        self._change_landscape(scene["landscape"], scene.get("dim"), scene.get("params", {}), None,
+                               scene.get("optimizers"), done=f"opened {scene['study']}: {scene['landscape']}")
 
     def action_help(self) -> None:
         keys = [(key_label(self, b), b.description) for b in self.BINDINGS]

@@ -7,7 +7,6 @@ equal cells merge into one Segment.
 from __future__ import annotations
 
 import numpy as np
-from rich.segment import Segment
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -29,7 +28,8 @@ class LandscapeView(Widget):
         self.overlay: dict[int, dict[int, tuple[str, str]]] = {}
         self.extent = (0.0, 1.0, 0.0, 1.0)
 
-    def set_heatmap(self, codes: np.ndarray, extent: tuple[float, float, float, float]) -> None:
+    def set_heatmap(self, codes: np.ndarray | None, extent: tuple[float, float, float, float]) -> None:
+        """Heatmap codes for the view's size (None: a blank background while they are computed)."""
         self.codes = codes
         self.extent = extent
         self.refresh()
@@ -53,5 +53,6 @@ class LandscapeView(Widget):
         width = self.content_size.width
         codes = self.codes
         if codes is None or 2 * y + 1 >= codes.shape[0] or codes.shape[1] != width:
-            return Strip([Segment(" " * width)], width)
+            blank = np.full(width, -1, np.int64)  # no heatmap (yet): the walkers on a plain background
+            return Strip(row_segments(blank, blank, self.overlay.get(y, {})), width)
         return Strip(row_segments(codes[2 * y], codes[2 * y + 1], self.overlay.get(y, {})), width)

@@ -51,6 +51,7 @@ class Snapshot:
     version: int = 0
     log: list[str] = field(default_factory=list)
     log_count: int = 0
+    land: Any = None  # the landscape these positions live on (it changes under a running app)
 
 
 class Scene:
@@ -191,7 +192,7 @@ class Scene:
                 active=[run.session.active.astype(bool) for run in self.runs],
                 colours=[run.colour for run in self.runs], names=[run.optimizer.name for run in self.runs],
                 loss=[list(run.loss) for run in self.runs], gnorm=[list(run.gnorm) for run in self.runs],
-                counters=counters, minima_x=minima, version=self._version,
+                counters=counters, minima_x=minima, version=self._version, land=self.land,
                 log=list(self.log), log_count=self.log_count)
 
     def known_minima(self) -> int | None:

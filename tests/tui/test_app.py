@@ -25,6 +25,17 @@ class RecordingApp(PlaygroundApp):
         return [m for s, m in self.messages if s == "error"]
 
 
+async def built(pilot, app):
+    """Wait for a landscape change (built in a thread) to land."""
+    await pilot.pause(0.05)
+    for _ in range(600):
+        if app.building is None and not any(w.group == "landscape" and not w.is_finished for w in app.workers):
+            await pilot.pause(0.05)  # its call back into the app
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the landscape never finished building")
+
+
 async def ready(pilot, app):
     for _ in range(600):
         if app.scene is not None and app.plane is not None and app.frames > 0 and app.stepping_loaded:
@@ -139,7 +150,7 @@ async def test_configure_applies_good_input_and_reports_bad_input():
         app.screen.query_one("#params").value = "p=3"
         app.screen.query_one("#walkers").value = "12"
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await built(pilot, app)
         assert app.scene.land.name == "p-spin" and app.scene.land.dim == 20 and app.scene.walkers == 12
         assert app.projection == "random"
         for bad, message in ((("himmelblau", "3", "", "10"), "cannot take dim=3"),
@@ -150,7 +161,7 @@ async def test_configure_applies_good_input_and_reports_bad_input():
             for field, value in zip(("#landscape", "#dim", "#params", "#walkers"), bad):
                 app.screen.query_one(field).value = value
             await pilot.press("enter")
-            await pilot.pause(0.1)
+            await built(pilot, app)
             assert message in app.errors()[-1]
             assert app.scene.land.name == "p-spin"
         await pilot.press("c")
@@ -300,6 +311,38 @@ async def test_scene_shows_before_the_stepping_loop_loads():
         assert app.scene.step > 0
 
 
+async def test_a_slow_landscape_builds_while_the_app_keeps_drawing(monkeypatch):
+    import time
+
+    import tui._scene
+
+    real_make = tui._scene.landscapes.make
+
+    def slow_make(*args, **kw):
+        time.sleep(1.0)  # as p-spin's couplings at N = 200, or a first compile
+        return real_make(*args, **kw)
+
+    app = RecordingApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        monkeypatch.setattr(tui._scene.landscapes, "make", slow_make)
+        app._change_landscape("rastrigin", 3, {}, None)
+        frames = app.frames
+        await pilot.pause(0.5)
+        assert app.frames >= frames + 5  # still drawing at ~20 fps
+        assert app.scene.land.name == "six-hump-camel"
+        assert "building rastrigin" in app.query_one("#view").border_subtitle
+        app.action_step()  # the old scene still steps (Pilot's press would wait for the build)
+        assert app.scene.step == 1
+        await built(pilot, app)
+        assert app.scene.land.name == "rastrigin" and app.scene.land.dim == 3 and app.scene.step == 0
+        await pilot.pause(0.1)
+        assert "building" not in app.query_one("#view").border_subtitle
+        app._change_landscape("rastrigin", 3, {"A": -1.0}, None)  # an error from the thread is a notice
+        await built(pilot, app)
+        assert "A=-1.0" in app.errors()[-1] and app.scene.land.name == "rastrigin"
+
+
 def test_speeds_are_increasing():
     assert list(SPEEDS) == sorted(SPEEDS)
 
@@ -362,7 +405,7 @@ async def test_experiments_dialog_runs_a_study_and_opens_its_setting(tmp_path, m
         await pilot.pause(0.1)
         assert any("still running" in m for _, m in app.messages)
         await pilot.press("o")  # open the highlighted study's setting; the running sweep is cancelled
-        await pilot.pause(0.3)
+        await built(pilot, app)
         assert not isinstance(app.screen, ExperimentsScreen)
         assert app.scene.land.name == "saddle" and app.scene.land.params["negative"] == 1
         assert [r.optimizer.name for r in app.scene.runs] == ["newton", "saddle-free-newton", "gd"]
