@@ -145,6 +145,10 @@ async def test_configure_applies_good_input_and_reports_bad_input():
         await ready(pilot, app)
         await pilot.press("c")
         assert isinstance(app.screen, ConfigureScreen)
+        selected = app.selected
+        assert app.focused.id == "landscape"
+        await pilot.press("tab")  # moves between the dialog's fields, not between walkers
+        assert app.focused.id == "dim" and app.selected == selected
         app.screen.query_one("#landscape").value = "p-spin"
         app.screen.query_one("#dim").value = "20"
         app.screen.query_one("#params").value = "p=3"
