@@ -530,7 +530,7 @@ class PlaygroundApp(App):
         try:
             self.scene.set_landscape(name, dim=dim, params=params, walkers=walkers)
             if optimizer_lines:
-                self.call_from_thread(self.apply_optimizer_lines, optimizer_lines)
+                self.apply_optimizer_lines(optimizer_lines)  # the view resets with the landscape
         except Exception as exc:  # bad values (one-line ParamErrors) and failing plug-ins alike
             message = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
             self.call_from_thread(self.notify, message, severity="error")
@@ -560,15 +560,25 @@ class PlaygroundApp(App):
         self.push_screen(OptimizersScreen(lines, MAX_OPTIMIZERS), self._optimizers_set)
 
     def _optimizers_set(self, lines: list | None) -> None:
-        if lines is None:
-            return
-        try:
-            self.apply_optimizer_lines(lines)
-        except ValueError as exc:
-            self.notify(str(exc), severity="error")
+        if lines is not None:
+            self.building = "the optimizers"
+            self._set_optimizers(lines)
 
-    def apply_optimizer_lines(self, lines: list[str]) -> None:
-        """Retune, swap, add or remove optimizers from 'name key=value ...' lines."""
+    @work(thread=True, exclusive=True, group="optimizers")
+    def _set_optimizers(self, lines: list[str]) -> None:
+        """In a thread: an optimizer used for the first time compiles its step (seconds, once)."""
+        try:
+            if self.apply_optimizer_lines(lines):
+                self.call_from_thread(self._reset_view)
+        except Exception as exc:
+            message = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+            self.call_from_thread(self.notify, message, severity="error")
+        finally:
+            self.building = None
+
+    def apply_optimizer_lines(self, lines: list[str]) -> bool:
+        """Retune, swap, add or remove optimizers from 'name key=value ...' lines (any thread);
+        True when the optimizers changed and the walkers restarted, so the view needs a reset."""
         import optimizers
 
         wanted = []
@@ -586,7 +596,7 @@ class PlaygroundApp(App):
         if [n for n, _ in wanted] == current:
             for i, (_, hyper) in enumerate(wanted):
                 scene.set_hyper(i, **hyper)
-            return
+            return False
         with scene.lock:
             old = list(scene.runs)
             scene.runs.clear()
@@ -597,7 +607,7 @@ class PlaygroundApp(App):
                 scene.runs[:] = old
                 raise
             scene.reset()
-        self._reset_view()
+        return True
 
     def action_export(self) -> None:
         if not self._has_scene():

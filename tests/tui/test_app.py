@@ -26,10 +26,11 @@ class RecordingApp(PlaygroundApp):
 
 
 async def built(pilot, app):
-    """Wait for a landscape change (built in a thread) to land."""
+    """Wait for a landscape or optimizer change (made in a thread) to land."""
     await pilot.pause(0.05)
     for _ in range(600):
-        if app.building is None and not any(w.group == "landscape" and not w.is_finished for w in app.workers):
+        if app.building is None and not any(w.group in ("landscape", "optimizers") and not w.is_finished
+                                            for w in app.workers):
             await pilot.pause(0.05)  # its call back into the app
             return
         await pilot.pause(0.05)
@@ -182,22 +183,22 @@ async def test_optimizers_dialog_retunes_adds_and_rejects():
         assert isinstance(app.screen, OptimizersScreen)
         app.screen.query_one("#opt0").value = "gd lr=0.005"
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await built(pilot, app)
         assert app.scene.runs[0].optimizer.hyper["lr"] == 0.005 and app.scene.step > 0  # live
         await pilot.press("o")
         app.screen.query_one("#opt2").value = "saddle-free-newton damping=0.5"
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await built(pilot, app)
         assert [r.optimizer.name for r in app.scene.runs] == ["gd", "momentum", "saddle-free-newton"]
         await pilot.press("o")
         app.screen.query_one("#opt0").value = "adma"
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await built(pilot, app)
         assert "unknown optimizer 'adma'" in app.errors()[-1]
         await pilot.press("o")
         app.screen.query_one("#opt1").value = "momentum beta=7"
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await built(pilot, app)
         assert "beta=7 is out of range" in app.errors()[-1]
         assert len(app.scene.runs) == 3
 
