@@ -531,9 +531,8 @@ class PlaygroundApp(App):
             self.scene.set_landscape(name, dim=dim, params=params, walkers=walkers)
             if optimizer_lines:
                 self.apply_optimizer_lines(optimizer_lines)  # the view resets with the landscape
-        except Exception as exc:  # bad values (one-line ParamErrors) and failing plug-ins alike
-            message = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-            self.call_from_thread(self.notify, message, severity="error")
+        except Exception as exc:
+            self._report_from_thread(exc)
         else:
             self.call_from_thread(self._landscape_changed, done)
         finally:
@@ -571,10 +570,15 @@ class PlaygroundApp(App):
             if self.apply_optimizer_lines(lines):
                 self.call_from_thread(self._reset_view)
         except Exception as exc:
-            message = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-            self.call_from_thread(self.notify, message, severity="error")
+            self._report_from_thread(exc)
         finally:
             self.building = None
+
+    def _report_from_thread(self, exc: Exception) -> None:
+        """A worker's failure as a notice: bad values are one-line ParamErrors (ValueErrors),
+        anything else (a failing plug-in) gets its type named."""
+        message = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+        self.call_from_thread(self.notify, message, severity="error")
 
     def apply_optimizer_lines(self, lines: list[str]) -> bool:
         """Retune, swap, add or remove optimizers from 'name key=value ...' lines (any thread);
