@@ -365,17 +365,19 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
     ("3x JAX", "the polynomial, small and mlp cases sit at 0.4-1.2x JAX", "the fused step and a cheaper tanh"),
     ("million steps/s", "~190 ns a step of function-pointer calls and divergence screening at (1, 2)",
      "a specialised loop for built-in pairs, compiled ahead of time"),
-    ("x NumPy at D", "two reductions per walker before the gradient pass", "one pass with the gradient"),
+    ("x NumPy at D", "ackley: two passes per walker (the reductions, then the gradient from the kept sines)",
+     "one pass, finishing the gradient from per-walker sums in a second, cache-resident sweep"),
     ("(4096, 2) >= 10x NumPy", "per-walker loop overhead at D=2", "loops over the flat (B, D) block"),
-    ("mlp", "tanh at ~4.4 ns an element (JAX ~1.7 ns) is half the step at width >= 64",
-     "a cheaper tanh (a minimax polynomial evaluated by Estrin's scheme); walker-batched hidden-layer GEMMs"),
+    ("mlp", "tanh (~3.6 ns an element) is most of the step at width >= 64, and JAX's own times vary up to "
+     "2x between runs", "a lower-degree minimax tanh; walker-batched hidden-layer GEMMs"),
     ("plug-in", "the plug-in's own NumPy Adam costs as much as the whole compiled step",
      "nothing in the engine: the ratio is NumPy's temporaries against a compiled loop"),
     ("event detection", "a Hessian eigendecomposition per walker entering a critical point's neighbourhood; "
      "at smoke sizes the runs are too short to amortise", "a Lanczos-based index"),
     ("census", "Newton from every start, then de-duplication", "fewer starts with deflation"),
     ("start-up", "Python, NumPy and Numba imports and Numba's target initialisation (~0.9 s, including "
-     "scipy.linalg); a busy machine doubles them", "fewer kernels loaded at start"),
+     "scipy.linalg); a busy machine doubles them", "nothing left in saddlescape: kernels already load "
+     "only when used; a lighter Numba initialisation"),
     ("session memory", "x, g, Adam's m and v and the records; at smoke sizes the imports' own memory dominates",
      "records off for huge D"),
     ("walkers at D=2", "per-walker work in Python", "none expected: the loop is compiled"),

@@ -6,7 +6,6 @@ and change hyper-parameters between chunks; ``run`` drives a session to the end.
 from __future__ import annotations
 
 import functools
-
 import time
 from typing import Any, Callable
 
