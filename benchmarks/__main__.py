@@ -14,6 +14,7 @@ import os
 import platform
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -37,9 +38,8 @@ def _triad_gbps(n: int, rounds: int) -> float:
 
 
 def _engine_adam(name, X: np.ndarray, steps_per_call: int, detect: bool = False):
-    import landscapes
-    import optimizers
     import saddlescape
+    from saddlescape import landscapes, optimizers
 
     f = landscapes.make(name, dim=X.shape[1]) if isinstance(name, str) else name
     opt = optimizers.make("adam", lr=1e-3)
@@ -54,8 +54,8 @@ def _engine_adam(name, X: np.ndarray, steps_per_call: int, detect: bool = False)
 
 def _numpy_plugin_adam(name: str, X: np.ndarray, steps_per_call: int):
     """The same Adam written as a plain-NumPy plug-in, run through the engine."""
-    import landscapes
     import saddlescape
+    from saddlescape import landscapes
 
     from ._baselines import B1, B2, EPS, LR
 
@@ -99,7 +99,7 @@ def _check_equal(what: str, target, X: np.ndarray, numpy_fn, jax_fn=None) -> flo
 
 
 def _vg_case(B: int, D: int, rounds: int, block: float) -> dict:
-    import landscapes
+    from saddlescape import landscapes
 
     from ._baselines import numpy_vg
     from ._timing import interleaved, summarise
@@ -141,7 +141,7 @@ def suite(args) -> dict:
     vg_big = _vg_case(1, big, rounds, block)
     vg_batch = _vg_case(64 if args.smoke else 4096, 2, rounds, block)
     gbps = 16 * big * vg_big["steps_per_s"]["saddlescape"] / 1e9  # read x, write g
-    report["cases"]["vg styblinski-tang B=1 D=%d" % big] = {**vg_big, "GBps": gbps}
+    report["cases"][f"vg styblinski-tang B=1 D={big}"] = {**vg_big, "GBps": gbps}
     report["cases"]["vg styblinski-tang B=4096 D=2"] = vg_batch
     report["targets"] += [
         {"target": "ST value+grad at D=1e6 >= 50% of triad bandwidth", "reached": gbps / triad,
@@ -164,7 +164,7 @@ def suite(args) -> dict:
                        rounds, block, {"landscape": name, "B": B, "D": D}, check_jax=B * D <= 10**6)
 
     # p-spin (p=3, on the sphere) and mlp (one tanh layer, teacher task): BLAS-shaped work
-    import landscapes
+    from saddlescape import landscapes
 
     from ._baselines import jax_land_adam, numpy_land_adam
 
@@ -185,7 +185,7 @@ def suite(args) -> dict:
     per = interleaved({"builtin": _engine_adam("rastrigin", X, 100, detect=False)[0],
                        "plugin": _numpy_plugin_adam("rastrigin", X, 100)[0]}, rounds=rounds, block_s=block)
     res = summarise(per, "builtin")
-    report["cases"]["adam rastrigin B=64 D=%d builtin vs NumPy plug-in" % X.shape[1]] = res
+    report["cases"][f"adam rastrigin B=64 D={X.shape[1]} builtin vs NumPy plug-in"] = res
     slow = res["ratio"]["builtin/plugin"]
     report["targets"].append({"target": "NumPy plug-in at 64 walkers within 2x of the built-in",
                               "reached": slow, "goal": 2.0, "ok": slow <= 2.0})
@@ -195,14 +195,16 @@ def suite(args) -> dict:
 
     X = np.random.default_rng(2).uniform(-4, 4, (64, 8 if args.smoke else 100))
     steps = 500 if args.smoke else 10_000
-    lands = __import__("landscapes").make("rastrigin", dim=X.shape[1])
+    from saddlescape import landscapes
+
+    lands = landscapes.make("rastrigin", dim=X.shape[1])
 
     def whole_run(detect):
         return lambda: (saddlescape.run(lands, "adam", x0=X, steps=steps, detect=detect), steps)[1]
 
     per = interleaved({"detect": whole_run(True), "plain": whole_run(False)}, rounds=rounds, block_s=block)
     res = summarise(per, "detect")
-    report["cases"]["adam rastrigin B=64 D=%d %d-step runs, events on vs off" % (X.shape[1], steps)] = res
+    report["cases"][f"adam rastrigin B=64 D={X.shape[1]} {steps}-step runs, events on vs off"] = res
     slowdown = 1.0 / res["ratio"]["detect/plain"] - 1.0
     report["targets"].append({"target": "event detection slows a run by <= 25% at (64, 100)",
                               "reached": slowdown, "goal": 0.25, "ok": slowdown <= 0.25})
@@ -292,7 +294,8 @@ def startup(args) -> dict:
         out["small_run_cold_s"] = _timed(small, env, 1)  # empty cache: compiles everything it loads
         out["small_run_warm_s"] = _timed(small, env, reps)
         if args.smoke:  # a read-only install compiles one small landscape into the user cache
-            small = [sys.executable, "-c", "import landscapes; landscapes.make('styblinski-tang', dim=2).value([0.0, 0.0])"]
+            small = [sys.executable, "-c",
+                     "from saddlescape import landscapes; landscapes.make('styblinski-tang', dim=2).value([0.0, 0.0])"]
         # a read-only install: the package copied to a folder we cannot write, no NUMBA_CACHE_DIR
         ro = os.path.join(tmp, "ro")
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -303,7 +306,7 @@ def startup(args) -> dict:
         env_ro.update(PYTHONPATH=ro, XDG_CACHE_HOME=os.path.join(tmp, "xdg"), SADDLESCAPE_ASSUME_READONLY="1")
         out["readonly_cold_s"] = _timed(small, env_ro, 1)
         out["readonly_warm_s"] = _timed(small, env_ro, reps)
-        probe = subprocess.run([sys.executable, "-c", "import landscapes._kernel as k; print(k.cache_dir())"],
+        probe = subprocess.run([sys.executable, "-c", "import saddlescape.landscapes._kernel as k; print(k.cache_dir())"],
                                env=env_ro, capture_output=True, text=True, check=True).stdout.strip()
         out["readonly_cache_dir"] = probe.replace(tmp, "$TMP")
         cached = sum(len(f) for _, _, f in os.walk(os.path.join(tmp, "xdg")))
@@ -313,13 +316,14 @@ def startup(args) -> dict:
     return out
 
 
-def scale(args) -> dict:
+def scale(args) -> dict[str, Any]:
     """Peak memory of one rastrigin walker at D=1e7 and the cost per walker at 65,536 walkers."""
     import subprocess
 
     D = 100_000 if args.smoke else 10_000_000
     code = f"""
-import resource, time, numpy as np, landscapes, optimizers, saddlescape
+import resource, time, numpy as np, saddlescape
+from saddlescape import landscapes, optimizers
 f = landscapes.make("rastrigin", dim={D})
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 s = saddlescape.Session(f, optimizers.make("adam", lr=1e-3), walkers=1, seed=0, record_every=10**9, detect=False)
@@ -331,12 +335,12 @@ print(before * 1024, peak * 1024, dt)
     r = subprocess.run([sys.executable, "-c", code], env=_thread_env(1), capture_output=True, text=True, check=True)
     before, peak, dt = (float(v) for v in r.stdout.split())
     vec = 8.0 * D
-    out = {"rastrigin_D": D, "peak_rss_bytes": peak, "rss_before_session_bytes": before,
+    out: dict[str, Any] = {"rastrigin_D": D, "peak_rss_bytes": peak, "rss_before_session_bytes": before,
            "session_peak_in_vectors": (peak - before) / vec, "seconds_per_step": dt}
     print(f"scale: rastrigin D={D:,}: peak RSS {peak / 2**20:.0f} MiB, {out['session_peak_in_vectors']:.1f} "
           f"vectors of {vec / 2**20:.0f} MiB above the imports; {dt * 1e3:.1f} ms a step")
-    import landscapes
     import saddlescape
+    from saddlescape import landscapes
 
     f = landscapes.make("rastrigin", dim=2)
     per_walker = {}
@@ -405,7 +409,7 @@ def targets(one: dict, start: dict | None, sc: dict | None) -> list[dict]:
     jax = {k: c["ratio"]["saddlescape/best_jax"] for k, c in adam.items() if "saddlescape/best_jax" in c["ratio"]}
     npy = {k: c["ratio"]["saddlescape/numpy"] for k, c in adam.items()}
     if jax:
-        worst = min(jax, key=jax.get)
+        worst = min(jax, key=lambda k: jax[k])
         t.append({"target": "no Adam case slower than JAX", "reached": jax[worst], "goal": 1.0,
                   "ok": jax[worst] >= 1.0, "where": worst})
         t.append({"target": "geometric mean over all cases >= 3x JAX", "reached": _geomean(jax.values()),
@@ -459,7 +463,11 @@ def main(argv=None) -> int:
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:  # one thread count, set by the parent through the environment
-        json.dump(suite(args), sys.stdout if args.out == "-" else open(args.out, "w"))
+        if args.out == "-":
+            json.dump(suite(args), sys.stdout)
+        else:
+            with open(args.out, "w") as fh:
+                json.dump(suite(args), fh)
         return 0
     import subprocess
     import tempfile

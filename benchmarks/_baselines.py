@@ -122,7 +122,7 @@ def pspin_parts(land):
 def mlp_parts(land):
     """(Xd, y, inputs, width) of a depth-1 tanh teacher mlp."""
     d = land.data
-    n, inputs, width, depth, act, skip, task = (int(v) for v in d[:7])
+    n, inputs, width, depth, act, _skip, task = (int(v) for v in d[:7])
     if depth != 1 or act != 0 or task != 0:
         raise ValueError("the mlp baselines cover depth=1 tanh teacher networks")
     Xd = d[7:7 + n * inputs].reshape(n, inputs)
@@ -180,7 +180,7 @@ def jax_land_adam(land, X: np.ndarray, loop: int = 0):
     jax.config.update("jax_enable_x64", True)
     radius = float(land.radius) if land.manifold == "sphere" else 0.0
     if land.name == "p-spin":
-        p, N, scale, T = pspin_parts(land)
+        _p, N, scale, T = pspin_parts(land)
         T3 = jnp.asarray(T.reshape(N, N, N))
         f = lambda x: -scale * jnp.einsum("ijk,i,j,k->", T3, x, x, x)  # noqa: E731
     else:

@@ -12,19 +12,20 @@ import time
 
 
 async def measure(config: dict, seconds: float) -> dict:
-    from tui._app import PlaygroundApp
+    from saddlescape.tui._app import PlaygroundApp
 
     t0 = time.perf_counter()
     app = PlaygroundApp(autostart=True, **config)
     async with app.run_test(size=(120, 40)) as pilot:
-        while app.frames == 0:
+        while app.frames == 0 or app.scene is None:
             await pilot.pause(0.01)
         first = time.perf_counter() - t0
-        f0, s0, t1 = app.frames, app.scene.step, time.perf_counter()
+        scene = app.live
+        f0, s0, t1 = app.frames, scene.step, time.perf_counter()
         await pilot.pause(seconds)
         dt = time.perf_counter() - t1
-        return {"config": {k: v for k, v in config.items()}, "first_frame_s": round(first, 2),
-                "fps": round((app.frames - f0) / dt, 1), "steps_per_s": round((app.scene.step - s0) / dt)}
+        return {"config": dict(config.items()), "first_frame_s": round(first, 2),
+                "fps": round((app.frames - f0) / dt, 1), "steps_per_s": round((scene.step - s0) / dt)}
 
 
 def main() -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from landscapes import Param
+from saddlescape.landscapes import Param
 
 
 class SignGD:

@@ -1,6 +1,6 @@
 """Loss landscapes in any dimension, as Numba kernels with what is known about them.
 
-    >>> import landscapes
+    >>> from saddlescape import landscapes
     >>> landscapes.names()[:3]
     ['rastrigin', 'styblinski-tang', 'ackley']
     >>> f = landscapes.make("himmelblau")
@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._catalog import Family
-from ._params import Param, ParamError
+from ._params import Param, ParamError, SaddlescapeError, parse_value
 from ._plugins import PluginError
 from ._registry import ENTRY_POINT_GROUP, family, make, names, register
 
@@ -26,10 +26,12 @@ __all__ = [
     "Param",
     "ParamError",
     "PluginError",
+    "SaddlescapeError",
     "custom",
     "family",
     "make",
     "names",
+    "parse_value",
     "register",
 ]
 
@@ -43,4 +45,4 @@ def __getattr__(name: str) -> Any:  # lazy: these import NumPy / Numba
         from ._custom import custom
 
         return custom
-    raise AttributeError(f"module 'landscapes' has no attribute {name!r}")
+    raise AttributeError(f"module 'saddlescape.landscapes' has no attribute {name!r}")

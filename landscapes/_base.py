@@ -1,8 +1,9 @@
 """The Landscape object: compiled kernels plus what is known about them, behind a NumPy API."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -41,11 +42,12 @@ def as_points(x: Any, dim: int, owner: str, what: str = "point") -> tuple[np.nda
     return batch, single
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, kw_only=True)
 class Landscape:
     """A loss landscape in ``dim`` dimensions.
 
-    Build one with ``landscapes.make(name, dim=D, seed=S, **params)``. Points are float64
+    Build one with ``landscapes.make(name, dim=D, seed=S, **params)`` (the constructor takes
+    keywords only: a family's builder names every field it sets). Points are float64
     arrays of shape ``(dim,)`` or ``(walkers, dim)``; every method accepts both.
 
     Attributes:
@@ -74,7 +76,6 @@ class Landscape:
     domain: tuple[float, float] = (-5.0, 5.0)
     known: dict[str, Any] = field(default_factory=dict)
     theory: dict[str, Any] = field(default_factory=dict)
-    references: tuple[str, ...] = ()
     symmetries: tuple[str, ...] = ()
     manifold: str | None = None
     radius: float = 0.0
@@ -86,6 +87,9 @@ class Landscape:
     def __post_init__(self) -> None:
         from ._kernel import compiled  # a module's kernels compile when a landscape first needs them
 
+        lo, hi = (float(v) for v in self.domain)
+        self.domain = (lo, hi)
+        self.known["domain"] = [lo, hi]  # the box starts are drawn from: one source, the field
         self.value_and_grad_kernel = compiled(self.value_and_grad_kernel)
         self.hessian_kernel = compiled(self.hessian_kernel)
         self.hvp_kernel = compiled(self.hvp_kernel)

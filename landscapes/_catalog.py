@@ -6,12 +6,13 @@ listing names and parameters never pays Numba's start-up.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ._params import Param, ParamError
 
-__all__ = ["Family", "BUILTIN_FAMILIES", "mlp_n_weights"]
+__all__ = ["BUILTIN_FAMILIES", "Family", "mlp_n_weights"]
 
 
 @dataclass(frozen=True)

@@ -215,38 +215,45 @@ def _point_facts(points) -> dict:
 
 def build_rosenbrock(dim: int, seed: int, params: dict) -> Landscape:
     lo, hi = -2.048, 2.048
-    facts = {"global_min_value": 0.0, "global_min_x": [1.0] * dim, "domain": [lo, hi],
+    facts = {"global_min_value": 0.0, "global_min_x": [1.0] * dim,
              "references": ["Rosenbrock 1960", "Shang & Qiu 2006 (N-D form and its minima)"]}
-    return Landscape("rosenbrock", dim, rosenbrock_vg, rosenbrock_hess, rosenbrock_hvp,
-                     np.zeros(1), params, seed, (lo, hi), facts,
-                     summary="sum 100(x_{i+1} - x_i^2)^2 + (1 - x_i)^2: a curved narrow valley")
+    return Landscape(
+        name="rosenbrock", dim=dim, value_and_grad_kernel=rosenbrock_vg, hessian_kernel=rosenbrock_hess,
+        hvp_kernel=rosenbrock_hvp, data=np.zeros(1), params=params, seed=seed, domain=(lo, hi), known=facts,
+        summary="sum 100(x_{i+1} - x_i^2)^2 + (1 - x_i)^2: a curved narrow valley",
+    )
 
 
 def build_himmelblau(dim: int, seed: int, params: dict) -> Landscape:
     facts = _point_facts(_HIMMELBLAU_POINTS)
-    facts.update(domain=[-6.0, 6.0], references=["Himmelblau 1972, Applied Nonlinear Programming"])
-    return Landscape("himmelblau", 2, himmelblau_vg, himmelblau_hess, himmelblau_hvp, np.zeros(1),
-                     params, seed, (-6.0, 6.0), facts,
-                     summary="(x^2+y-11)^2 + (x+y^2-7)^2: 4 minima, 4 saddles, 1 maximum")
+    facts.update(references=["Himmelblau 1972, Applied Nonlinear Programming"])
+    return Landscape(
+        name="himmelblau", dim=2, value_and_grad_kernel=himmelblau_vg, hessian_kernel=himmelblau_hess,
+        hvp_kernel=himmelblau_hvp, data=np.zeros(1), params=params, seed=seed, domain=(-6.0, 6.0), known=facts,
+        summary="(x^2+y-11)^2 + (x+y^2-7)^2: 4 minima, 4 saddles, 1 maximum",
+    )
 
 
 def build_six_hump_camel(dim: int, seed: int, params: dict) -> Landscape:
     facts = _point_facts(_CAMEL_POINTS)
-    facts.update(domain=[-3.0, 3.0], references=["Dixon & Szegoe 1978", "Molga & Smutnicki 2005"])
-    return Landscape("six-hump-camel", 2, camel_vg, camel_hess, camel_hvp, np.zeros(1), params,
-                     seed, (-2.0, 2.0), facts, symmetries=("point-reflection",),
-                     summary="six local minima (two global), seven saddles, two maxima")
+    facts.update(references=["Dixon & Szegoe 1978", "Molga & Smutnicki 2005"])
+    return Landscape(
+        name="six-hump-camel", dim=2, value_and_grad_kernel=camel_vg, hessian_kernel=camel_hess,
+        hvp_kernel=camel_hvp, data=np.zeros(1), params=params, seed=seed, domain=(-2.0, 2.0), known=facts,
+        symmetries=("point-reflection",), summary="six local minima (two global), seven saddles, two maxima",
+    )
 
 
 def build_monkey_saddle(dim: int, seed: int, params: dict) -> Landscape:
     facts = {"critical_points": [{"x": [0.0, 0.0], "value": 0.0, "index": 0, "degenerate": True}],
              "n_critical_points": 1, "counts_by_index": {0: 1}, "has_minimum": False, "infimum": -math.inf,
-             "domain": [-1.5, 1.5],
              "references": ["x^3 - 3xy^2: the Hessian vanishes at the origin (a degenerate saddle "
                             "with three descending valleys)"]}
-    return Landscape("monkey-saddle", 2, monkey_vg, monkey_hess, monkey_hvp, np.zeros(1), params,
-                     seed, (-1.5, 1.5), facts, symmetries=("rotation-120",),
-                     summary="x^3 - 3xy^2: a degenerate saddle, three ways down")
+    return Landscape(
+        name="monkey-saddle", dim=2, value_and_grad_kernel=monkey_vg, hessian_kernel=monkey_hess,
+        hvp_kernel=monkey_hvp, data=np.zeros(1), params=params, seed=seed, domain=(-1.5, 1.5), known=facts,
+        symmetries=("rotation-120",), summary="x^3 - 3xy^2: a degenerate saddle, three ways down",
+    )
 
 
 def build_saddle(dim: int, seed: int, params: dict) -> Landscape:
@@ -254,7 +261,7 @@ def build_saddle(dim: int, seed: int, params: dict) -> Landscape:
     if k > dim:
         raise ParamError(f"saddle parameter negative={k} is out of range for dim={dim}; "
                          f"use an integer in [0, {dim}]")
-    facts: dict = {"domain": [-1.0, 1.0],
+    facts: dict = {
                    "references": ["f = sum_i lambda_i x_i^2 / 2 + q x_i^4 / 4; lambda = -a on the "
                                   "first k coordinates, +p on the rest"]}
     if q > 0:
@@ -269,7 +276,7 @@ def build_saddle(dim: int, seed: int, params: dict) -> Landscape:
             facts.update(global_min_value=0.0, global_min_x=[0.0] * dim)
         else:
             facts.update(has_minimum=False, infimum=-math.inf)
-    return Landscape("saddle", dim, saddle_vg, saddle_hess, saddle_hvp,
-                     np.array([k, a, p, q], dtype=np.float64), params, seed, (-1.0, 1.0), facts,
+    return Landscape(name="saddle", dim=dim, value_and_grad_kernel=saddle_vg, hessian_kernel=saddle_hess, hvp_kernel=saddle_hvp,
+                     data=np.array([k, a, p, q], dtype=np.float64), params=params, seed=seed, domain=(-1.0, 1.0), known=facts,
                      symmetries=("coordinate-sign",),
                      summary=f"a quadratic saddle of index {k} at the origin")

@@ -7,7 +7,8 @@ process; the built-ins stay cached.)
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -83,5 +84,8 @@ def custom(name: str, value_and_grad: Callable, *, dim: int, hessian: Callable |
         matvec_into(H, v, out)
 
     facts: dict[str, Any] = dict(known or {})
-    return Landscape(name, dim, vg, hess, hvp, np.zeros(1), {}, 0, tuple(domain), facts,
-                     sampler=sampler, summary=summary or f"custom landscape {name}")
+    return Landscape(
+        name=name, dim=dim, value_and_grad_kernel=vg, hessian_kernel=hess, hvp_kernel=hvp, data=np.zeros(1),
+        params={}, seed=0, domain=(float(domain[0]), float(domain[1])), known=facts, sampler=sampler,
+        summary=summary or f"custom landscape {name}",
+    )

@@ -106,7 +106,7 @@ def tanh_real(z):
     c1 = (E7 + E8 * r) + (E9 + E10 * r) * r2
     c2 = (E11 + E12 * r) + (E13 + E14 * r) * r2
     p = r + r2 * (E2 + r * (c0 + (c1 + c2 * r4) * r4))
-    two_k = _f64_from_bits((_bits_from_f64(kd) + 1023) << 52)  # low bits of kd hold k
+    two_k = _f64_from_bits((_bits_from_f64(kd) + 1023) << 52)  # type: ignore[call-arg,var-annotated]  # low bits of kd hold k
     e = two_k * p + (two_k - 1.0)  # expm1(x)
     t = e / (e + 2.0)
     return np.copysign(t, z)
@@ -117,8 +117,8 @@ def tanh_any(z):
     return np.tanh(z)
 
 
-@overload(tanh_any, jit_options={k: v for k, v in KERNEL_OPTIONS.items() if k != "cache"})
+@overload(tanh_any, jit_options={k: v for k, v in KERNEL_OPTIONS.items() if k != "cache"})  # type: ignore[arg-type]
 def _tanh_any(z):
     if isinstance(z, types.Float):
-        return lambda z: tanh_real(z)
-    return lambda z: np.tanh(z)
+        return lambda z: tanh_real(z)  # noqa: PLW0108 (an overload returns a Python function to compile)
+    return lambda z: np.tanh(z)  # noqa: PLW0108

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,15 +52,11 @@ import numba  # noqa: E402
 from numba import float64, int64, njit, types, void  # noqa: E402
 from numba.extending import typeof_impl  # noqa: E402
 
-if os.environ.get("NUMBA_CACHE_DIR") and numba.config.CACHE_DIR != os.environ["NUMBA_CACHE_DIR"]:
-    numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]  # Numba was imported before us
+_config: Any = numba.config  # (numba's type stubs do not list its configuration)
+if os.environ.get("NUMBA_CACHE_DIR") and os.environ["NUMBA_CACHE_DIR"] != _config.CACHE_DIR:
+    _config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]  # Numba was imported before us
 
 __all__ = [
-    "Deferred",
-    "FirstClass",
-    "cache_dir",
-    "compiled",
-    "deferred",
     "HESSIAN_SIG",
     "HESSIAN_TYPE",
     "HVP_SIG",
@@ -67,11 +64,16 @@ __all__ = [
     "KERNEL_OPTIONS",
     "VALUE_AND_GRAD_SIG",
     "VALUE_AND_GRAD_TYPE",
+    "Deferred",
+    "FirstClass",
+    "cache_dir",
+    "compiled",
     "counter_key",
     "counter_normal",
     "counter_uniform",
-    "matvec_into",
+    "deferred",
     "kernel",
+    "matvec_into",
     "splitmix64",
 ]
 
@@ -87,7 +89,7 @@ HVP_TYPE = types.FunctionType(HVP_SIG)
 
 # fastmath without nnan/ninf, so np.isnan still works (divergence detection relies on it);
 # "reassoc" lets reductions vectorise, error_model="numpy" drops the ZeroDivision branches.
-KERNEL_OPTIONS = dict(
+KERNEL_OPTIONS: dict[str, Any] = dict(
     cache=True,
     nogil=True,
     error_model="numpy",

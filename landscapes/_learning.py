@@ -13,8 +13,8 @@ import math
 import numpy as np
 
 from ._base import Landscape, landscape_rng
-from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, counter_uniform, deferred, kernel
 from ._fastmath import tanh_any
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, counter_uniform, deferred, kernel
 from ._params import ParamError
 
 ACTIVATIONS = ("tanh", "relu", "softplus", "linear")
@@ -296,9 +296,12 @@ def build_mlp(dim: int, seed: int, params: dict) -> Landscape:
     known = {"infimum": 0.0, "n_samples": n,
              "references": ["Sagun et al. 2016 (Hessian of small networks)",
                             "Lang & Witbrock 1988 (two spirals)"]}
-    return Landscape("mlp", dim, mlp_vg, mlp_hess, mlp_hvp, data, params, seed, (-2.0, 2.0), known,
-                     symmetries=symmetries, n_samples=n, sampler=sampler,
-                     summary=f"{depth}x{width} {params['activation']} network, {task} task, {dim} weights")
+    return Landscape(
+        name="mlp", dim=dim, value_and_grad_kernel=mlp_vg, hessian_kernel=mlp_hess, hvp_kernel=mlp_hvp,
+        data=data, params=params, seed=seed, domain=(-2.0, 2.0), known=known, symmetries=symmetries,
+        n_samples=n, sampler=sampler,
+        summary=f"{depth}x{width} {params['activation']} network, {task} task, {dim} weights",
+    )
 
 
 # ----------------------------------------------------------------------------------- logistic
@@ -364,7 +367,7 @@ def _logistic_curvature(x, Xd, y, n):
     z = np.dot(Xd, x)
     c = np.empty(n)
     for r in range(n):
-        sp, sg = _softplus_and_sigmoid(-y[r] * z[r])
+        _sp, sg = _softplus_and_sigmoid(-y[r] * z[r])
         c[r] = sg * (1.0 - sg) / n
     return c
 
@@ -399,7 +402,7 @@ def build_logistic(dim: int, seed: int, params: dict) -> Landscape:
     rng = landscape_rng("logistic", seed)
     w_star = rng.standard_normal(dim)
     w_star /= np.linalg.norm(w_star)
-    rows = []
+    rows: list[np.ndarray] = []
     while sum(len(r) for r in rows) < n:  # keep only points at least `margin` from the separator
         cand = rng.standard_normal((2 * n, dim))
         rows.append(cand[np.abs(cand @ w_star) >= margin])
@@ -414,6 +417,8 @@ def build_logistic(dim: int, seed: int, params: dict) -> Landscape:
     else:
         known.update(n_critical_points=1, n_local_minima=1, counts_by_index={0: 1},
                      convex="strictly (l2 > 0)")
-    return Landscape("logistic", dim, logistic_vg, logistic_hess, logistic_hvp, data, params, seed,
-                     (-3.0, 3.0), known, n_samples=n,
-                     summary=f"logistic regression, {n} separable points, l2={l2}")
+    return Landscape(
+        name="logistic", dim=dim, value_and_grad_kernel=logistic_vg, hessian_kernel=logistic_hess,
+        hvp_kernel=logistic_hvp, data=data, params=params, seed=seed, domain=(-3.0, 3.0), known=known,
+        n_samples=n, summary=f"logistic regression, {n} separable points, l2={l2}",
+    )

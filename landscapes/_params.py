@@ -5,13 +5,22 @@ Pure Python (no NumPy, no Numba) so ``saddlescape list`` stays fast.
 from __future__ import annotations
 
 import difflib
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
-__all__ = ["Param", "ParamError", "validate_params", "parse_value", "closest"]
+__all__ = ["Param", "ParamError", "SaddlescapeError", "closest", "parse_value", "validate_params"]
 
 
-class ParamError(ValueError):
+class SaddlescapeError(ValueError):
+    """The base of the project's own errors: bad input a user can fix, said in one line.
+
+    The command line prints these as one line and exits 2; anything else is a bug and keeps its
+    traceback. A ValueError, so ``except ValueError`` in older scripts still catches them."""
+
+
+class ParamError(SaddlescapeError):
     """A bad parameter, dimension or point: the message is one line naming the value and what is allowed."""
 
 
@@ -83,7 +92,7 @@ class Param:
                 number = float(value)
         except (TypeError, ValueError):
             raise ParamError(f"{where} is not allowed; use {self.allowed()}") from None
-        if number != number or number in (float("inf"), float("-inf")):
+        if math.isnan(number) or number in (float("inf"), float("-inf")):
             raise ParamError(f"{where} is not allowed; use {self.allowed()}")
         too_low = self.low is not None and (number <= self.low if self.open_low else number < self.low)
         too_high = self.high is not None and number > self.high

@@ -106,7 +106,8 @@ def build_lennard_jones(dim: int, seed: int, params: dict) -> Landscape:
             out[s] = np.concatenate(atoms)
         return out
 
-    known: dict = {"atoms": n_atoms, "zero_modes": 5 if n_atoms == 2 else 6, "references": ["Jones 1924", "Wales & Doye 1997 (Cambridge Cluster Database)"]}
+    known: dict = {"atoms": n_atoms, "zero_modes": 5 if n_atoms == 2 else 6,
+                   "references": ["Jones 1924", "Wales & Doye 1997 (Cambridge Cluster Database)"]}
     if n_atoms in LJ_GLOBAL_MINIMA:
         known["global_min_value"] = LJ_GLOBAL_MINIMA[n_atoms]
     x_min = _exact_minimum(n_atoms)
@@ -116,8 +117,10 @@ def build_lennard_jones(dim: int, seed: int, params: dict) -> Landscape:
     if n_atoms in LJ_MINIMA_COUNTS:
         theory = {"n_local_minima": LJ_MINIMA_COUNTS[n_atoms],
                   "references": ["Tsai & Jordan 1993; Doye & Wales 1999 (exhaustive searches)"]}
-    return Landscape("lennard-jones", dim, lj_vg, lj_hess, lj_hvp, np.zeros(1), params, seed,
-                     (-radius, radius), known, theory=theory,
-                     symmetries=("translation", "rotation", "permutation"), sampler=sampler,
-                     identify=("translation", "rotation", "permutation"),
-                     summary=f"Lennard-Jones cluster of {n_atoms} atoms")
+    return Landscape(
+        name="lennard-jones", dim=dim, value_and_grad_kernel=lj_vg, hessian_kernel=lj_hess, hvp_kernel=lj_hvp,
+        data=np.zeros(1), params=params, seed=seed, domain=(-radius, radius), known=known, theory=theory,
+        symmetries=("translation", "rotation", "permutation"), sampler=sampler,
+        identify=("translation", "rotation", "permutation"),
+        summary=f"Lennard-Jones cluster of {n_atoms} atoms",
+    )

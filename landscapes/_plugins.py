@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PluginError", "entry_point_names", "names_with_plugins", "load_entry_point", "load_object", "looks_like_plugin"]
+from ._params import SaddlescapeError
+
+__all__ = ["PluginError", "entry_point_names", "load_entry_point", "load_object", "looks_like_plugin", "names_with_plugins"]
 
 
-class PluginError(ValueError):
+class PluginError(SaddlescapeError):
     """A plug-in that cannot be imported or does not follow the protocol (one-line message)."""
 
 

@@ -114,7 +114,7 @@ def build_pspin(dim: int, seed: int, params: dict) -> Landscape:
         lam, V = lam[order], V[:, order]
         known.update(
             n_critical_points=2 * N,
-            counts_by_index={k: 2 for k in range(N)},
+            counts_by_index=dict.fromkeys(range(N), 2),
             n_local_minima=2,
             global_min_value=float(-scale * N * lam[0]),
             global_minima_x=[list(math.sqrt(N) * V[:, 0]), list(-math.sqrt(N) * V[:, 0])],
@@ -131,10 +131,12 @@ def build_pspin(dim: int, seed: int, params: dict) -> Landscape:
         g = rng.standard_normal((n, N))
         return g * (radius / np.linalg.norm(g, axis=1, keepdims=True))
 
-    return Landscape("p-spin", N, pspin_vg, pspin_hess, pspin_hvp, data, params, seed,
-                     (-radius, radius), known, theory=theory,
-                     symmetries=("sign",) if p % 2 == 0 else (), manifold="sphere", radius=radius,
-                     sampler=sampler, summary=f"spherical {p}-spin glass on |x|^2 = {N}")
+    return Landscape(
+        name="p-spin", dim=N, value_and_grad_kernel=pspin_vg, hessian_kernel=pspin_hess, hvp_kernel=pspin_hvp,
+        data=data, params=params, seed=seed, domain=(-radius, radius), known=known, theory=theory,
+        symmetries=("sign",) if p % 2 == 0 else (), manifold="sphere", radius=radius, sampler=sampler,
+        summary=f"spherical {p}-spin glass on |x|^2 = {N}",
+    )
 
 
 # ---------------------------------------------------------------------------- gaussian-field
@@ -212,9 +214,11 @@ def build_gaussian_field(dim: int, seed: int, params: dict) -> Landscape:
              "references": ["Rahimi & Recht 2007 (random Fourier features)",
                             "Bray & Dean 2007; Fyodorov 2004 (critical points of Gaussian fields)"]}
     half = 3.0 * ell
-    return Landscape("gaussian-field", dim, field_vg, field_hess, field_hvp,
-                     np.ascontiguousarray(data, np.float64), params, seed, (-half, half), known,
-                     summary=f"isotropic Gaussian random field, correlation length {ell}")
+    return Landscape(
+        name="gaussian-field", dim=dim, value_and_grad_kernel=field_vg, hessian_kernel=field_hess,
+        hvp_kernel=field_hvp, data=np.ascontiguousarray(data, np.float64), params=params, seed=seed,
+        domain=(-half, half), known=known, summary=f"isotropic Gaussian random field, correlation length {ell}",
+    )
 
 
 # -------------------------------------------------------------------------- random-quadratic
@@ -257,7 +261,7 @@ def random_spectrum_matrix(kind: str, dim: int, rng: np.random.Generator, ratio:
     if kind == "goe":
         G = rng.standard_normal((dim, dim))
         return (G + G.T) / math.sqrt(2 * dim)
-    n = max(1, int(round(dim / ratio)))
+    n = max(1, round(dim / ratio))
     Z = rng.standard_normal((n, dim))
     W = Z.T @ Z / n
     if kind == "wishart":
@@ -277,7 +281,7 @@ def build_random_quadratic(dim: int, seed: int, params: dict) -> Landscape:
     rng = landscape_rng("random-quadratic", seed)
     A0 = random_spectrum_matrix(kind, dim, rng, params["ratio"], params["outliers"])
     lam0 = np.linalg.eigvalsh(A0)
-    k = int(round(frac * dim))
+    k = round(frac * dim)
     spread = max(float(lam0[-1] - lam0[0]), 1e-3)
     if k == 0:
         shift = min(0.0, float(lam0[0])) - 0.05 * spread if lam0[0] <= 0.05 * spread else 0.0
@@ -299,6 +303,8 @@ def build_random_quadratic(dim: int, seed: int, params: dict) -> Landscape:
     else:
         known.update(has_minimum=False, infimum=-math.inf)
     data = np.concatenate([[dim], A.ravel()]).astype(np.float64)
-    return Landscape("random-quadratic", dim, quad_vg, quad_hess, quad_hvp, data, params, seed,
-                     (-1.0, 1.0), known,
-                     summary=f"x^T A x / 2, {kind} spectrum with {index} of {dim} eigenvalues negative")
+    return Landscape(
+        name="random-quadratic", dim=dim, value_and_grad_kernel=quad_vg, hessian_kernel=quad_hess,
+        hvp_kernel=quad_hvp, data=data, params=params, seed=seed, domain=(-1.0, 1.0), known=known,
+        summary=f"x^T A x / 2, {kind} spectrum with {index} of {dim} eigenvalues negative",
+    )

@@ -16,7 +16,7 @@ _FAMILIES: dict[str, Family] = {f.name: f for f in BUILTIN_FAMILIES}
 def register(fam: Family) -> Family:
     """Add a family under its name (replacing none: names are unique)."""
     if fam.name in _FAMILIES:
-        raise ValueError(f"landscape {fam.name!r} is already registered")
+        raise ParamError(f"landscape {fam.name!r} is already registered; pick another name")
     _FAMILIES[fam.name] = fam
     return fam
 
@@ -51,7 +51,7 @@ def make(name: Any, dim: Any = None, seed: int = 0, **params: Any):
         **params: family parameters; unknown names and out-of-range values raise ParamError.
 
     Example:
-        >>> import landscapes
+        >>> from saddlescape import landscapes
         >>> f = landscapes.make("styblinski-tang", dim=3)
         >>> round(f.value([-2.903534, -2.903534, -2.903534]), 4)
         -117.4985

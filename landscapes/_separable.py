@@ -264,21 +264,21 @@ def separable_facts(h, dh, d2h, lo: float, hi: float, dim: int) -> dict:
             else:
                 b = m
         roots.append(0.5 * (a + b))
-    roots = np.array(sorted(set(float(r) for r in roots)))
-    kinds = ["min" if d2h(r) > 0 else "max" for r in roots]
+    unique = np.array(sorted({float(r) for r in roots}))
+    kinds = ["min" if d2h(r) > 0 else "max" for r in unique]
     n_min = kinds.count("min")
     n_max = kinds.count("max")
-    mins = roots[[k == "min" for k in kinds]]
+    mins = unique[np.array([k == "min" for k in kinds])]
     best = float(mins[np.argmin(h(mins))])
     facts: dict = {
         "critical_points_1d": [{"x": float(r), "value": float(h(r)), "index": int(k == "max")}
-                               for r, k in zip(roots, kinds)],
+                               for r, k in zip(unique, kinds)],
         "global_min_x": [best] * dim,
-        "n_critical_points_log10": dim * math.log10(len(roots)),
+        "n_critical_points_log10": dim * math.log10(len(unique)),
         "n_local_minima_log10": dim * math.log10(n_min),
     }
     if dim <= EXACT_COUNT_MAX_DIM:
-        facts["n_critical_points"] = len(roots) ** dim
+        facts["n_critical_points"] = len(unique) ** dim
         facts["n_local_minima"] = n_min ** dim
         facts["n_maxima"] = n_max ** dim
         facts["counts_by_index"] = {k: math.comb(dim, k) * n_min ** (dim - k) * n_max ** k
@@ -298,12 +298,15 @@ def build_rastrigin(dim: int, seed: int, params: dict) -> Landscape:
         lambda x: 2 * x + A * TWO_PI * np.sin(TWO_PI * x),
         lambda x: 2 + A * TWO_PI ** 2 * np.cos(TWO_PI * x),
         lo, hi, dim)
-    facts.update(global_min_value=0.0, global_min_x=[0.0] * dim, domain=[lo, hi],
+    facts.update(global_min_value=0.0, global_min_x=[0.0] * dim,
                  references=["Rastrigin 1974; Muehlenbein et al. 1991 (N-D form)",
                              "counts: product of the 1-D critical points of x^2 - A cos(2 pi x) on [-5.12, 5.12]"])
-    return Landscape("rastrigin", dim, rastrigin_vg, rastrigin_hess, rastrigin_hvp, _data(A),
-                     params, seed, (lo, hi), facts, symmetries=("coordinate-sign", "permutation"),
-                     summary="10D + sum x_i^2 - 10 cos(2 pi x_i): a lattice of local minima")
+    return Landscape(
+        name="rastrigin", dim=dim, value_and_grad_kernel=rastrigin_vg, hessian_kernel=rastrigin_hess,
+        hvp_kernel=rastrigin_hvp, data=_data(A), params=params, seed=seed, domain=(lo, hi), known=facts,
+        symmetries=("coordinate-sign", "permutation"),
+        summary="10D + sum x_i^2 - 10 cos(2 pi x_i): a lattice of local minima",
+    )
 
 
 def build_styblinski_tang(dim: int, seed: int, params: dict) -> Landscape:
@@ -312,31 +315,36 @@ def build_styblinski_tang(dim: int, seed: int, params: dict) -> Landscape:
     facts = separable_facts(h, lambda x: 2 * x ** 3 - 16 * x + 2.5, lambda x: 6 * x ** 2 - 16,
                             lo, hi, dim)
     x_star = facts["global_min_x"][0]
-    facts.update(global_min_value=dim * float(h(x_star)), domain=[lo, hi],
+    facts.update(global_min_value=dim * float(h(x_star)),
                  references=["Styblinski & Tang 1990",
                              "3^D critical points, C(D,k) 2^(D-k) of index k (product of 1-D roots)"])
-    return Landscape("styblinski-tang", dim, styblinski_tang_vg, styblinski_tang_hess,
-                     styblinski_tang_hvp, _data(), params, seed, (lo, hi), facts,
-                     symmetries=("permutation",),
-                     summary="1/2 sum x^4 - 16x^2 + 5x: 3^D critical points, known by index")
+    return Landscape(
+        name="styblinski-tang", dim=dim, value_and_grad_kernel=styblinski_tang_vg,
+        hessian_kernel=styblinski_tang_hess, hvp_kernel=styblinski_tang_hvp, data=_data(), params=params,
+        seed=seed, domain=(lo, hi), known=facts, symmetries=("permutation",),
+        summary="1/2 sum x^4 - 16x^2 + 5x: 3^D critical points, known by index",
+    )
 
 
 def build_ackley(dim: int, seed: int, params: dict) -> Landscape:
     lo, hi = -32.768, 32.768
-    facts = {"global_min_value": 0.0, "global_min_x": [0.0] * dim, "domain": [lo, hi],
+    facts = {"global_min_value": 0.0, "global_min_x": [0.0] * dim,
              "nonsmooth_at": "the global minimum x = 0 (a cone: the gradient is set to 0 there, "
                              "and the Hessian is that of the smooth cosine part)",
              "references": ["Ackley 1987", "Back 1996 (N-D form)"]}
-    return Landscape("ackley", dim, ackley_vg, ackley_hess, ackley_hvp,
-                     _data(params["a"], params["b"], params["c"]), params, seed, (lo, hi), facts,
+    return Landscape(name="ackley", dim=dim, value_and_grad_kernel=ackley_vg, hessian_kernel=ackley_hess, hvp_kernel=ackley_hvp,
+                     data=_data(params["a"], params["b"], params["c"]), params=params, seed=seed, domain=(lo, hi), known=facts,
                      symmetries=("coordinate-sign", "permutation"),
                      summary="exponential of the RMS radius and of mean cosines: a funnel of ripples")
 
 
 def build_griewank(dim: int, seed: int, params: dict) -> Landscape:
     lo, hi = -600.0, 600.0
-    facts = {"global_min_value": 0.0, "global_min_x": [0.0] * dim, "domain": [lo, hi],
+    facts = {"global_min_value": 0.0, "global_min_x": [0.0] * dim,
              "references": ["Griewank 1981"]}
-    return Landscape("griewank", dim, griewank_vg, griewank_hess, griewank_hvp, _data(), params,
-                     seed, (lo, hi), facts, symmetries=("coordinate-sign",),
-                     summary="1 + |x|^2/4000 - prod cos(x_i/sqrt(i)): ripples on a wide bowl")
+    return Landscape(
+        name="griewank", dim=dim, value_and_grad_kernel=griewank_vg, hessian_kernel=griewank_hess,
+        hvp_kernel=griewank_hvp, data=_data(), params=params, seed=seed, domain=(lo, hi), known=facts,
+        symmetries=("coordinate-sign",),
+        summary="1 + |x|^2/4000 - prod cos(x_i/sqrt(i)): ripples on a wide bowl",
+    )

@@ -1,6 +1,6 @@
 """How walkers move: optimizers as pure init/step over a (walkers, dim) batch.
 
-    >>> import optimizers
+    >>> from saddlescape import optimizers
     >>> optimizers.names()[:4]
     ['gd', 'sgd', 'momentum', 'nesterov']
 
@@ -10,11 +10,12 @@ own optimizer".
 """
 from __future__ import annotations
 
-from landscapes._params import Param, ParamError
-from landscapes._plugins import PluginError
+from saddlescape.landscapes._params import Param, ParamError
+from saddlescape.landscapes._plugins import PluginError
 
 from ._catalog import BUILTIN_OPTIMIZERS, OptimizerSpec
 from ._optimizer import ENTRY_POINT_GROUP, Optimizer, make, names, spec
+from ._plugin import OptimizerPlugin
 
-__all__ = ["BUILTIN_OPTIMIZERS", "ENTRY_POINT_GROUP", "Optimizer", "OptimizerSpec", "Param",
+__all__ = ["BUILTIN_OPTIMIZERS", "ENTRY_POINT_GROUP", "Optimizer", "OptimizerPlugin", "OptimizerSpec", "Param",
            "ParamError", "PluginError", "make", "names", "spec"]

@@ -6,8 +6,14 @@ import inspect
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from landscapes._params import Param, ParamError, closest, validate_params
-from landscapes._plugins import PluginError, load_entry_point, load_object, looks_like_plugin, names_with_plugins
+from saddlescape.landscapes._params import Param, ParamError, closest, validate_params
+from saddlescape.landscapes._plugins import (
+    PluginError,
+    load_entry_point,
+    load_object,
+    looks_like_plugin,
+    names_with_plugins,
+)
 
 from ._catalog import BUILTIN_OPTIMIZERS, OptimizerSpec
 
@@ -28,7 +34,9 @@ class Optimizer:
         n_state: (walkers, dim) state slots of a built-in.
         compiled_step: the Numba step (``STEP_SIG``), or None for a plug-in.
         plugin: the plug-in object (``init``/``step`` in NumPy), or None.
-        minibatch: True when the optimizer wants real minibatches on data landscapes.
+        minibatch: the hyper-parameter giving a minibatch size on data landscapes (None: full
+            batches), and ``minibatch_replaces`` those (synthetic noise) that real minibatches
+            stand in for.
         reference: the paper.
     """
 
@@ -38,18 +46,39 @@ class Optimizer:
     n_state: int = 1
     compiled_step: Any = None
     plugin: Any = None
-    minibatch: bool = False
+    minibatch: str | None = None
     reference: str = ""
     summary: str = field(default="", compare=False)
+    minibatch_replaces: tuple[str, ...] = ()
+    noise: tuple[str, ...] = ()
 
-    def with_hyper(self, **changes: Any) -> "Optimizer":
+    def with_hyper(self, **changes: Any) -> Optimizer:
         """A copy with some hyper-parameters changed (validated the same way)."""
         return replace(self, hyper=_validate(self, {**self.hyper, **changes}))
 
-    def hyper_array(self):
+    def without_noise(self) -> Optimizer:
+        """A copy with every noise-injecting hyper-parameter at 0 (deterministic descent)."""
+        return self.with_hyper(**dict.fromkeys(self.noise, 0.0)) if self.noise else self
+
+    def batch_size(self, n_samples: int) -> int:
+        """Minibatch size on a data landscape of ``n_samples`` samples (0: the full batch)."""
+        if self.minibatch is None or n_samples <= 0 or self.minibatch not in self.hyper:
+            return 0
+        return int(min(self.hyper[self.minibatch], n_samples))
+
+    def step_hyper(self, *, minibatches: bool = False) -> dict[str, Any]:
+        """The hyper-parameters a step receives: with real minibatches, the synthetic noise they
+        replace is off."""
+        if not minibatches:
+            return dict(self.hyper)
+        return {k: (0.0 if k in self.minibatch_replaces else v) for k, v in self.hyper.items()}
+
+    def hyper_array(self, *, minibatches: bool = False):
+        """``step_hyper`` as the float64 array a compiled step reads (declaration order)."""
         import numpy as np
 
-        return np.array([float(self.hyper[p.name]) for p in self.params], dtype=np.float64)
+        h = self.step_hyper(minibatches=minibatches)
+        return np.array([float(h[p.name]) for p in self.params], dtype=np.float64)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "hyper": dict(self.hyper)}
@@ -75,11 +104,11 @@ def spec(name: str) -> OptimizerSpec:
 
 def _builtin(s: OptimizerSpec) -> Optimizer:
     module, _, attr = s.step.partition(":")
-    from landscapes._kernel import compiled  # the step compiles (or loads) on first use
+    from saddlescape.landscapes._kernel import compiled  # the step compiles (or loads) on first use
 
     step = compiled(getattr(importlib.import_module(module, __package__), attr))
     return Optimizer(s.name, {p.name: p.default for p in s.params}, s.params, s.n_state, step,
-                     None, s.minibatch, s.reference, s.summary)
+                     None, s.minibatch, s.reference, s.summary, s.minibatch_replaces, s.noise)
 
 
 def _from_plugin(obj: Any, label: str) -> Optimizer:
@@ -97,9 +126,13 @@ def _from_plugin(obj: Any, label: str) -> Optimizer:
         params = tuple(Param(k, v, kind="int" if isinstance(v, int) and not isinstance(v, bool) else "float")
                        for k, v in dict(getattr(obj, "hyper", {})).items())
     name = str(getattr(obj, "name", label))
+    batch = getattr(obj, "minibatch", None)
+    if batch is True:  # the older spelling: a plug-in declaring `minibatch = True` sizes batches by "batch"
+        batch = "batch"
     return Optimizer(name, {p.name: p.default for p in params}, params, 0, None, obj,
-                     bool(getattr(obj, "minibatch", False)), str(getattr(obj, "reference", "")),
-                     str(getattr(obj, "summary", (obj.__doc__ or "").strip().split("\n")[0])))
+                     batch or None, str(getattr(obj, "reference", "")),
+                     str(getattr(obj, "summary", (obj.__doc__ or "").strip().split("\n")[0])),
+                     noise=tuple(getattr(obj, "noise", ())))
 
 
 def make(name: Any, **hyper: Any) -> Optimizer:
@@ -112,7 +145,7 @@ def make(name: Any, **hyper: Any) -> Optimizer:
         **hyper: hyper-parameters (keyword-only, each with a default and a range).
 
     Example:
-        >>> import optimizers
+        >>> from saddlescape import optimizers
         >>> optimizers.make("adam", lr=0.05).hyper["lr"]
         0.05
 

@@ -14,13 +14,14 @@ tangent gradient and ``radial[b]`` = x.g_euclid / radius^2, which second-order s
 and ``hessian``/``hvp``/``data`` are the landscape's kernels for curvature-aware methods.
 
 A plug-in written in NumPy needs only ``init(x) -> state`` and
-``step(x, g, f, state, *, t, hyper, rng) -> (new_x, new_state)``; see README.
+``step(x, g, f, state, *, t, hyper, rng) -> (new_x, new_state)``: ``OptimizerPlugin`` in
+``_plugin.py`` states that contract as a ``typing.Protocol``.
 """
 from __future__ import annotations
 
 from numba import float64, int64, types, uint8, void
 
-from landscapes._kernel import HESSIAN_TYPE, HVP_TYPE
+from saddlescape.landscapes._kernel import HESSIAN_TYPE, HVP_TYPE
 
 __all__ = ["STEP_SIG", "STEP_TYPE"]
 

@@ -2,20 +2,26 @@
 
 Both step along f(H)^-1 g in the eigenbasis of the Hessian: Newton uses 1 / (lambda + damping)
 (so it is drawn to saddles, where it treats negative curvature as a reason to climb), and
-saddle-free Newton (Dauphin et al. 2014) uses 1 / (|lambda| + damping) (so it descends
-along negative curvature); both add ``damping`` (|lambda| + damping for saddle-free Newton,
-as Dauphin et al. damp |H|), which keeps steps along flat directions finite. Up to ``EXACT_MAX_DIM`` the eigendecomposition is exact; above,
-it is taken in a Lanczos (Krylov) subspace of ``krylov`` Hessian-vector products started at
-the gradient, as Dauphin et al. do. On the sphere the Riemannian Hessian P H P - (x.g/r^2) P
-is used (Absil, Mahony & Sepulchre 2008).
+saddle-free Newton (Dauphin et al. 2014) uses 1 / (|lambda| + damping) (so it descends along
+negative curvature); both add ``damping`` (|lambda| + damping for saddle-free Newton, as
+Dauphin et al. damp |H|), which keeps steps along flat directions finite. Up to
+``EXACT_MAX_DIM`` the eigendecomposition is exact; above, it is taken in a Lanczos (Krylov)
+subspace of ``krylov`` Hessian-vector products started at the gradient, as Dauphin et al.
+do. On the sphere the Riemannian Hessian P H P - (x.g/r^2) P is used (Absil, Mahony &
+Sepulchre 2008).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from landscapes._kernel import deferred, kernel
+from saddlescape.landscapes._kernel import deferred, kernel
 
+from ._catalog import hyper_slots
 from ._protocol import STEP_SIG
+
+CURV_LR, CURV_DAMPING, CURV_KRYLOV = hyper_slots("newton", "lr", "damping", "krylov")
+if hyper_slots("saddle-free-newton", "lr", "damping", "krylov") != (CURV_LR, CURV_DAMPING, CURV_KRYLOV):
+    raise ImportError("newton and saddle-free-newton must declare lr, damping, krylov in the same order")
 
 EXACT_MAX_DIM = 500
 
@@ -107,8 +113,9 @@ def curvature_direction(x, g, radius, radial, hess, hvp, data, damping, krylov, 
 
 @kernel()
 def curvature_step(X, G, hyper, active, radius, radial, hess, hvp, data, saddle_free):
-    """x <- x - lr f(H)^-1 g for every active walker (hyper = lr, damping, krylov)."""
-    lr, damping, krylov = hyper[0], hyper[1], int(hyper[2])
+    """x <- x - lr f(H)^-1 g for every active walker (newton and saddle-free-newton declare
+    lr, damping and krylov at the same positions; checked at import)."""
+    lr, damping, krylov = hyper[CURV_LR], hyper[CURV_DAMPING], int(hyper[CURV_KRYLOV])
     for b in range(X.shape[0]):
         if active[b]:
             d = curvature_direction(X[b], G[b], radius, radial[b], hess, hvp, data, damping, krylov,

@@ -10,14 +10,29 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
-__all__ = ["CensusResult", "Plane", "RunResult", "Session", "__version__", "census", "coordinate_plane",
-           "fit_extent", "grid_values", "hessian_spectrum", "manifold_hessian", "pca_plane", "plane_through",
-           "random_plane", "run", "spectral_density"]
+__all__ = ["CensusResult", "ParamError", "Plane", "RunResult", "SaddlescapeError", "Session", "__version__", "census",
+           "coordinate_plane", "drive", "fit_extent", "grid_values", "hessian_spectrum", "landscapes",
+           "manifold_hessian", "optimizers", "pca_plane", "plane_through", "preload", "random_plane", "run",
+           "spectral_density"]
+
+
+def preload() -> None:
+    """Load (or compile, on a cold cache) the engine's stepping loop and the minima polish now,
+    so the first step does not wait for them (the playground calls this while it draws)."""
+    from . import _critical, _kernels  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:  # lazy, so `saddlescape --help` never imports Numba
+    if name in ("landscapes", "optimizers", "tui"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in ("SaddlescapeError", "ParamError"):
+        from .landscapes import _params
+
+        return getattr(_params, name)
     if name in ("run", "Session", "drive"):
         from . import _engine
 

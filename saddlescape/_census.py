@@ -8,113 +8,25 @@ Dauphin et al. 2014, which descends and so finds minima, e.g. of Lennard-Jones c
 """
 from __future__ import annotations
 
+import itertools
 import json
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numba import float64, int64, uint8, void
 from scipy.spatial import cKDTree
 
-from landscapes import Landscape, ParamError
-from landscapes._kernel import HESSIAN_TYPE, VALUE_AND_GRAD_TYPE, kernel
+from saddlescape.landscapes import ParamError
 
-from ._engine import resolve_landscape
+from ._critical import CENSUS_METHODS, fingerprints, search_critical_points
 from ._geometry import classify, manifold_hessian
+from ._resolve import resolve_landscape
 
 __all__ = ["CensusResult", "census"]
 
-METHODS = ("newton", "gradnorm", "minima")
-
-SEARCH_SIG = void(VALUE_AND_GRAD_TYPE, HESSIAN_TYPE, float64[:, ::1], float64[::1], float64, int64,
-                  int64, float64, float64, uint8[::1], float64[::1], float64[::1], float64[::1])
-
-
-@kernel(SEARCH_SIG)
-def search_critical_points(vg, hess, X, data, radius, method, max_iter, trust, gtol, converged, F, gnorm,
-                           rate):
-    """Move each row of X to a nearby critical point (in place); mark those that converge.
-    ``rate`` gets |g| of the last step over the one before: Newton converges quadratically to a
-    non-degenerate critical point (tiny rate) and only linearly to a degenerate one."""
-    N, D = X.shape
-    x1 = np.empty((1, D))
-    g1 = np.empty((1, D))
-    f1 = np.empty(1)
-    keys = np.zeros(1, np.int64)
-    H = np.empty((D, D))
-    r2 = radius * radius
-    for b in range(N):
-        x1[0, :] = X[b]
-        converged[b] = 0
-        prev = np.inf
-        rate[b] = 0.0
-        for it in range(max_iter + 1):
-            vg(x1, g1, f1, data, keys, 0)
-            x = x1[0]
-            g = g1[0]
-            radial = 0.0
-            if radius > 0.0:
-                radial = np.dot(x, g) / r2
-                g -= radial * x
-            gn = np.sqrt(np.dot(g, g))
-            if not np.isfinite(gn) or not np.isfinite(f1[0]):
-                break
-            if gn <= gtol * (1.0 + abs(f1[0])):
-                converged[b] = 1
-                if it > 0 and prev > 0.0:
-                    rate[b] = gn / prev
-                break
-            prev = gn
-            if it == max_iter:
-                break
-            hess(x, H, data)
-            if radius > 0.0:
-                P = np.eye(D) - np.outer(x, x) / r2
-                H[:, :] = np.dot(P, np.dot(H, P)) - radial * P + np.outer(x, x) / r2
-            solved = False
-            if method == 3:  # polishing next to a minimum: H is positive definite, solve directly
-                try:
-                    d = np.linalg.solve(H, g)
-                    solved = True
-                except Exception:  # singular after all: fall back to the eigen-filtered step
-                    solved = False
-            if not solved:
-                lam, V = np.linalg.eigh(0.5 * (H + H.T))
-                c = np.dot(V.T, g)
-                big = np.max(np.abs(lam))
-                for k in range(D):
-                    if method == 0:
-                        c[k] = c[k] / lam[k] if abs(lam[k]) > 1e-14 * big else 0.0
-                    elif method >= 2:  # saddle-free Newton: descends, so it finds minima
-                        c[k] = c[k] / max(abs(lam[k]), 1e-8 * big)
-                    else:
-                        c[k] = c[k] * lam[k] / (lam[k] * lam[k] + 1e-10 * big * big)
-                d = np.dot(V, c)
-            dn = np.sqrt(np.dot(d, d))
-            if dn > trust:
-                d *= trust / dn
-            x1[0, :] -= d
-            if radius > 0.0:
-                x1[0, :] *= radius / np.sqrt(np.dot(x1[0], x1[0]))
-        X[b] = x1[0]
-        F[b] = f1[0]
-        gnorm[b] = gn
-
-
-def _fingerprints(land: Landscape, X: np.ndarray, identify: tuple[str, ...]) -> np.ndarray:
-    """Coordinates in which points equal under the identified symmetries coincide."""
-    if {"rotation", "permutation", "translation"} <= set(identify):
-        n = land.dim // 3
-        P = X.reshape(len(X), n, 3)
-        i, j = np.triu_indices(n, 1)
-        return np.sort(np.linalg.norm(P[:, i] - P[:, j], axis=2), axis=1)
-    if "sign" in identify:
-        pivot = np.abs(X).argmax(axis=1)
-        return X * np.sign(X[np.arange(len(X)), pivot])[:, None]
-    return X
+METHODS = CENSUS_METHODS
 
 
 def _unique(keys: np.ndarray, values: np.ndarray, xtol: float) -> np.ndarray:
@@ -186,7 +98,7 @@ class CensusResult:
         frac = np.array([cp["index"] for cp in pts]) / self.max_index
         edges = np.linspace(v.min(), v.max() + 1e-12 * (1 + abs(v.max())), bins + 1)
         out = []
-        for lo, hi in zip(edges[:-1], edges[1:]):
+        for lo, hi in itertools.pairwise(edges):
             m = (v >= lo) & (v < hi)
             if m.any():
                 out.append({"loss_low": float(lo), "loss_high": float(hi), "count": int(m.sum()),
@@ -209,7 +121,7 @@ class CensusResult:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "CensusResult":
+    def load(cls, path: str | Path) -> CensusResult:
         s = json.loads(Path(path).read_text())
         return cls(s["landscape"], s["method"], s["starts"], s["seed"], s["n_converged"],
                    tuple(s["identify"]), s["critical_points"], s["max_index"], s["elapsed_s"],
@@ -271,7 +183,7 @@ def census(landscape: Any, *, starts: int = 1000, seed: int = 0, method: str = "
     ident = tuple(identify if identify is not None else land.identify)
     scale = max(1.0, float(np.abs(Xc).max()) if len(Xc) else 1.0)
     tol = xtol if xtol is not None else 1e-6 * scale
-    reps = _unique(_fingerprints(land, Xc, ident), Fc, tol) if len(Xc) else np.array([], int)
+    reps = _unique(fingerprints(land, Xc, ident), Fc, tol) if len(Xc) else np.array([], int)
     zero_modes = int(land.known.get("zero_modes", 0))
     points = []
     for i in reps:

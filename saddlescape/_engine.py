@@ -7,33 +7,22 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-import landscapes
-import optimizers
-from landscapes import Landscape, ParamError
-from landscapes._base import as_points
+from saddlescape import optimizers
+from saddlescape.landscapes import ParamError
+from saddlescape.landscapes._base import as_points
 
-from ._events import EventLog, MinimaRegistry
+from ._events import IN_SADDLE, EventLog, MinimaRegistry
+from ._resolve import resolve_landscape, resolve_optimizer
 from ._result import RunResult, versions
 
-__all__ = ["Session", "run", "resolve_landscape", "resolve_optimizer"]
+__all__ = ["Session", "drive", "run"]
 
 DEFAULT_BOUND = 1e8
-
-
-def resolve_landscape(landscape: Any, dim: Any = None, seed: int = 0, **params: Any) -> Landscape:
-    """A Landscape from a name, plug-in spec or object."""
-    if isinstance(landscape, Landscape) and dim is None and not params:
-        return landscape
-    return landscapes.make(landscape, dim=dim, seed=seed, **params)
-
-
-def resolve_optimizer(optimizer: Any, **hyper: Any) -> optimizers.Optimizer:
-    """An Optimizer from a name, plug-in spec or object."""
-    return optimizers.make(optimizer, **hyper)
 
 
 def _positive_int(value: Any, what: str, low: int = 1) -> int:
@@ -55,10 +44,11 @@ def _entry(dispatcher):
 class _LazyRng:
     """A NumPy Generator seeded from (seed, step), built only if the plug-in uses it."""
 
-    __slots__ = ("_seed", "_t", "_rng")
+    __slots__ = ("_rng", "_seed", "_t")
 
     def __init__(self, seed: int, t: int):
-        self._seed, self._t, self._rng = seed, t, None
+        self._seed, self._t = seed, t
+        self._rng: np.random.Generator | None = None
 
     def __getattr__(self, name: str):
         if self._rng is None:
@@ -127,7 +117,7 @@ class Session:
         self.recent: list[dict[str, Any]] = []
         self._loss_chunks: list[np.ndarray] = []
         self._pos_chunks: list[np.ndarray] = []
-        self._first_class = None  # the kernels as first-class functions, addresses looked up once
+        self._first_class: tuple[Any, ...] | None = None  # the kernels as first-class functions, addresses looked up once
         self._init_state()
         if self.gsmall_rel > 0:
             G0 = self.landscape.value_and_grad(self.X)[1]
@@ -160,16 +150,7 @@ class Session:
 
     @property
     def _batch(self) -> int:
-        opt, land = self.optimizer, self.landscape
-        if opt.minibatch and land.n_samples > 0 and "batch" in opt.hyper:
-            return int(min(opt.hyper["batch"], land.n_samples))
-        return 0
-
-    def _hyper_for_step(self) -> np.ndarray:
-        h = self.optimizer.hyper_array()
-        if self._batch and "noise" in self.optimizer.hyper:  # real minibatches replace synthetic noise
-            h[[p.name for p in self.optimizer.params].index("noise")] = 0.0
-        return h
+        return self.optimizer.batch_size(self.landscape.n_samples)
 
     # -- stepping ---------------------------------------------------------------------------
     def _record_rows(self, n: int) -> tuple[int, int]:
@@ -210,14 +191,15 @@ class Session:
         land, opt = self.landscape, self.optimizer
         fns = self._first_class
         if fns is None or fns[1].dispatcher is not opt.compiled_step:  # the optimizer may be swapped
-            from landscapes._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, FirstClass
-            from optimizers._protocol import STEP_SIG
+            from saddlescape.landscapes._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, FirstClass
+            from saddlescape.optimizers._protocol import STEP_SIG
 
             fns = self._first_class = (FirstClass(land.value_and_grad_kernel, VALUE_AND_GRAD_SIG),
                                        FirstClass(opt.compiled_step, STEP_SIG),
                                        FirstClass(land.hessian_kernel, HESSIAN_SIG),
                                        FirstClass(land.hvp_kernel, HVP_SIG))
-        _entry(run_chunk)(*fns, self.X, self.G, self.F, self.S, self._hyper_for_step(), land.data, self.keys,
+        hyper = opt.hyper_array(minibatches=self._batch > 0)
+        _entry(run_chunk)(*fns, self.X, self.G, self.F, self.S, hyper, land.data, self.keys,
                           self._batch, self.t, n, self.seed, self.active,
                           float(land.radius if land.manifold == "sphere" else 0.0), self.radial, self.bound,
                           self.diverged_at, self.best, self.record_every, first, rec_loss, rec_pos,
@@ -225,7 +207,7 @@ class Session:
                           self.vstate)
 
     def _advance_plugin(self, n, first, rec_loss, rec_pos) -> None:
-        from landscapes._kernel import counter_key
+        from saddlescape.landscapes._kernel import counter_key
 
         from ._kernels import detect_events_entry, retract, screen_walkers
 
@@ -234,9 +216,7 @@ class Session:
         batch = self._batch
         vg_kernel = _entry(land.value_and_grad_kernel)  # per-step calls from Python: skip re-typing
         screen = _entry(screen_walkers)
-        hyper = dict(opt.hyper)
-        if batch and "noise" in hyper:
-            hyper["noise"] = 0.0
+        hyper = opt.step_hyper(minibatches=batch > 0)
         for s in range(n):
             t = self.t + s
             if batch:
@@ -284,7 +264,25 @@ class Session:
         state, live = self.vstate[:B], self.active.astype(bool)
         thresh = self.gsmall
         small = self.gnorm <= thresh
-        return bool(np.any(live & (((state == 0) & small) | (state == 1) | ((state >= 2) & (self.gnorm > 10 * thresh)))))
+        return bool(np.any(live & (((state == 0) & small) | (state == 1) |
+                                   ((state >= 2) & (self.gnorm > 10 * thresh)))))
+
+    # -- what a live view reads ---------------------------------------------------------------
+    def in_saddle(self) -> np.ndarray:
+        """(walkers,) bool: walkers in an open saddle visit now."""
+        return self.vstate[: self.walkers] == IN_SADDLE
+
+    def minima_positions(self) -> list[np.ndarray]:
+        """Positions of the distinct minima found so far, in the order found."""
+        return list(self.events.minima.positions)
+
+    def counters(self) -> dict[str, Any]:
+        """The run's live counts: distinct minima, saddle escapes, mean steps spent at a saddle,
+        walkers at a saddle now, diverged walkers and the best loss seen (None before any)."""
+        best = float(np.min(self.best)) if np.isfinite(self.best).any() else None
+        return {"minima": len(self.events.minima), "escapes": len(self.events.escapes),
+                "mean_dwell": self.events.mean_dwell(), "in_saddle": int(self.in_saddle().sum()),
+                "diverged": int((self.active == 0).sum()), "best": best}
 
     # -- results ----------------------------------------------------------------------------
     def final_losses(self) -> np.ndarray:
@@ -317,7 +315,7 @@ class Session:
             saddle_escapes=list(self.events.escapes),
             saddle_visits_open=[{"walker": int(b), "step_in": int(self.vinfo[b, 0]),
                                  "index": int(self.vinfo[b, 1]), "loss": float(self.vloss[b])}
-                                for b in range(self.walkers) if self.vstate[b] == 1],
+                                for b in np.flatnonzero(self.in_saddle())],
             minima=self.events.minima.summary(),
             discovery_curve=self.events.minima.discovery_curve(),
             events_truncated=self.events.truncated)

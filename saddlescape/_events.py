@@ -8,11 +8,17 @@ from typing import Any
 
 import numpy as np
 
-from landscapes import Landscape
+from saddlescape.landscapes import Landscape
 
-__all__ = ["EventLog", "MinimaRegistry"]
+from ._critical import fingerprints, polish_minimum
 
-SADDLE_ESCAPE, MINIMUM = 1, 2
+__all__ = ["AT_FLAT", "AT_MINIMUM", "FREE", "IN_SADDLE", "MINIMUM", "SADDLE_ENTER", "SADDLE_ESCAPE", "EventLog",
+           "MinimaRegistry"]
+
+# event kinds in the compiled event buffer (column 0)
+SADDLE_ENTER, SADDLE_ESCAPE, MINIMUM = 0, 1, 2
+# a walker's visit state, kept per walker by the compiled loop
+FREE, IN_SADDLE, AT_MINIMUM, AT_FLAT = 0, 1, 2, 3
 
 
 @dataclass
@@ -36,22 +42,11 @@ class MinimaRegistry:
     found_at: list[int] = field(default_factory=list)
 
     def _key(self, x: np.ndarray) -> np.ndarray:
-        from ._census import _fingerprints
-
-        return _fingerprints(self.landscape, x[None, :], self.landscape.identify)[0]
+        return fingerprints(self.landscape, x[None, :], self.landscape.identify)[0]
 
     def polish(self, x: np.ndarray, value: float) -> tuple[np.ndarray, float]:
-        """Converge a point near a minimum onto it (saddle-free Newton, the census kernel), so
-        distinct minima are told apart by position to ~1e-6, not by where walkers slowed."""
-        from ._census import search_critical_points
-
-        land = self.landscape
-        X = np.ascontiguousarray(x[None, :], dtype=np.float64)
-        conv, F, gn, rate = np.zeros(1, np.uint8), np.zeros(1), np.zeros(1), np.zeros(1)
-        radius = float(land.radius) if land.manifold == "sphere" else 0.0
-        search_critical_points(land.value_and_grad_kernel, land.hessian_kernel, X, land.data, radius,
-                               3, 30, 0.1 * max(1.0, float(np.abs(x).max())), 1e-10, conv, F, gn, rate)
-        return (X[0], float(F[0])) if conv[0] and F[0] <= value + 1e-9 * (1 + abs(value)) else (x, value)
+        """Converge a point near a minimum onto it (``polish_minimum``)."""
+        return polish_minimum(self.landscape, x, value)
 
     def add(self, x: np.ndarray, value: float, walker: int, step: int) -> int:
         """Register walker ``walker`` reaching a minimum near ``x``; returns the minimum's id."""

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from landscapes import Landscape
-from landscapes._base import as_points
+from saddlescape.landscapes import Landscape, ParamError
+from saddlescape.landscapes._base import as_points
 
 __all__ = ["EXACT_MAX_DIM", "classify", "hessian_spectrum", "lanczos", "manifold_hessian",
            "spectral_density", "tangent_basis"]
@@ -86,7 +86,7 @@ def hessian_spectrum(land: Landscape, x: Any, *, k: int = 10, steps: int = 120, 
     iterations on Hessian-vector products, as PyHessian does for networks.
     """
     if method not in ("auto", "exact", "lanczos"):
-        raise ValueError(f"method={method!r} is not allowed; use 'auto', 'exact' or 'lanczos'")
+        raise ParamError(f"method={method!r} is not allowed; use 'auto', 'exact' or 'lanczos'")
     X, _ = as_points(x, land.dim, f"landscape {land.name!r}")
     x = X[0]
     if method == "exact" or (method == "auto" and land.dim <= EXACT_MAX_DIM):

@@ -8,8 +8,10 @@ from __future__ import annotations
 import numpy as np
 from numba import float64, int64, uint8, void
 
-from landscapes._kernel import (HESSIAN_TYPE, HVP_TYPE, VALUE_AND_GRAD_TYPE, counter_key, kernel)
-from optimizers._protocol import STEP_TYPE
+from saddlescape.landscapes._kernel import HESSIAN_TYPE, HVP_TYPE, VALUE_AND_GRAD_TYPE, counter_key, kernel
+from saddlescape.optimizers._protocol import STEP_TYPE
+
+from ._events import AT_FLAT, AT_MINIMUM, FREE, IN_SADDLE, MINIMUM, SADDLE_ESCAPE
 
 CHUNK_SIG = int64(
     VALUE_AND_GRAD_TYPE, STEP_TYPE, HESSIAN_TYPE, HVP_TYPE,
@@ -20,10 +22,6 @@ CHUNK_SIG = int64(
     int64[::1],
 )
 
-# event kinds written to the event buffer
-SADDLE_ENTER, SADDLE_ESCAPE, MINIMUM = 0, 1, 2
-# per-walker visit state
-FREE, IN_SADDLE, AT_MINIMUM, AT_FLAT = 0, 1, 2, 3
 EVENTS_DENSE_MAX_DIM = 500  # above, forming and diagonalising Hessians per visit costs too much
 
 
@@ -56,8 +54,7 @@ def screen_walkers(X, G, F, active, radius, radial, bound, diverged_at, best, t,
             active[b] = 0
             diverged_at[b] = t
             continue
-        if f < best[b]:
-            best[b] = f
+        best[b] = min(best[b], f)
         if radius > 0.0:
             c = xg / (radius * radius)
             radial[b] = c

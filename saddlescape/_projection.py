@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from landscapes import Landscape, ParamError
+from saddlescape.landscapes import Landscape, ParamError
 
 __all__ = ["Plane", "coordinate_plane", "fit_extent", "grid_values", "pca_plane", "plane_through", "random_plane"]
 

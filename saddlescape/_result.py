@@ -17,7 +17,7 @@ def versions() -> dict[str, str]:
     """Versions of the packages that produced a result."""
     import numba
 
-    from . import __version__
+    from ._version import __version__
 
     return {"saddlescape": __version__, "numpy": np.__version__, "numba": numba.__version__,
             "python": platform.python_version()}
@@ -111,11 +111,11 @@ class RunResult:
         if self.positions is not None:
             arrays["positions"] = self.positions
         with open(path, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
+            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]  # (numpy's stub: allow_pickle)
         return path
 
     @classmethod
-    def load(cls, path: str | Path, trajectory: str | Path | None = None) -> "RunResult":
+    def load(cls, path: str | Path, trajectory: str | Path | None = None) -> RunResult:
         """Read a result back from its JSON (and, for the arrays, its .npz)."""
         s = json.loads(Path(path).read_text())
         nan = lambda v: np.array([np.nan if x is None else x for x in v], float)  # noqa: E731

@@ -1,5 +1,7 @@
 """The command line: ``saddlescape [tui|list|run|census|experiment] ...`` (also ``python -m saddlescape``).
 
+The top layer: it may import every other one (the playground included); nothing imports it.
+
 Heavy imports (NumPy, Numba, Textual) happen inside the subcommands, so ``--help`` and
 ``list`` stay fast. Errors print one line on stderr and exit with status 2.
 """
@@ -9,18 +11,21 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+
+from saddlescape.landscapes._params import SaddlescapeError
 
 __all__ = ["main"]
 
 
-class UsageError(Exception):
+class UsageError(SaddlescapeError):
     """Bad input on the command line: printed as one line, exit status 2."""
 
 
 def _pairs(items: Sequence[str] | None, flag: str) -> dict[str, Any]:
-    from landscapes._params import parse_value
+    from saddlescape.landscapes._params import parse_value
 
     out: dict[str, Any] = {}
     for item in items or ():
@@ -62,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--record-every", type=int, default=None)
     run.add_argument("--no-events", action="store_true", help="skip saddle-escape and minimum detection")
     run.add_argument("--gsmall", type=float, default=1e-3,
-                     help="near a critical point when |grad| <= gsmall (1 + |f|) (default 1e-3)")
+                     help="near a critical point when |grad| <= gsmall x the median |grad| at the starts (default 1e-3)")
     run.add_argument("--out", default=None, help="write the JSON summary here")
     run.add_argument("--trajectory", default=None, help="write loss history and positions (.npz)")
     cen = sub.add_parser("census", help="find critical points of every index; JSON counts by index")
@@ -140,7 +145,7 @@ def _cmd_census(args: argparse.Namespace) -> int:
     out = _writable(args.out, "--out")
     lparams = _pairs(args.param, "-p")
     _at_least(("--starts", args.starts, 1), ("--seed", args.seed, 0), ("--max-iter", args.max_iter, 1))
-    import landscapes
+    from saddlescape import landscapes
 
     from ._census import census
 
@@ -159,12 +164,12 @@ def _cmd_census(args: argparse.Namespace) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     if args.what == "landscapes":
-        from landscapes._catalog import BUILTIN_FAMILIES
+        from saddlescape.landscapes._catalog import BUILTIN_FAMILIES
 
         rows = [f.describe() for f in BUILTIN_FAMILIES]
         title = "landscapes"
     else:
-        from optimizers._catalog import BUILTIN_OPTIMIZERS
+        from saddlescape.optimizers._catalog import BUILTIN_OPTIMIZERS
 
         rows = [{"name": s.name, "summary": s.summary, "reference": s.reference,
                  "params": [p.describe() for p in s.params]} for s in BUILTIN_OPTIMIZERS]
@@ -211,8 +216,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     lparams = _pairs(args.param, "-p")
     hyper = _pairs(args.hyper, "-o")
     _at_least(("--walkers", args.walkers, 1), ("--steps", args.steps, 0), ("--seed", args.seed, 0))
-    import landscapes
-    import optimizers
+    from saddlescape import landscapes, optimizers
 
     from ._engine import run
 
@@ -252,24 +256,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
-    from tui import launch
+    from saddlescape.tui import _defaults, launch
 
     if args.params is not None:
         args.params = _pairs(args.params, "-p")
     if args.walkers is not None:
         _at_least(("--walkers", args.walkers, 1))
     if args.landscape is not None or args.dim is not None or args.params:
-        import landscapes  # check here, so a bad name is one line before the screen opens
+        from saddlescape import landscapes  # check here, so a bad name is one line before the screen opens
 
-        landscapes.make(args.landscape or "six-hump-camel", dim=args.dim, seed=args.seed, **(args.params or {}))
+        landscapes.make(args.landscape or _defaults.LANDSCAPE, dim=args.dim, seed=args.seed, **(args.params or {}))
     if args.optimizer:
-        import optimizers
+        from saddlescape import optimizers
 
         if len(args.optimizer) > 3:
             raise UsageError("at most 3 --optimizer options compare at once")
         for name in args.optimizer:
             optimizers.make(name)
-    return launch(args)
+    return launch(landscape=args.landscape, dim=args.dim, params=args.params, optimizers=args.optimizer,
+                  walkers=args.walkers, seed=args.seed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -281,10 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return {"list": _cmd_list, "run": _cmd_run, "census": _cmd_census, "tui": _cmd_tui,
                 "experiment": _cmd_experiment}[command](args)
-    except UsageError as exc:
-        print(f"saddlescape: {exc}", file=sys.stderr)
-        return 2
-    except ValueError as exc:  # ParamError, PluginError: already one line naming the value
+    except SaddlescapeError as exc:  # bad input (ParamError, PluginError, UsageError): one line naming the value
         print(f"saddlescape: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from benchmarks.__main__ import main
 
 
+@pytest.mark.slow
 def test_benchmark_smoke_runs_every_path(tmp_path, capsys):
     out = tmp_path / "smoke.json"
     assert main(["--smoke", "--no-jax", "--out", str(out)]) == 0

@@ -5,20 +5,21 @@ never computes physics itself.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["PlaygroundApp", "launch"]
 
 
-def launch(args: Any) -> int:
-    """Run the app with the command line's choices; returns the exit status."""
-    optimizers = tuple(args.optimizer) if getattr(args, "optimizer", None) else ("gd", "momentum")
-    landscape = getattr(args, "landscape", None) or "six-hump-camel"
-    kw = dict(landscape=landscape, dim=getattr(args, "dim", None), params=getattr(args, "params", None) or {},
-              optimizers=optimizers, walkers=getattr(args, "walkers", None), seed=getattr(args, "seed", 0) or 0)
+def launch(*, landscape: str | None = None, dim: int | None = None, params: dict | None = None,
+           optimizers: Sequence[str] | None = None, walkers: int | None = None, seed: int | None = None) -> int:
+    """Run the app (None: the playground's default for that choice); returns the exit status."""
+    from . import _defaults
     from ._app import PlaygroundApp
 
-    app = PlaygroundApp(**kw)  # starts loading kernels at once, while Textual starts up
+    app = PlaygroundApp(landscape=landscape or _defaults.LANDSCAPE, dim=dim, params=params or {},
+                        optimizers=tuple(optimizers or _defaults.OPTIMIZERS), walkers=walkers,
+                        seed=_defaults.SEED if seed is None else seed)  # starts loading kernels at once
     app.run()
     return 0
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.table import Table
@@ -22,11 +22,19 @@ from textual.events import Click
 from textual.widgets import Header, Log, Static
 from textual.worker import get_current_worker
 
+from saddlescape import ParamError, SaddlescapeError
+
+from . import _defaults
 from ._build import scene_config, start_scene
 from ._keybar import KeyBar, key_label
 from ._landscape_view import LandscapeView
 from ._render import histogram_line, quantise, sparkline
 from ._screens import ConfigureScreen, ExperimentsScreen, ExportScreen, HelpScreen, OptimizersScreen, parse_pairs
+
+if TYPE_CHECKING:  # the scene module loads NumPy and the engine: the build thread imports it
+    from saddlescape import Plane
+
+    from ._scene import Scene
 
 __all__ = ["PlaygroundApp"]
 
@@ -70,19 +78,19 @@ class PlaygroundApp(App):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, *, landscape: str = "six-hump-camel", dim: int | None = None,
-                 params: dict | None = None, optimizers: tuple = ("gd", "momentum"),
-                 walkers: int | None = None, seed: int = 0, fps: float = 20.0, autostart: bool = False):
+    def __init__(self, *, landscape: str = _defaults.LANDSCAPE, dim: int | None = None,
+                 params: dict | None = None, optimizers: tuple = _defaults.OPTIMIZERS,
+                 walkers: int | None = None, seed: int = _defaults.SEED, fps: float = 20.0, autostart: bool = False):
         super().__init__()
         self._config = scene_config(landscape, dim, params, optimizers, walkers, seed)
-        self.scene = None
+        self._scene: Scene | None = None  # built in a thread; see `scene`
         self.running = False
         self.autostart = autostart
         self.fps = fps
         self.speed = 2
         self.selected = 0
         self.projection = "coordinates"
-        self.plane = None
+        self.plane: Plane | None = None
         self.critical: list[tuple[np.ndarray, int]] = []
         self._trails: list[deque] = []
         self._spectrum: tuple[int, Any] | None = None
@@ -93,6 +101,23 @@ class PlaygroundApp(App):
         self._plane_land = None  # the landscape the current plane was made for
         # compile/load kernels now, overlapping Textual's own start-up
         self._pending = start_scene(self._config)
+
+    @classmethod
+    def bindings_shown(cls) -> list[Binding]:
+        """The app's own key bindings (every one declared as a ``Binding``)."""
+        return [b for b in cls.BINDINGS if isinstance(b, Binding)]
+
+    @property
+    def scene(self) -> Scene | None:
+        """The scene, or None while it is being built."""
+        return self._scene
+
+    @property
+    def live(self) -> Scene:
+        """The scene where it must exist (actions that need it are refused until then: ``_has_scene``)."""
+        if self._scene is None:
+            raise RuntimeError("the scene is still being built")
+        return self._scene
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -112,7 +137,7 @@ class PlaygroundApp(App):
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
-        for b in self.BINDINGS:
+        for b in self.bindings_shown():
             if b.action not in ("quit",):
                 yield SystemCommand(b.description, f"key: {b.key}", getattr(self, f"action_{b.action}"))
 
@@ -125,7 +150,7 @@ class PlaygroundApp(App):
         self.call_from_thread(self._scene_ready, scene)
 
     def _scene_ready(self, scene) -> None:
-        self.scene = scene
+        self._scene = scene
         self._reset_view()
         self.simulate()
         if self.autostart:
@@ -135,7 +160,7 @@ class PlaygroundApp(App):
     def simulate(self) -> None:
         worker = get_current_worker()
         while not worker.is_cancelled:
-            scene = self.scene
+            scene = self._scene
             if not self.running or scene is None or not self.stepping_loaded:
                 time.sleep(0.02)
                 continue
@@ -150,7 +175,7 @@ class PlaygroundApp(App):
     def _maybe_spectrum(self) -> None:
         """Hessian spectrum of the selected walker, at most twice a second (worker thread)."""
         now = time.monotonic()
-        scene = self.scene
+        scene = self._scene
         if scene is None or now < self._spectrum_due:
             return
         dim = scene.land.dim
@@ -177,14 +202,14 @@ class PlaygroundApp(App):
         self._trails = []
         self.critical = []
         self._heat_key = None
-        if self.scene is not None and self.scene.land.dim > 2 and self.projection == "coordinates":
+        if self._scene is not None and self.live.land.dim > 2 and self.projection == "coordinates":
             self.projection = "random"
         self._make_plane()
 
     def _make_plane(self) -> None:
         import saddlescape as proj
 
-        scene = self.scene
+        scene = self.live
         with scene.lock:
             land = self._plane_land = scene.land
             mode = self.projection
@@ -195,7 +220,7 @@ class PlaygroundApp(App):
             s0 = runs[0].session
             b = self.selected % s0.walkers
             start, now = s0.x0[b].copy(), s0.X[b].copy()
-            minima = [m for r in runs for m in r.session.events.minima.positions]
+            minima = [m for r in runs for m in r.session.minima_positions()]
         if mode == "coordinates":
             plane = proj.coordinate_plane(land)
         elif mode == "random":
@@ -207,7 +232,7 @@ class PlaygroundApp(App):
             target = minima[0] if minima else np.asarray(land.known.get("global_min_x", now + 1.0), float)
             plane = proj.plane_through(land, start, now, target)
         self.plane = plane
-        self._trails = [deque(maxlen=48) for _ in runs]
+        self._trails = [deque(maxlen=_defaults.TRAIL) for _ in runs]
         self._heat_key = None
 
     def _heatmap(self, view: LandscapeView, land) -> None:
@@ -216,13 +241,14 @@ class PlaygroundApp(App):
         In a thread: 4,000-odd points of p-spin at N = 200 take seconds, during which the
         walkers keep moving over a blank background already in the new plane's coordinates."""
         size = view.content_size
-        key = (id(self.plane), size.width, size.height, id(land))
-        if key == self._heat_key or size.width < 2 or size.height < 2:
+        plane = self.plane
+        key = (id(plane), size.width, size.height, id(land))
+        if plane is None or key == self._heat_key or size.width < 2 or size.height < 2:
             return
         self._heat_key = key
-        if view.extent != self.plane.extent:
-            view.set_heatmap(None, self.plane.extent)
-        self._evaluate_heatmap(key, land, self.plane, size.width, 2 * size.height)
+        if view.extent != plane.extent:
+            view.set_heatmap(None, plane.extent)
+        self._evaluate_heatmap(key, land, plane, size.width, 2 * size.height)
 
     @work(thread=True, exclusive=True, group="heatmap")
     def _evaluate_heatmap(self, key: tuple, land, plane, width: int, height: int) -> None:
@@ -241,7 +267,7 @@ class PlaygroundApp(App):
             views.first(LandscapeView).set_heatmap(codes, extent)
 
     def draw_frame(self) -> None:
-        scene = self.scene
+        scene = self._scene
         views = self.query("#view")
         if scene is None or self.plane is None or not views:
             return  # not built yet, or the app is closing
@@ -252,7 +278,7 @@ class PlaygroundApp(App):
         view = views.first(LandscapeView)
         self._heatmap(view, snap.land)
         if len(self._trails) != len(snap.positions):
-            self._trails = [deque(maxlen=48) for _ in snap.positions]
+            self._trails = [deque(maxlen=_defaults.TRAIL) for _ in snap.positions]
         layers = []
         offs = []
         for k, (X, live) in enumerate(zip(snap.positions, snap.active)):
@@ -294,7 +320,7 @@ class PlaygroundApp(App):
         self.frames += 1
 
     def _draw_side(self, snap) -> None:
-        scene = self.scene
+        scene = self.live
         known = scene.known_minima()
         table = Table(box=None, padding=(0, 1), expand=True)
         for col in ("optimizer", "best", "minima", "esc", "dwell", "@sad", "div"):
@@ -339,8 +365,11 @@ class PlaygroundApp(App):
     def _walker_text(self, snap) -> Text:
         s0 = snap.positions[0]
         b = self.selected % len(s0)
-        a, bb, off = self.plane.project(s0[b:b + 1])
-        land = self.scene.land
+        plane = self.plane
+        if plane is None:
+            return Text("")
+        a, bb, off = plane.project(s0[b:b + 1])
+        land = self.live.land
         parts = [f"[b]walker {b}[/b] ({snap.names[0]})  plane ({a[0]:.3g}, {bb[0]:.3g})"]
         if land.dim > 2:
             parts.append(f"  off-plane distance {off[0]:.3g}")
@@ -359,15 +388,14 @@ class PlaygroundApp(App):
 
     # -- actions ----------------------------------------------------------------------------------
     def _has_scene(self) -> bool:
-        if self.scene is None:
+        if self._scene is None:
             self.notify("still warming up the kernels...", severity="warning")
             return False
         return True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("next_walker", "prev_walker") and len(self.screen_stack) > 1:
-            return False  # in a dialog, tab moves between its fields
-        return True
+        # in a dialog, tab moves between its fields
+        return not (action in ("next_walker", "prev_walker") and len(self.screen_stack) > 1)
 
     @property
     def stepping_loaded(self) -> bool:
@@ -389,7 +417,7 @@ class PlaygroundApp(App):
                 return
             self.running = False
             try:
-                self.scene.advance(1)
+                self.live.advance(1)
             except Exception as exc:
                 self.notify(str(exc), severity="error")
 
@@ -402,17 +430,17 @@ class PlaygroundApp(App):
     def _scale_lr(self, factor: float) -> None:
         if not self._has_scene():
             return
-        for i, run in enumerate(self.scene.runs):
+        for i, run in enumerate(self.live.runs):
             lr = run.optimizer.hyper.get("lr")
             if lr is None:
                 continue
             try:
-                self.scene.set_hyper(i, lr=lr * factor)
+                self.live.set_hyper(i, lr=lr * factor)
             except ValueError as exc:
                 self.notify(str(exc), severity="error")
                 return
         self.notify("lr: " + ", ".join(f"{r.optimizer.name} {r.optimizer.hyper.get('lr', '-'):.3g}"
-                                      for r in self.scene.runs), timeout=3)
+                                      for r in self.live.runs), timeout=3)
 
     def action_lr_up(self) -> None:
         self._scale_lr(2.0)
@@ -422,28 +450,28 @@ class PlaygroundApp(App):
 
     def action_reset(self) -> None:
         if self._has_scene():
-            self.scene.reset()
+            self.live.reset()
             self._reset_view()
 
     def action_reseed(self) -> None:
         if self._has_scene():
-            self.scene.reset(reseed=True)
+            self.live.reset(reseed=True)
             self._reset_view()
 
     def action_next_walker(self) -> None:
         if self._has_scene():
-            self.selected = (self.selected + 1) % self.scene.walkers
+            self.selected = (self.selected + 1) % self.live.walkers
             self._spectrum_due = 0.0
 
     def action_prev_walker(self) -> None:
         if self._has_scene():
-            self.selected = (self.selected - 1) % self.scene.walkers
+            self.selected = (self.selected - 1) % self.live.walkers
             self._spectrum_due = 0.0
 
     def action_projection(self) -> None:
         if not self._has_scene():
             return
-        modes = PROJECTIONS if self.scene.land.dim == 2 else PROJECTIONS[1:]
+        modes = PROJECTIONS if self.live.land.dim == 2 else PROJECTIONS[1:]
         previous = self.projection
         self.projection = modes[(modes.index(previous) + 1) % len(modes)] if previous in modes else modes[0]
         try:
@@ -455,7 +483,7 @@ class PlaygroundApp(App):
 
     @on(Click, "#view")
     def select_by_click(self, event: Click) -> None:
-        if self.scene is None or self.plane is None or self.scene.land is not self._plane_land:
+        if self._scene is None or self.plane is None or self.live.land is not self._plane_land:
             return
         view = self.query_one("#view", LandscapeView)
         region = view.content_region
@@ -463,14 +491,14 @@ class PlaygroundApp(App):
         a0, a1, b0, b1 = self.plane.extent
         a = a0 + (col + 0.5) / max(region.width, 1) * (a1 - a0)
         b = b1 - (row + 0.5) / max(region.height, 1) * (b1 - b0)
-        pa, pb, _ = self.plane.project(self.scene.runs[0].session.X)
+        pa, pb, _ = self.plane.project(self.live.runs[0].session.X)
         self.selected = int(np.argmin((pa - a) ** 2 + (pb - b) ** 2))
         self._spectrum_due = 0.0
 
     def action_census(self) -> None:
         if not self._has_scene():
             return
-        if self.scene.land.dim > 12:
+        if self.live.land.dim > 12:
             self.notify("a census from the TUI is limited to dim <= 12; use `saddlescape census`",
                         severity="warning")
             return
@@ -481,7 +509,7 @@ class PlaygroundApp(App):
     def run_census(self) -> None:
         import saddlescape
 
-        land = self.scene.land
+        land = self.live.land
         try:
             c = saddlescape.census(land, starts=min(20000, 200 * 3 ** min(land.dim, 6)), seed=0)
         except Exception as exc:
@@ -495,8 +523,8 @@ class PlaygroundApp(App):
     def action_configure(self) -> None:
         if not self._has_scene():
             return
-        name, dim, params = self.scene.landscape_spec
-        self.push_screen(ConfigureScreen(name, self.scene.land.dim, params, self.scene.walkers), self._configured)
+        name, _dim, params = self.live.landscape_spec
+        self.push_screen(ConfigureScreen(name, self.live.land.dim, params, self.live.walkers), self._configured)
 
     def _configured(self, result: dict | None) -> None:
         if not result:
@@ -528,7 +556,7 @@ class PlaygroundApp(App):
     def _build_landscape(self, name: str, dim: int | None, params: dict, walkers: int | None,
                          optimizer_lines: list[str] | None, done: str | None) -> None:
         try:
-            self.scene.set_landscape(name, dim=dim, params=params, walkers=walkers)
+            self.live.set_landscape(name, dim=dim, params=params, walkers=walkers)
             if optimizer_lines:
                 self.apply_optimizer_lines(optimizer_lines)  # the view resets with the landscape
         except Exception as exc:
@@ -539,7 +567,7 @@ class PlaygroundApp(App):
             self.building = None
 
     def _landscape_changed(self, done: str | None) -> None:
-        if self.scene.land is not self._plane_land:  # unless a frame has already seen it
+        if self.live.land is not self._plane_land:  # unless a frame has already seen it
             self._new_landscape()
         if done:
             self.notify(done, timeout=4)
@@ -555,7 +583,7 @@ class PlaygroundApp(App):
         from ._scene import MAX_OPTIMIZERS
 
         lines = [f"{r.optimizer.name} " + " ".join(f"{k}={v}" for k, v in r.optimizer.hyper.items())
-                 for r in self.scene.runs]
+                 for r in self.live.runs]
         self.push_screen(OptimizersScreen(lines, MAX_OPTIMIZERS), self._optimizers_set)
 
     def _optimizers_set(self, lines: list | None) -> None:
@@ -575,15 +603,15 @@ class PlaygroundApp(App):
             self.building = None
 
     def _report_from_thread(self, exc: Exception) -> None:
-        """A worker's failure as a notice: bad values are one-line ParamErrors (ValueErrors),
+        """A worker's failure as a notice: bad values are one-line SaddlescapeErrors,
         anything else (a failing plug-in) gets its type named."""
-        message = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+        message = str(exc) if isinstance(exc, SaddlescapeError) else f"{type(exc).__name__}: {exc}"
         self.call_from_thread(self.notify, message, severity="error")
 
     def apply_optimizer_lines(self, lines: list[str]) -> bool:
         """Retune, swap, add or remove optimizers from 'name key=value ...' lines (any thread);
         True when the optimizers changed and the walkers restarted, so the view needs a reset."""
-        import optimizers
+        from saddlescape import optimizers
 
         wanted = []
         for line in lines:
@@ -594,8 +622,8 @@ class PlaygroundApp(App):
             optimizers.make(name, **hyper)  # validate everything before changing anything
             wanted.append((name, hyper))
         if not wanted:
-            raise ValueError("keep at least one optimizer")
-        scene = self.scene
+            raise ParamError("an empty list would remove every optimizer; keep at least one")
+        scene = self.live
         current = [r.optimizer.name for r in scene.runs]
         if [n for n, _ in wanted] == current:
             for i, (_, hyper) in enumerate(wanted):
@@ -616,7 +644,7 @@ class PlaygroundApp(App):
     def action_export(self) -> None:
         if not self._has_scene():
             return
-        shell, python = self.scene.export()
+        shell, python = self.live.export()
         path = Path("saddlescape-scene.sh")
         try:
             path.write_text("#!/bin/sh\n" + shell + "\n\n# Python:\n" + "\n".join("# " + l for l in python.splitlines()) + "\n")
@@ -637,7 +665,7 @@ class PlaygroundApp(App):
                                scene.get("optimizers"), done=f"opened {scene['study']}: {scene['landscape']}")
 
     def action_help(self) -> None:
-        keys = [(key_label(self, b), b.description) for b in self.BINDINGS]
+        keys = [(key_label(self, b), b.description) for b in self.bindings_shown()]
         self.push_screen(HelpScreen(keys))
 
     async def action_quit(self) -> None:

@@ -5,6 +5,8 @@ from concurrent.futures import Future
 from threading import Event, Thread
 from typing import Any, NamedTuple
 
+from ._defaults import default_walkers
+
 __all__ = ["Pending", "scene_config", "start_scene"]
 
 
@@ -19,11 +21,13 @@ def scene_config(landscape: str, dim: int | None, params: dict | None, optimizer
                  walkers: int | None, seed: int) -> dict[str, Any]:
     """Scene keyword arguments with the app's defaults filled in."""
     return dict(landscape=landscape, dim=dim, params=params or {}, optimizers_=tuple(optimizers),
-                walkers=walkers or (48 if (dim or 2) <= 2 else 32), seed=seed)
+                walkers=walkers or default_walkers(dim), seed=seed)
 
 
 def _build(config: dict, pending: Pending) -> None:
     try:
+        import saddlescape
+
         from ._scene import Scene
 
         try:
@@ -39,7 +43,7 @@ def _build(config: dict, pending: Pending) -> None:
     # polish: on a cold cache they compile here, while the app says so, not after the first key press
     pending.scene.set_result((scene, error))
     try:
-        from saddlescape import _census, _kernels  # noqa: F401
+        saddlescape.preload()
     finally:
         pending.stepping.set()
 

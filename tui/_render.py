@@ -6,6 +6,7 @@ palette so runs of equal cells merge into one Segment.
 """
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 
 import numpy as np
@@ -24,11 +25,11 @@ def _ramp(n: int) -> list[str]:
     out = []
     for k in range(n):
         t = k / (n - 1)
-        for (t0, c0), (t1, c1) in zip(_STOPS, _STOPS[1:]):
+        for (t0, c0), (t1, c1) in itertools.pairwise(_STOPS):
             if t <= t1:
                 w = (t - t0) / (t1 - t0)
-                rgb = tuple(int(round(a + w * (b - a))) for a, b in zip(c0, c1))
-                out.append("#%02x%02x%02x" % rgb)
+                rgb = tuple(round(a + w * (b - a)) for a, b in zip(c0, c1))
+                out.append("#{:02x}{:02x}{:02x}".format(*rgb))
                 break
     return out
 

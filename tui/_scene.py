@@ -12,16 +12,16 @@ from typing import Any
 
 import numpy as np
 
-import landscapes
-import optimizers
 import saddlescape
-from landscapes import ParamError
+from saddlescape import ParamError, landscapes, optimizers
 
-__all__ = ["Scene", "Snapshot", "MAX_OPTIMIZERS"]
+from . import _defaults
+
+__all__ = ["MAX_OPTIMIZERS", "Scene", "Snapshot"]
 
 MAX_OPTIMIZERS = 3
 OPTIMIZER_COLOURS = ["#ff5f5f", "#f0f0f0", "#ff87ff"]
-TRAIL = 48
+TRAIL = _defaults.TRAIL
 HISTORY = 160
 
 
@@ -57,14 +57,14 @@ class Snapshot:
 class Scene:
     """Landscape + starts + up to three optimizers compared on the same starts."""
 
-    def __init__(self, landscape: str = "six-hump-camel", dim: int | None = None,
-                 params: dict | None = None, optimizers_: tuple = ("gd", "momentum"),
-                 walkers: int = 32, seed: int = 0, steps_per_tick: int = 4):
+    def __init__(self, landscape: str = _defaults.LANDSCAPE, dim: int | None = None,
+                 params: dict | None = None, optimizers_: tuple = _defaults.OPTIMIZERS,
+                 walkers: int | None = None, seed: int = _defaults.SEED, steps_per_tick: int = 4):
         self.lock = threading.RLock()
         self._published: Snapshot | None = None
         self._version = 0  # bumped by every change the UI makes (so snapshots are rebuilt)
         self.seed = int(seed)
-        self.walkers = int(walkers)
+        self.walkers = int(walkers or _defaults.default_walkers(dim))
         self.steps_per_tick = int(steps_per_tick)
         self.landscape_spec = (landscape, dim, dict(params or {}))
         self.land = landscapes.make(landscape, dim=dim, seed=self.seed, **(params or {}))
@@ -175,17 +175,9 @@ class Scene:
         with self.lock:
             counters = []
             for run in self.runs:
-                s = run.session
-                reg = s.events.minima
-                counters.append({
-                    "name": run.optimizer.name, "colour": run.colour,
-                    "hyper": dict(run.optimizer.hyper), "minima": len(reg),
-                    "escapes": len(s.events.escapes), "mean_dwell": s.events.mean_dwell(),
-                    "in_saddle": int((s.vstate[: s.walkers] == 1).sum()),
-                    "diverged": int((s.active == 0).sum()),
-                    "best": float(np.min(s.best)) if np.isfinite(s.best).any() else None,
-                })
-            minima = [np.asarray(x) for run in self.runs for x in run.session.events.minima.positions]
+                counters.append({"name": run.optimizer.name, "colour": run.colour,
+                                 "hyper": dict(run.optimizer.hyper), **run.session.counters()})
+            minima = [x for run in self.runs for x in run.session.minima_positions()]
             return Snapshot(
                 step=self.step,
                 positions=[run.session.X.copy() for run in self.runs],
@@ -201,7 +193,7 @@ class Scene:
 
     def export(self) -> tuple[str, str]:
         """(shell commands, Python snippet) that reproduce the scene headless."""
-        name, dim, params = self.landscape_spec
+        name, _dim, params = self.landscape_spec
         ptxt = "".join(f" -p {k}={v}" for k, v in params.items())
         dtxt = f" --dim {self.land.dim}"
         lines = []
@@ -211,7 +203,8 @@ class Scene:
                          f"--walkers {self.walkers} --steps {max(self.step, 1000)} --seed {self.seed} "
                          f"--out {run.optimizer.name}.json")
         pargs = "".join(f", {k}={v!r}" for k, v in params.items())
-        py = [ "import landscapes, optimizers, saddlescape",
+        py = ["import saddlescape",
+              "from saddlescape import landscapes, optimizers",
                f"land = landscapes.make({name!r}, dim={self.land.dim}, seed={self.seed}{pargs})"]
         for run in self.runs:
             hargs = ", ".join(f"{k}={v!r}" for k, v in run.optimizer.hyper.items())

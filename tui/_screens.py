@@ -9,11 +9,16 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from saddlescape import ParamError
+
 __all__ = ["ConfigureScreen", "ExperimentsScreen", "ExportScreen", "HelpScreen", "OptimizersScreen", "parse_pairs"]
 
 _CSS = """
 ModalScreen { align: center middle; }
-ModalScreen > Vertical { width: 84; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 1 2; overflow-y: auto; }
+ModalScreen > Vertical {
+    width: 84; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 1 2;
+    overflow-y: auto;
+}
 ModalScreen Label { margin-top: 1; }
 ModalScreen .hint { color: $text-muted; }
 ModalScreen Button { margin-top: 1; }
@@ -21,14 +26,14 @@ ModalScreen Button { margin-top: 1; }
 
 
 def parse_pairs(text: str) -> dict[str, Any]:
-    """'lr=0.01 beta=0.9' -> {'lr': 0.01, 'beta': 0.9}; a malformed item raises ValueError."""
-    from landscapes._params import parse_value
+    """'lr=0.01 beta=0.9' -> {'lr': 0.01, 'beta': 0.9}; a malformed item raises ParamError."""
+    from saddlescape.landscapes import parse_value
 
     out: dict[str, Any] = {}
     for item in text.replace(",", " ").split():
         key, sep, value = item.partition("=")
         if not sep or not key or not value:
-            raise ValueError(f"{item!r} is malformed; write key=value (e.g. lr=0.01)")
+            raise ParamError(f"{item!r} is malformed; write key=value (e.g. lr=0.01)")
         out[key] = parse_value(value)
     return out
 
@@ -63,7 +68,7 @@ class ConfigureScreen(_FormScreen):
         self._initial = (landscape, dim, params, walkers)
 
     def compose(self) -> ComposeResult:
-        import landscapes
+        from saddlescape import landscapes
 
         name, dim, params, walkers = self._initial
         with Vertical():
@@ -95,7 +100,7 @@ class OptimizersScreen(_FormScreen):
         self._limit = limit
 
     def compose(self) -> ComposeResult:
-        import optimizers
+        from saddlescape import optimizers
 
         with Vertical():
             yield Static("[b]Optimizers[/b]  name key=value ...  (Enter applies, Esc cancels)")
@@ -145,9 +150,15 @@ class ExportScreen(ModalScreen[None]):
 HELP = (
     '[b]saddlescape[/b]: optimizers walking a loss landscape, live.'
     "\n\n"
-    "The big view is the landscape (dark = low loss) with each optimizer's walkers in its own colour and their trails. Above 2 dimensions it is a 2-D slice: [b]p[/b] switches between two random directions, the PCA plane of the trajectories and the plane through a walker's start, its position and the best minimum; the title shows how far walkers are off the plane. Digits mark critical points found by a census ([b]k[/b]): 0 = minimum, k = a saddle of index k."
+    "The big view is the landscape (dark = low loss) with each optimizer's walkers in its own colour and their "
+    "trails. Above 2 dimensions it is a 2-D slice: [b]p[/b] switches between two random directions, the PCA plane "
+    "of the trajectories and the plane through a walker's start, its position and the best minimum; the title "
+    "shows how far walkers are off the plane. Digits mark critical points found by a census ([b]k[/b]): "
+    "0 = minimum, k = a saddle of index k."
     "\n\n"
-    'The side shows, per optimizer: best loss, distinct minima found (against the known number when the landscape knows it), saddle escapes with the mean steps spent there, walkers still near a saddle, diverged walkers; loss and |grad| over time; the Hessian spectrum of the selected walker; and the event log.'
+    "The side shows, per optimizer: best loss, distinct minima found (against the known number when the "
+    "landscape knows it), saddle escapes with the mean steps spent there, walkers still near a saddle, diverged "
+    "walkers; loss and |grad| over time; the Hessian spectrum of the selected walker; and the event log."
 )
 
 
@@ -199,7 +210,7 @@ class ExperimentsScreen(ModalScreen[dict | None]):
         super().__init__()
         self.out = out
         self.current: str | None = None
-        self.last_run = None
+        self.last_run: Any = None  # the last StudyRun, for a test or a look
 
     def compose(self) -> ComposeResult:
         from textual.containers import VerticalScroll
@@ -225,14 +236,14 @@ class ExperimentsScreen(ModalScreen[dict | None]):
             f"[b]{d['title']}[/b]\nclaim: {d['claim']}\nsource: {d['source']}\n\nEnter runs its quick sweep.")
 
     def on_option_list_option_selected(self, event) -> None:
-        self.start(event.option.id, quick=True)
+        self.start(str(event.option.id), quick=True)
 
     def action_full(self) -> None:
         from textual.widgets import OptionList
 
         opt = self.query_one(OptionList)
         if opt.highlighted is not None:
-            self.start(opt.get_option_at_index(opt.highlighted).id, quick=False)
+            self.start(str(opt.get_option_at_index(opt.highlighted).id), quick=False)
 
     def start(self, name: str, *, quick: bool) -> None:
         if self.current is not None:
@@ -270,14 +281,14 @@ class ExperimentsScreen(ModalScreen[dict | None]):
     def action_open_scene(self) -> None:
         from textual.widgets import OptionList
 
-        from saddlescape.experiments._studies import STUDIES
+        from saddlescape.experiments import study
 
         opt = self.query_one(OptionList)
         if opt.highlighted is None:
             return
-        name = opt.get_option_at_index(opt.highlighted).id
+        name = str(opt.get_option_at_index(opt.highlighted).id)
         self.workers.cancel_group(self, "study")
-        self.dismiss({"study": name, **STUDIES[name].scene})
+        self.dismiss({"study": name, **study(name).scene})
 
     def action_close(self) -> None:
         self.workers.cancel_group(self, "study")

@@ -11,8 +11,10 @@ sweep, and reports a table, a terminal plot and a verdict with the numbers measu
 """
 from __future__ import annotations
 
-from ._framework import Plot, Report, Study, StudyRun, describe, names, run_study
+from . import studies  # noqa: F401  (registers the nine built-in studies)
+from ._framework import Plot, Report, Study, StudyRun, describe, names, register, run_study, study
 from ._plot import render_plot
 from ._show import renderable
 
-__all__ = ["Plot", "Report", "Study", "StudyRun", "describe", "names", "render_plot", "renderable", "run_study"]
+__all__ = ["Plot", "Report", "Study", "StudyRun", "describe", "names", "register", "render_plot", "renderable",
+           "run_study", "study"]

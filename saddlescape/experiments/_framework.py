@@ -13,14 +13,19 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from landscapes._params import ParamError
+from saddlescape.landscapes._params import ParamError
 
-__all__ = ["Plot", "Report", "Study", "StudyRun", "execute", "item_key", "run_study"]
+__all__ = ["Plot", "Report", "Study", "StudyRun", "execute", "item_key", "register", "run_study", "study"]
+
+# name -> Study, in the order registered; filled by the modules of ``experiments.studies`` (imported
+# by the package) and by anyone's own ``register(Study(...))``
+STUDIES: dict[str, Study] = {}
 
 
 @dataclass
@@ -30,7 +35,7 @@ class Plot:
     title: str
     xlabel: str
     ylabel: str
-    series: list[tuple[str, list[float], list[float]]]
+    series: Sequence[tuple[str, Sequence[float], Sequence[float]]]
     logx: bool = False
     logy: bool = False
 
@@ -82,10 +87,24 @@ def item_key(study: str, item: dict[str, Any]) -> str:
     return hashlib.sha1(blob).hexdigest()[:16]
 
 
+def register(study: Study) -> Study:
+    """Make ``study`` known by its name (to ``names()``, ``run_study`` and the playground)."""
+    STUDIES[study.name] = study
+    return study
+
+
+def study(name: str) -> Study:
+    """The study called ``name``; a one-line ``ParamError`` naming the known ones otherwise."""
+    if name not in STUDIES:
+        from saddlescape.landscapes._params import closest
+
+        raise ParamError(f"experiment {name!r} is not known; use one of {', '.join(STUDIES)}"
+                         + closest(name, STUDIES))
+    return STUDIES[name]
+
+
 def execute(study_name: str, item: dict[str, Any]) -> dict[str, Any]:
     """Compute one work item (what processes and Dask workers call)."""
-    from ._studies import STUDIES
-
     t0 = time.perf_counter()
     out = STUDIES[study_name].work(dict(item))
     out["elapsed_s"] = round(time.perf_counter() - t0, 4)
@@ -211,7 +230,7 @@ def _dask_map(todo: list[tuple[int, dict]], name: str, scheduler: Any, on_done: 
 
 
 def run_study(name: str, *, quick: bool = False, out: str | Path | None = None, workers: int | None = None,
-              scheduler: Any = None, progress: Callable[[int, int], None] | None = None,
+              scheduler: Any = None, progress: Callable[[int, int], bool | None] | None = None,
               resume: bool = True) -> StudyRun:
     """Run study ``name``; write ``OUT/NAME/{NAME.json, NAME.csv, items/}``.
 
@@ -228,17 +247,10 @@ def run_study(name: str, *, quick: bool = False, out: str | Path | None = None, 
     Ctrl-C stops the sweep: the items finished so far are on disk, the run is returned with
     ``complete=False`` and no report; running it again resumes.
     """
-    from ._studies import STUDIES
-
-    if name not in STUDIES:
-        from landscapes._params import closest
-
-        raise ParamError(f"experiment {name!r} is not known; use one of {', '.join(STUDIES)}"
-                         + closest(name, STUDIES))
+    chosen = study(name)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ParamError(f"workers={workers!r} is not allowed; use an integer >= 1")
-    study = STUDIES[name]
-    items = study.items(bool(quick))
+    items = chosen.items(bool(quick))
     results: list[dict | None] = [None] * len(items)
     keys = [item_key(name, it) for it in items]
     item_dir = None
@@ -281,8 +293,8 @@ def run_study(name: str, *, quick: bool = False, out: str | Path | None = None, 
             _local_map(todo, name, workers if workers is not None else (os.cpu_count() or 1), on_done)
     except (KeyboardInterrupt, _Stop):
         complete = False
-    report = study.analyse(list(results), bool(quick)) if complete else None
-    run = StudyRun(study, bool(quick), items, results, report, complete, reused, time.perf_counter() - t0)
+    report = chosen.analyse([r for r in results if r is not None], bool(quick)) if complete else None
+    run = StudyRun(chosen, bool(quick), items, results, report, complete, reused, time.perf_counter() - t0)
     if out is not None:
         folder = Path(out) / name
         paths["json"] = folder / f"{name}.json"
@@ -298,13 +310,9 @@ def run_study(name: str, *, quick: bool = False, out: str | Path | None = None, 
 
 
 def names() -> list[str]:
-    from ._studies import STUDIES
-
     return list(STUDIES)
 
 
 def describe(names_: Iterable[str] | None = None) -> list[dict[str, str]]:
-    from ._studies import STUDIES
-
     return [{"name": s.name, "title": s.title, "claim": s.claim, "source": s.source}
             for s in STUDIES.values() if names_ is None or s.name in names_]

@@ -40,7 +40,7 @@ def render_plot(plot: Plot, width: int = 64, height: int = 14) -> list[str]:
                 pts.append((s, tx, ty))
     lines = [plot.title]
     if not pts:
-        return lines + ["  (nothing to draw)"]
+        return [*lines, "  (nothing to draw)"]
     x0, x1 = min(p[1] for p in pts), max(p[1] for p in pts)
     y0, y1 = min(p[2] for p in pts), max(p[2] for p in pts)
     if x1 == x0:
@@ -59,9 +59,9 @@ def render_plot(plot: Plot, width: int = 64, height: int = 14) -> list[str]:
 
     ytop, ybot = _fmt(back(y1, plot.logy)), _fmt(back(y0, plot.logy))
     pad = max(len(ytop), len(ybot))
-    for r, row in enumerate(grid):
+    for r, cells in enumerate(grid):
         label = ytop if r == 0 else ybot if r == height - 1 else ""
-        lines.append(f"{label:>{pad}} │{''.join(row)}")
+        lines.append(f"{label:>{pad}} │{''.join(cells)}")
     lines.append(" " * pad + " └" + "─" * width)
     xl, xr = _fmt(back(x0, plot.logx)), _fmt(back(x1, plot.logx))
     xlabel = plot.xlabel + (" (log)" if plot.logx else "")

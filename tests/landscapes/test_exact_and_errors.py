@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import math
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-import landscapes
+from saddlescape import landscapes
 
 from .helpers import close, fd_gradient, stationarity
 
@@ -76,7 +78,7 @@ def test_p_spin_lives_on_its_sphere_and_p2_counts_are_exact():
     X = f.sample(10, seed=0)
     assert np.allclose(np.linalg.norm(X, axis=1), math.sqrt(8))
     assert f.known["n_critical_points"] == 16
-    assert f.known["counts_by_index"] == {k: 2 for k in range(8)}
+    assert f.known["counts_by_index"] == dict.fromkeys(range(8), 2)
     assert f.value(X).min() >= f.known["global_min_value"]
     assert landscapes.make("p-spin", dim=8, p=2, seed=2).known["global_min_value"] != f.known["global_min_value"]
 
@@ -134,29 +136,12 @@ def test_bad_input_gets_one_line_naming_the_value(call, message):
     assert "\n" not in str(info.value)
 
 
-PLUGIN = textwrap.dedent('''
-    import numpy as np
-    from numba import njit
-    import landscapes
-
-    @njit
-    def bowl_vg(x, g):
-        f = 0.0
-        for i in range(x.shape[0]):
-            f += (x[i] - 1.0) ** 2
-            g[i] = 2.0 * (x[i] - 1.0)
-        return f
-
-    def bowl(dim=None, seed=0, **params):
-        d = 3 if dim is None else int(dim)
-        return landscapes.custom("bowl", bowl_vg, dim=d,
-                                 known={"global_min_value": 0.0, "global_min_x": [1.0] * d})
-''')
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "my_landscape.py"  # README's own landscape
 
 
 def test_a_user_landscape_works_from_a_file_and_a_module(tmp_path, monkeypatch):
     path = tmp_path / "my_bowl.py"
-    path.write_text(PLUGIN)
+    path.write_text(EXAMPLE.read_text())
     f = landscapes.make(f"{path}:bowl", dim=4)
     assert f.dim == 4 and f.value(np.ones(4)) == 0.0
     assert close(f.hessian(np.zeros(4)), 2 * np.eye(4), 1e-6)
@@ -179,12 +164,12 @@ def test_broken_plugins_get_one_line():
 
 
 def test_entry_point_landscapes_are_found(tmp_path, monkeypatch):
-    (tmp_path / "my_lands.py").write_text(PLUGIN)
+    (tmp_path / "my_lands.py").write_text(EXAMPLE.read_text())
     dist = tmp_path / "my_lands-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: my-lands\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text("[saddlescape.landscapes]\nbowl = my_lands:BOWL\n")
-    (tmp_path / "my_lands.py").write_text(PLUGIN + textwrap.dedent('''
+    (tmp_path / "my_lands.py").write_text(EXAMPLE.read_text() + textwrap.dedent('''
         BOWL = landscapes.Family("bowl", lambda dim, seed, params: bowl(dim=dim),
                                  summary="a bowl from an installed package", default_dim=3)
     '''))
@@ -200,10 +185,10 @@ def test_kernels_compile_when_a_landscape_or_optimizer_first_needs_them():
     import sys
 
     script = textwrap.dedent("""
-        import landscapes, optimizers
-        from landscapes import _classic
-        from landscapes._kernel import Deferred
-        from optimizers import _first_order
+        from saddlescape import landscapes, optimizers
+        from saddlescape.landscapes import _classic
+        from saddlescape.landscapes._kernel import Deferred
+        from saddlescape.optimizers import _first_order
         import numpy as np
         out = np.empty(2)  # an hvp called first compiles the hessian it calls, in the same lock
         _classic.monkey_hvp(np.array([0.5, 0.5]), np.array([1.0, 0.0]), out, np.zeros(1))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from landscapes._fastmath import sincos, sincos_turns, tanh_any, tanh_real
+from saddlescape.landscapes._fastmath import sincos, sincos_turns, tanh_any, tanh_real
 
 PI_L = np.longdouble("3.14159265358979323846264338327950288")
 

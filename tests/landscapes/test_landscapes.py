@@ -5,9 +5,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
 
-import landscapes
+from saddlescape import landscapes
 
 from .helpers import close, fd_gradient, fd_hessian, stationarity
 
@@ -79,8 +78,12 @@ def test_batch_equals_single_points(case):
         if case.name in BLAS_BATCHED:
             assert close(f, F[b], 1e-12) and close(g, G[b], 1e-12)
         else:
-            assert f == F[b]
-            assert np.array_equal(g, G[b])
+            # the same kernel, but a batch may take the vectorised path and one point the scalar
+            # one: under fastmath (contraction into fma, reassociation) they may differ by a few
+            # ulp of the largest term, which |f|, |g| |x| and 1 bound
+            scale = max(1.0, abs(f), float(np.abs(g).max() * np.abs(X[b]).max()))
+            assert abs(f - F[b]) <= 8 * np.spacing(scale), (f, F[b])
+            assert np.abs(g - G[b]).max() <= 8 * np.spacing(max(scale, float(np.abs(g).max()))), (g, G[b])
 
 
 def test_same_seed_same_numbers(case):
@@ -96,8 +99,8 @@ def test_stated_global_minimum_holds(case):
     if "global_min_value" not in known:
         pytest.skip("no global minimum is stated")
     points = known.get("global_minima_x") or ([known["global_min_x"]] if "global_min_x" in known else [])
-    for x in points:
-        x = np.asarray(x, float)
+    for point in points:
+        x = np.asarray(point, float)
         g, eig = stationarity(case, x)
         assert np.abs(g).max() < 1e-7 * (1 + abs(known["global_min_value"]))
         assert eig.min() > -1e-7 * (1 + np.abs(eig).max())

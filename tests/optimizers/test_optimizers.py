@@ -1,15 +1,13 @@
 """Behaviour specific to single optimizers and to plug-in loading."""
 from __future__ import annotations
 
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
-import landscapes
-import optimizers
 import saddlescape
+from saddlescape import landscapes, optimizers
 
 
 def test_newton_is_attracted_to_a_saddle_and_saddle_free_newton_is_not():
@@ -37,13 +35,23 @@ def test_perturbed_gd_escapes_an_exact_saddle_where_gd_stays():
     assert np.all(pgd.final_loss < -0.2)
 
 
-def test_sgd_uses_real_minibatches_on_data_landscapes():
+def test_sgd_steps_along_real_minibatch_gradients_on_data_landscapes():
+    """One SGD step moves each walker by lr times the gradient of its own minibatch (keyed on
+    seed, walker, step), with the synthetic noise off: real minibatches replace it."""
+    from saddlescape.landscapes._kernel import counter_key
+
     f = landscapes.make("logistic", dim=3, samples=64, l2=0.1)
-    a = saddlescape.run(f, optimizers.make("sgd", batch=8), walkers=2, steps=50, seed=0)
-    b = saddlescape.run(f, optimizers.make("sgd", batch=64, noise=0.0), walkers=2, steps=50, seed=0)
-    c = saddlescape.run(f, "gd", walkers=2, steps=50, seed=0)
-    assert not np.allclose(a.final_x, c.final_x)
-    assert np.allclose(b.final_x, b.final_x)
+    x0 = f.sample(3, seed=3)
+    s = saddlescape.Session(f, optimizers.make("sgd", lr=0.1, batch=8, noise=0.5), x0=x0, seed=5)
+    s.advance(1)
+    keys = np.array([np.uint64(counter_key(5, b, 0)).astype(np.int64) for b in range(3)])
+    _, g_batch = f.value_and_grad(x0, keys=keys, batch=8)
+    _, g_full = f.value_and_grad(x0)
+    assert not np.allclose(g_batch, g_full)  # so the check below tells the two apart
+    np.testing.assert_allclose(s.X, x0 - 0.1 * g_batch, rtol=1e-12, atol=1e-14)
+    s.advance(1)  # the next step draws other minibatches
+    keys1 = np.array([np.uint64(counter_key(5, b, 1)).astype(np.int64) for b in range(3)])
+    assert not np.array_equal(keys, keys1)
 
 
 def test_entry_point_plugins_are_found(tmp_path, monkeypatch):

@@ -9,15 +9,14 @@ import sys
 import numpy as np
 import pytest
 
-import landscapes
-import optimizers
 import saddlescape
+from saddlescape import landscapes, optimizers
 
 
 def test_a_diverging_walker_is_marked_and_the_rest_go_on():
     f = landscapes.make("saddle", dim=2, negative=1)  # unbounded below along x_0
     x0 = np.array([[0.5, 0.5], [0.0, 0.5]])            # walker 1 sits on the stable manifold
-    r = saddlescape.run(f, "gd", x0=x0, steps=5000, seed=0, bound=1e6, **{"walkers": 2})
+    r = saddlescape.run(f, "gd", x0=x0, steps=5000, seed=0, bound=1e6, walkers=2)
     assert r.diverged.tolist() == [True, False]
     assert r.diverged_at_step[0] > 0 and r.diverged_at_step[1] == -1
     assert np.isnan(r.final_loss[0]) and abs(r.final_loss[1]) < 1e-12

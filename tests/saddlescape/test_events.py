@@ -1,11 +1,12 @@
 """Live events during runs: saddle visits and escapes, distinct minima, discovery curve."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-import landscapes
-import optimizers
 import saddlescape
+from saddlescape import landscapes, optimizers
 
 
 def test_perturbed_gd_escapes_and_gd_stays_trapped_at_an_exact_saddle():
@@ -39,7 +40,7 @@ def test_distinct_minima_basins_and_discovery_curve_on_six_hump_camel():
     assert len(found) == 6 and np.allclose(found, known, atol=1e-9)
     assert sum(m["count"] for m in r.minima) == len(r.discovery_curve) <= 200
     curve = r.discovery_curve
-    assert curve[-1] == 6 and all(b - a in (0, 1) for a, b in zip(curve, curve[1:]))
+    assert curve[-1] == 6 and all(b - a in (0, 1) for a, b in itertools.pairwise(curve))
     s = r.summary()
     assert s["n_distinct_minima"] == 6 and {"value", "index", "count", "x"} <= set(s["minima"][0])
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-import landscapes
 import saddlescape
+from saddlescape import landscapes
 from saddlescape.cli import main
 
 

@@ -1,13 +1,15 @@
 """The playground driven headlessly with Pilot: every control and every error path."""
 from __future__ import annotations
 
+import itertools
 import threading
 
 import numpy as np
+import pytest
 
-from tui._app import PROJECTIONS, SPEEDS, PlaygroundApp
-from tui._keybar import KeyBar, key_label
-from tui._screens import ConfigureScreen, ExportScreen, HelpScreen, OptimizersScreen
+from saddlescape.tui._app import SPEEDS, PlaygroundApp
+from saddlescape.tui._keybar import KeyBar, key_label
+from saddlescape.tui._screens import ConfigureScreen, ExportScreen, HelpScreen, OptimizersScreen
 
 
 class RecordingApp(PlaygroundApp):
@@ -112,16 +114,21 @@ async def test_projections_cycle_and_show_off_plane_distance():
         assert app.projection == "random"
         for _ in range(5):
             await pilot.press("n")
-        seen = [app.projection]
+        seen, planes = [app.projection], [app.plane]
         for _ in range(3):
             await pilot.press("p")
             await pilot.pause(0.1)
             seen.append(app.projection)
+            planes.append(app.plane)
         assert seen == ["random", "pca", "three-points", "random"]
         assert not app.errors()
+        # each projection is a different slice: no two consecutive planes span the same directions
+        for p, q in itertools.pairwise(planes):
+            assert p.kind != q.kind
+            overlap = np.linalg.svd(np.stack([p.u, p.v]) @ np.stack([q.u, q.v]).T, compute_uv=False)
+            assert overlap.min() < 0.999, (p.kind, q.kind, overlap)
         await pilot.pause(0.2)
         assert "mean off-plane" in app.query_one("#view").border_title
-    assert set(PROJECTIONS) >= set(seen)
 
 
 async def test_census_marks_critical_points_by_index():
@@ -140,6 +147,7 @@ async def test_census_marks_critical_points_by_index():
         assert {"0", "1", "2"} <= glyphs
 
 
+@pytest.mark.slow
 async def test_configure_applies_good_input_and_reports_bad_input():
     app = RecordingApp()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -174,6 +182,7 @@ async def test_configure_applies_good_input_and_reports_bad_input():
         assert not isinstance(app.screen, ConfigureScreen)
 
 
+@pytest.mark.slow
 async def test_optimizers_dialog_retunes_adds_and_rejects():
     app = RecordingApp(autostart=True)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -238,6 +247,7 @@ async def test_bad_launch_arguments_fall_back_with_a_notice():
         assert "cannot take dim=5" in app.errors()[0] and app.scene.land.name == "six-hump-camel"
 
 
+@pytest.mark.slow
 async def test_export_help_reset_and_quit(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = RecordingApp()
@@ -249,7 +259,7 @@ async def test_export_help_reset_and_quit(tmp_path, monkeypatch):
         assert isinstance(app.screen, ExportScreen)
         text = (tmp_path / "saddlescape-scene.sh").read_text()
         assert "saddlescape run --landscape six-hump-camel --dim 2 --optimizer gd -o lr=0.01" in text
-        assert "--walkers 48" in text and "--seed 0" in text and "import landscapes" in text
+        assert "--walkers 48" in text and "--seed 0" in text and "from saddlescape import landscapes, optimizers" in text
         await pilot.press("escape")
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
@@ -319,9 +329,9 @@ async def test_scene_shows_before_the_stepping_loop_loads():
 async def test_a_slow_landscape_builds_while_the_app_keeps_drawing(monkeypatch):
     import time
 
-    import tui._scene
+    from saddlescape.tui import _scene as scene_module
 
-    real_make = tui._scene.landscapes.make
+    real_make = scene_module.landscapes.make
 
     def slow_make(*args, **kw):
         time.sleep(1.0)  # as p-spin's couplings at N = 200, or a first compile
@@ -330,7 +340,7 @@ async def test_a_slow_landscape_builds_while_the_app_keeps_drawing(monkeypatch):
     app = RecordingApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
-        monkeypatch.setattr(tui._scene.landscapes, "make", slow_make)
+        monkeypatch.setattr(scene_module.landscapes, "make", slow_make)
         app._change_landscape("rastrigin", 3, {}, None)
         frames = app.frames
         await pilot.pause(0.5)
@@ -380,7 +390,7 @@ def _text(static) -> str:
 async def test_experiments_dialog_runs_a_study_and_opens_its_setting(tmp_path, monkeypatch):
     from textual.widgets import OptionList, Static
 
-    from tui._screens import ExperimentsScreen
+    from saddlescape.tui._screens import ExperimentsScreen
 
     monkeypatch.chdir(tmp_path)
     app = RecordingApp()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tui._render import HEAT_PALETTE, cell_runs, histogram_line, quantise, sparkline, to_cell
+from saddlescape.tui._render import HEAT_PALETTE, cell_runs, histogram_line, quantise, sparkline, to_cell
 
 
 def test_quantise_spans_the_palette_and_marks_nan():
@@ -38,7 +38,7 @@ def test_sparkline_and_histogram():
 
 
 def test_pack_lines_fills_each_line_greedily():
-    from tui._keybar import pack_lines
+    from saddlescape.tui._keybar import pack_lines
 
     assert pack_lines([5, 5, 5], 12) == [[0, 1], [2]]  # 5 + 2 + 5 = 12 fits, the third does not
     assert pack_lines([5, 5, 5], 100) == [[0, 1, 2]]

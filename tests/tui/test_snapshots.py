@@ -1,7 +1,7 @@
 """A few deterministic SVG snapshots (fixed seed, fixed size, paused)."""
 from __future__ import annotations
 
-from tui._app import PlaygroundApp
+from saddlescape.tui._app import PlaygroundApp
 
 
 async def _settle(pilot):

@@ -1,0 +1,131 @@
+"""Newton-type searches for critical points, shared by the census (every index, from many
+starts) and the minima registry (polishing a walker that stopped onto its minimum).
+
+Methods, by the code the kernel takes: Newton on the gradient (``NEWTON``: solves H d = g,
+converges to critical points of any index), Levenberg-Marquardt on |g|^2 / 2 (``GRADNORM``:
+d = (H^2 + mu I)^-1 H g), saddle-free Newton (``MINIMA``: d = |H|^-1 g, Dauphin et al. 2014,
+which descends and so finds minima) and ``POLISH`` (a direct solve next to a minimum, where H
+is positive definite, falling back to saddle-free Newton).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import float64, int64, uint8, void
+
+from saddlescape.landscapes import Landscape
+from saddlescape.landscapes._kernel import HESSIAN_TYPE, VALUE_AND_GRAD_TYPE, kernel
+
+__all__ = ["CENSUS_METHODS", "GRADNORM", "MINIMA", "NEWTON", "POLISH", "fingerprints", "newton_walk",
+           "polish_minimum", "search_critical_points"]
+
+NEWTON, GRADNORM, MINIMA, POLISH = 0, 1, 2, 3
+CENSUS_METHODS = ("newton", "gradnorm", "minima")  # by code: the census's ``method`` names
+
+
+SEARCH_SIG = void(VALUE_AND_GRAD_TYPE, HESSIAN_TYPE, float64[:, ::1], float64[::1], float64, int64,
+                  int64, float64, float64, uint8[::1], float64[::1], float64[::1], float64[::1])
+
+
+@kernel()
+def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, trust, gtol):
+    """Move the one point ``x1[0]`` towards a critical point (in place; ``g1``, ``f1``, ``H`` are
+    scratch of shapes (1, D), (1,), (D, D)). Returns (converged, |g| at the end, rate): ``rate``
+    is |g| of the last step over the one before, tiny where Newton converges quadratically (a
+    non-degenerate critical point) and not where it converges linearly (a degenerate one)."""
+    D = x1.shape[1]
+    r2 = radius * radius
+    prev = np.inf
+    gn = np.inf
+    for it in range(max_iter + 1):
+        vg(x1, g1, f1, data, keys, 0)
+        x = x1[0]
+        g = g1[0]
+        radial = 0.0
+        if radius > 0.0:
+            radial = np.dot(x, g) / r2
+            g -= radial * x
+        gn = np.sqrt(np.dot(g, g))
+        if not np.isfinite(gn) or not np.isfinite(f1[0]):
+            return False, gn, 0.0
+        if gn <= gtol * (1.0 + abs(f1[0])):
+            return True, gn, (gn / prev if it > 0 and prev > 0.0 else 0.0)
+        prev = gn
+        if it == max_iter:
+            break
+        hess(x, H, data)
+        if radius > 0.0:
+            P = np.eye(D) - np.outer(x, x) / r2
+            H[:, :] = np.dot(P, np.dot(H, P)) - radial * P + np.outer(x, x) / r2
+        solved = False
+        if method == POLISH:  # polishing next to a minimum: H is positive definite, solve directly
+            try:
+                d = np.linalg.solve(H, g)
+                solved = True
+            except Exception:  # singular after all: fall back to the eigen-filtered step
+                solved = False
+        if not solved:
+            lam, V = np.linalg.eigh(0.5 * (H + H.T))
+            c = np.dot(V.T, g)
+            big = np.max(np.abs(lam))
+            for k in range(D):
+                if method == NEWTON:
+                    c[k] = c[k] / lam[k] if abs(lam[k]) > 1e-14 * big else 0.0
+                elif method >= MINIMA:  # saddle-free Newton: descends, so it finds minima
+                    c[k] = c[k] / max(abs(lam[k]), 1e-8 * big)
+                else:
+                    c[k] = c[k] * lam[k] / (lam[k] * lam[k] + 1e-10 * big * big)
+            d = np.dot(V, c)
+        dn = np.sqrt(np.dot(d, d))
+        if dn > trust:
+            d *= trust / dn
+        x1[0, :] -= d
+        if radius > 0.0:
+            x1[0, :] *= radius / np.sqrt(np.dot(x1[0], x1[0]))
+    return False, gn, 0.0
+
+
+@kernel(SEARCH_SIG)
+def search_critical_points(vg, hess, X, data, radius, method, max_iter, trust, gtol, converged, F, gnorm,
+                           rate):
+    """Move each row of X to a nearby critical point (in place) by ``newton_walk``; mark those
+    that converge, with their loss, final |g| and convergence rate."""
+    N, D = X.shape
+    x1 = np.empty((1, D))
+    g1 = np.empty((1, D))
+    f1 = np.empty(1)
+    keys = np.zeros(1, np.int64)
+    H = np.empty((D, D))
+    for b in range(N):
+        x1[0, :] = X[b]
+        ok, gn, r = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, trust, gtol)
+        converged[b] = 1 if ok else 0
+        rate[b] = r
+        X[b] = x1[0]
+        F[b] = f1[0]
+        gnorm[b] = gn
+
+
+def fingerprints(land: Landscape, X: np.ndarray, identify: tuple[str, ...]) -> np.ndarray:
+    """Coordinates in which points equal under the identified symmetries coincide."""
+    if {"rotation", "permutation", "translation"} <= set(identify):
+        n = land.dim // 3
+        P = X.reshape(len(X), n, 3)
+        i, j = np.triu_indices(n, 1)
+        return np.sort(np.linalg.norm(P[:, i] - P[:, j], axis=2), axis=1)
+    if "sign" in identify:
+        pivot = np.abs(X).argmax(axis=1)
+        return X * np.sign(X[np.arange(len(X)), pivot])[:, None]
+    return X
+
+
+def polish_minimum(land: Landscape, x: np.ndarray, value: float, *, max_iter: int = 30,
+                   gtol: float = 1e-10) -> tuple[np.ndarray, float]:
+    """Converge a point near a minimum onto it; ``(x, value)`` unchanged when that fails or would
+    raise the loss (so distinct minima are told apart by position to ~1e-6, not by where walkers
+    slowed down)."""
+    X = np.ascontiguousarray(x[None, :], dtype=np.float64)
+    conv, F, gn, rate = np.zeros(1, np.uint8), np.zeros(1), np.zeros(1), np.zeros(1)
+    radius = float(land.radius) if land.manifold == "sphere" else 0.0
+    search_critical_points(land.value_and_grad_kernel, land.hessian_kernel, X, land.data, radius, POLISH,
+                           max_iter, 0.1 * max(1.0, float(np.abs(x).max())), gtol, conv, F, gn, rate)
+    return (X[0], float(F[0])) if conv[0] and F[0] <= value + 1e-9 * (1 + abs(value)) else (x, value)
