@@ -63,6 +63,9 @@ class Landscape:
         domain: (low, high) box used for sampling starts and for plotting.
         identify: symmetries under which a census counts points as one (Lennard-Jones:
             translation, rotation, permutation of identical atoms).
+        scale: the landscape's feature scale, the typical distance between neighbouring critical
+            points (rastrigin's period, a random field's correlation length); 0 means a quarter
+            of the domain's width. Saddle detection measures its radius in this unit.
     """
 
     name: str
@@ -83,6 +86,7 @@ class Landscape:
     sampler: Callable[[np.random.Generator, int], np.ndarray] | None = None
     summary: str = ""
     identify: tuple[str, ...] = ()
+    scale: float = 0.0
 
     def __post_init__(self) -> None:
         from ._kernel import compiled  # a module's kernels compile when a landscape first needs them
@@ -93,6 +97,13 @@ class Landscape:
         self.value_and_grad_kernel = compiled(self.value_and_grad_kernel)
         self.hessian_kernel = compiled(self.hessian_kernel)
         self.hvp_kernel = compiled(self.hvp_kernel)
+
+    @property
+    def feature_scale(self) -> float:
+        """The typical distance between neighbouring critical points (``scale``, or a quarter of
+        the domain's width when the landscape declares none)."""
+        lo, hi = self.domain
+        return float(self.scale) if self.scale > 0 else 0.25 * (hi - lo)
 
     # -- evaluation -------------------------------------------------------------------------
     def _points(self, x: Any, what: str = "point") -> tuple[np.ndarray, bool]:

@@ -4,6 +4,7 @@ systems reduce to one polynomial whose real roots were all found), checked by th
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -261,14 +262,18 @@ def build_saddle(dim: int, seed: int, params: dict) -> Landscape:
     if k > dim:
         raise ParamError(f"saddle parameter negative={k} is out of range for dim={dim}; "
                          f"use an integer in [0, {dim}]")
-    facts: dict = {
-                   "references": ["f = sum_i lambda_i x_i^2 / 2 + q x_i^4 / 4; lambda = -a on the "
+    facts: dict = {"references": ["f = sum_i lambda_i x_i^2 / 2 + q x_i^4 / 4; lambda = -a on the "
                                   "first k coordinates, +p on the rest"]}
     if q > 0:
         r = math.sqrt(a / q)
         facts.update(global_min_value=-k * a * a / (4 * q), global_min_x=[r] * k + [0.0] * (dim - k),
                      n_critical_points=3 ** k, n_local_minima=2 ** k,
                      counts_by_index={j: math.comb(k, j) * 2 ** (k - j) for j in range(k + 1)})
+        if 3 ** k <= 6561:  # every one: each of the first k coordinates at 0 (a descent direction) or +-r
+            facts["critical_points"] = [
+                {"x": [*c, *([0.0] * (dim - k))], "index": sum(v == 0.0 for v in c),
+                 "value": sum(-a * v * v / 2 + q * v ** 4 / 4 for v in c)}
+                for c in itertools.product((0.0, r, -r), repeat=k)]
     else:
         facts.update(n_critical_points=1, counts_by_index={k: 1},
                      critical_points=[{"x": [0.0] * dim, "value": 0.0, "index": k}])
@@ -279,4 +284,5 @@ def build_saddle(dim: int, seed: int, params: dict) -> Landscape:
     return Landscape(name="saddle", dim=dim, value_and_grad_kernel=saddle_vg, hessian_kernel=saddle_hess, hvp_kernel=saddle_hvp,
                      data=np.array([k, a, p, q], dtype=np.float64), params=params, seed=seed, domain=(-1.0, 1.0), known=facts,
                      symmetries=("coordinate-sign",),
-                     summary=f"a quadratic saddle of index {k} at the origin")
+                     summary=f"a quadratic saddle of index {k} at the origin",
+                     scale=1.0)  # the saddle sits at 0, the quartic's minima at +-sqrt(a/q), ~1 away

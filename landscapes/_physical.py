@@ -123,4 +123,5 @@ def build_lennard_jones(dim: int, seed: int, params: dict) -> Landscape:
         symmetries=("translation", "rotation", "permutation"), sampler=sampler,
         identify=("translation", "rotation", "permutation"),
         summary=f"Lennard-Jones cluster of {n_atoms} atoms",
+        scale=0.5,  # neighbouring minima differ by moves of about half an atom diameter
     )

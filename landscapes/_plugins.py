@@ -5,6 +5,7 @@ landscapes/ is the bottom layer).
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import sys
@@ -35,7 +36,10 @@ def load_object(spec: str) -> Any:
             path = Path(target).expanduser()
             if not path.is_file():
                 raise PluginError(f"plug-in file {str(path)!r} does not exist")
-            module_name = f"_saddlescape_plugin_{abs(hash(str(path.resolve())))}"
+            # the same name in every process (str hashes are salted per process): Numba's on-disk
+            # cache records the module of a cached function and imports it by that name
+            digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
+            module_name = f"_saddlescape_plugin_{path.stem}_{digest}"
             module = sys.modules.get(module_name)
             if module is None:
                 loader_spec = importlib.util.spec_from_file_location(module_name, path)

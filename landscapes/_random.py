@@ -136,6 +136,7 @@ def build_pspin(dim: int, seed: int, params: dict) -> Landscape:
         data=data, params=params, seed=seed, domain=(-radius, radius), known=known, theory=theory,
         symmetries=("sign",) if p % 2 == 0 else (), manifold="sphere", radius=radius, sampler=sampler,
         summary=f"spherical {p}-spin glass on |x|^2 = {N}",
+        scale=radius,  # critical points of a spin glass sit at angles of order one on the sphere
     )
 
 
@@ -218,6 +219,7 @@ def build_gaussian_field(dim: int, seed: int, params: dict) -> Landscape:
         name="gaussian-field", dim=dim, value_and_grad_kernel=field_vg, hessian_kernel=field_hess,
         hvp_kernel=field_hvp, data=np.ascontiguousarray(data, np.float64), params=params, seed=seed,
         domain=(-half, half), known=known, summary=f"isotropic Gaussian random field, correlation length {ell}",
+        scale=ell,  # the correlation length
     )
 
 

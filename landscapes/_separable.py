@@ -306,6 +306,7 @@ def build_rastrigin(dim: int, seed: int, params: dict) -> Landscape:
         hvp_kernel=rastrigin_hvp, data=_data(A), params=params, seed=seed, domain=(lo, hi), known=facts,
         symmetries=("coordinate-sign", "permutation"),
         summary="10D + sum x_i^2 - 10 cos(2 pi x_i): a lattice of local minima",
+        scale=1.0,  # the cosine's period
     )
 
 
@@ -335,7 +336,8 @@ def build_ackley(dim: int, seed: int, params: dict) -> Landscape:
     return Landscape(name="ackley", dim=dim, value_and_grad_kernel=ackley_vg, hessian_kernel=ackley_hess, hvp_kernel=ackley_hvp,
                      data=_data(params["a"], params["b"], params["c"]), params=params, seed=seed, domain=(lo, hi), known=facts,
                      symmetries=("coordinate-sign", "permutation"),
-                     summary="exponential of the RMS radius and of mean cosines: a funnel of ripples")
+                     summary="exponential of the RMS radius and of mean cosines: a funnel of ripples",
+                     scale=1.0)  # the cosines' period
 
 
 def build_griewank(dim: int, seed: int, params: dict) -> Landscape:
@@ -347,4 +349,5 @@ def build_griewank(dim: int, seed: int, params: dict) -> Landscape:
         hvp_kernel=griewank_hvp, data=_data(), params=params, seed=seed, domain=(lo, hi), known=facts,
         symmetries=("coordinate-sign",),
         summary="1 + |x|^2/4000 - prod cos(x_i/sqrt(i)): ripples on a wide bowl",
+        scale=math.pi,  # half the period of cos(x_i / sqrt(i)) at i = 1
     )

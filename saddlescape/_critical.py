@@ -4,8 +4,10 @@ starts) and the minima registry (polishing a walker that stopped onto its minimu
 Methods, by the code the kernel takes: Newton on the gradient (``NEWTON``: solves H d = g,
 converges to critical points of any index), Levenberg-Marquardt on |g|^2 / 2 (``GRADNORM``:
 d = (H^2 + mu I)^-1 H g), saddle-free Newton (``MINIMA``: d = |H|^-1 g, Dauphin et al. 2014,
-which descends and so finds minima) and ``POLISH`` (a direct solve next to a minimum, where H
-is positive definite, falling back to saddle-free Newton).
+which descends and so finds minima), ``POLISH`` (a direct solve next to a minimum, where H
+is positive definite, falling back to saddle-free Newton) and ``LOCATE`` (Newton by a direct
+solve, falling back to the eigen-filtered step: the event detector's way onto the critical
+point next to a walker, of any index, at a fraction of an eigendecomposition's cost).
 """
 from __future__ import annotations
 
@@ -15,15 +17,27 @@ from numba import float64, int64, uint8, void
 from saddlescape.landscapes import Landscape
 from saddlescape.landscapes._kernel import HESSIAN_TYPE, VALUE_AND_GRAD_TYPE, kernel
 
-__all__ = ["CENSUS_METHODS", "GRADNORM", "MINIMA", "NEWTON", "POLISH", "fingerprints", "newton_walk",
+__all__ = ["CENSUS_METHODS", "GRADNORM", "LOCATE", "MINIMA", "NEWTON", "POLISH", "fingerprints", "is_diagonal", "newton_walk",
            "polish_minimum", "search_critical_points"]
 
-NEWTON, GRADNORM, MINIMA, POLISH = 0, 1, 2, 3
+NEWTON, GRADNORM, MINIMA, POLISH, LOCATE = 0, 1, 2, 3, 4
 CENSUS_METHODS = ("newton", "gradnorm", "minima")  # by code: the census's ``method`` names
 
 
 SEARCH_SIG = void(VALUE_AND_GRAD_TYPE, HESSIAN_TYPE, float64[:, ::1], float64[::1], float64, int64,
                   int64, float64, float64, uint8[::1], float64[::1], float64[::1], float64[::1])
+
+
+@kernel()
+def is_diagonal(H):
+    """Whether H has no off-diagonal entry (a separable landscape's Hessian): then solving and
+    counting negative eigenvalues are O(D), not O(D^3)."""
+    D = H.shape[0]
+    for i in range(D):
+        for j in range(D):
+            if i != j and H[i, j] != 0.0:
+                return False
+    return True
 
 
 @kernel()
@@ -57,7 +71,15 @@ def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, t
             P = np.eye(D) - np.outer(x, x) / r2
             H[:, :] = np.dot(P, np.dot(H, P)) - radial * P + np.outer(x, x) / r2
         solved = False
-        if method == POLISH:  # polishing next to a minimum: H is positive definite, solve directly
+        if method in (POLISH, LOCATE) and radius == 0.0 and is_diagonal(H):
+            d = np.empty(D)
+            solved = True
+            for k in range(D):
+                if H[k, k] == 0.0:
+                    solved = False
+                    break
+                d[k] = g[k] / H[k, k]
+        if not solved and method in (POLISH, LOCATE):  # a direct solve (H is regular next to the point sought)
             try:
                 d = np.linalg.solve(H, g)
                 solved = True
@@ -68,7 +90,7 @@ def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, t
             c = np.dot(V.T, g)
             big = np.max(np.abs(lam))
             for k in range(D):
-                if method == NEWTON:
+                if method in (NEWTON, LOCATE):
                     c[k] = c[k] / lam[k] if abs(lam[k]) > 1e-14 * big else 0.0
                 elif method >= MINIMA:  # saddle-free Newton: descends, so it finds minima
                     c[k] = c[k] / max(abs(lam[k]), 1e-8 * big)

@@ -13,16 +13,47 @@ from typing import Any
 import numpy as np
 
 from saddlescape import optimizers
-from saddlescape.landscapes import ParamError
+from saddlescape.landscapes import Landscape, ParamError
 from saddlescape.landscapes._base import as_points
 
-from ._events import IN_SADDLE, EventLog, MinimaRegistry
+from ._events import FREE, IN_SADDLE, EventLog, MinimaRegistry
 from ._resolve import resolve_landscape, resolve_optimizer
 from ._result import RunResult, versions
 
 __all__ = ["Session", "drive", "run"]
 
 DEFAULT_BOUND = 1e8
+DEFAULT_SADDLE_RADIUS = 0.1  # of the landscape's feature scale
+EVENTS_MAX_DIM = 500  # detection forms dense Hessians (only near critical points); above, it is off
+GATE = 2.0  # as in _kernels (which the engine imports lazily): |g| <= GATE * curv * near may be near
+
+
+def check_saddle_radius(value: Any) -> float:
+    """The detection radius, relative to the landscape's feature scale: a number in (0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ParamError(f"saddle_radius={value!r} is not allowed; use a number in (0, 1] "
+                         "(a fraction of the landscape's feature scale)")
+    return float(value)
+
+
+def curvature_bound(land: Landscape, X: np.ndarray) -> float:
+    """A first guess at the curvature near critical points, before the detector has located
+    any: the median over the points X of the largest |Hessian eigenvalue| (exact up to D = 64,
+    else by Lanczos on Hessian-vector products); the sphere's Riemannian Hessian where it applies."""
+    from ._geometry import hessian_spectrum
+
+    tops = []
+    for x in X:
+        if not np.all(np.isfinite(x)):
+            continue
+        try:
+            spec = hessian_spectrum(land, x, k=1, method="exact" if land.dim <= 64 else "lanczos", steps=20)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):  # a start where the loss is not finite
+            continue
+        top = max(abs(float(spec["lowest"][0])), abs(float(spec["highest"][0])))
+        if np.isfinite(top):
+            tops.append(top)
+    return float(np.median(tops)) if tops else 1.0
 
 
 def _positive_int(value: Any, what: str, low: int = 1) -> int:
@@ -67,16 +98,17 @@ class Session:
         record_every: record the loss every this many steps.
         record_positions: also record positions (memory: records x B x D).
         bound: a walker with a coordinate beyond this magnitude is stopped as diverged.
-        detect: detect saddle visits, escapes and minima reached (``events``, ``minima``).
-        gsmall: a walker is near a critical point when |g| <= gsmall * g_scale, where g_scale is
-            the median |g| over the starting points (scale-aware: the same gsmall suits a
-            2-D toy and a 1000-D landscape). Events are detected up to dim 500.
-        etol: relative eigenvalue tolerance for the index at such a point.
+        detect: detect saddle passages and minima reached (``events``, ``minima``), up to dim 500.
+        saddle_radius: the sensitivity of detection: a walker passes a saddle (or reaches a
+            minimum) when it comes within ``saddle_radius * landscape.feature_scale`` of it (the
+            landscape's typical distance between neighbouring critical points). A passage is
+            counted as an escape when the walker leaves that ball with a loss below the saddle's.
+        etol: relative eigenvalue tolerance for the index at a critical point.
     """
 
     def __init__(self, landscape: Any, optimizer: Any, *, walkers: int = 16, seed: int = 0,
                  x0: Any = None, record_every: int = 1, record_positions: bool = False,
-                 bound: float = DEFAULT_BOUND, detect: bool = True, gsmall: float = 1e-3,
+                 bound: float = DEFAULT_BOUND, detect: bool = True, saddle_radius: float = DEFAULT_SADDLE_RADIUS,
                  etol: float = 1e-6):
         self.landscape = resolve_landscape(landscape)
         self.optimizer = resolve_optimizer(optimizer)
@@ -103,34 +135,33 @@ class Session:
         self.radial = np.zeros(B)
         self.keys = np.zeros(B, np.int64)
         self.record_positions = bool(record_positions)
-        for name, value in (("gsmall", gsmall), ("etol", etol)):
-            if not (isinstance(value, (int, float)) and 0 < value < 1):
-                raise ParamError(f"{name}={value!r} is not allowed; use a number in (0, 1)")
-        self.gsmall_rel = float(gsmall) if detect else 0.0
-        self.g_scale = 1.0
+        check_saddle_radius(saddle_radius)
+        if not (isinstance(etol, (int, float)) and 0 < etol < 1):
+            raise ParamError(f"etol={etol!r} is not allowed; use a number in (0, 1)")
+        self.saddle_radius = float(saddle_radius)
+        self.detecting = bool(detect) and D <= EVENTS_MAX_DIM
+        # the absolute radius of a saddle's (or minimum's) ball; 0 turns detection off
+        self.near = self.saddle_radius * self.landscape.feature_scale if self.detecting else 0.0
         self.etol = float(etol)
+        self.zero_modes = int(self.landscape.known.get("zero_modes", 0))
         self.gnorm = np.zeros(B)
         self.vstate = np.zeros(B + 1, np.int64)  # per-walker visit state, then the event count
-        self.vinfo = np.zeros((B, 2), np.int64)
-        self.vloss = np.zeros(B)
+        self.vinfo = np.zeros((B, 2), np.int64)  # step the visit began, index of its critical point
+        self.vloss = np.zeros(B)  # loss at the walker's located critical point
+        self.vpoint = np.zeros((B if self.detecting else 0, D))  # that point (or where a wait began)
+        # per walker: how far a waiting walker moves, and |g| at the last look (a walker whose
+        # gradient halves from there is looked at again)
+        self.vrad = np.zeros((B, 2))
         self.events = EventLog(MinimaRegistry(self.landscape))
         self.recent: list[dict[str, Any]] = []
         self._loss_chunks: list[np.ndarray] = []
         self._pos_chunks: list[np.ndarray] = []
         self._first_class: tuple[Any, ...] | None = None  # the kernels as first-class functions, addresses looked up once
         self._init_state()
-        if self.gsmall_rel > 0:
-            G0 = self.landscape.value_and_grad(self.X)[1]
-            if self.landscape.manifold == "sphere":
-                G0 = G0 - (np.sum(G0 * self.X, 1) / np.sum(self.X * self.X, 1))[:, None] * self.X
-            norms = np.linalg.norm(G0, axis=1)
-            norms = norms[np.isfinite(norms)]
-            self.g_scale = float(np.median(norms)) if norms.size and np.median(norms) > 0 else 1.0
-
-    @property
-    def gsmall(self) -> float:
-        """The absolute |g| threshold of a critical-point neighbourhood (0: detection off)."""
-        return self.gsmall_rel * self.g_scale
+        # a bound on |H| near critical points: only walkers with |g| <= GATE * curv * near can be
+        # within `near` of one; it starts from the curvature at a few starts and grows with every
+        # Hessian the detector forms
+        self.curv = np.array([curvature_bound(self.landscape, self.X[:8]) if self.detecting else 0.0, 0.0])
 
     # -- optimizer state ------------------------------------------------------------------
     def _init_state(self) -> None:
@@ -170,15 +201,15 @@ class Session:
         rec_pos = np.full((rows if self.record_positions else 0, B, D), np.nan)
         cap = 4 * B + 64
         self._ev = np.zeros((cap, 6))
-        self._ev_x = np.zeros((cap, D))
+        self._ev_x = np.zeros((cap if self.detecting else 0, D))
         self.vstate[B] = 0
         if self.optimizer.plugin is None:
             self._advance_compiled(n, first, rec_loss, rec_pos)
         else:
             self._advance_plugin(n, first, rec_loss, rec_pos)
         n_ev = int(self.vstate[B])
-        self.events.truncated |= n_ev >= cap
-        self.recent = self.events.ingest(self._ev, self._ev_x, n_ev)
+        self.events.truncated |= n_ev > cap
+        self.recent = self.events.ingest(self._ev, self._ev_x, min(n_ev, cap))
         self.t += n
         self._loss_chunks.append(rec_loss)
         if self.record_positions:
@@ -203,8 +234,8 @@ class Session:
                           self._batch, self.t, n, self.seed, self.active,
                           float(land.radius if land.manifold == "sphere" else 0.0), self.radial, self.bound,
                           self.diverged_at, self.best, self.record_every, first, rec_loss, rec_pos,
-                          self.gsmall, self.etol, self.gnorm, self.vinfo, self.vloss, self._ev, self._ev_x,
-                          self.vstate)
+                          self.near, self.etol, self.zero_modes, self.curv, self.gnorm, self.vinfo, self.vloss,
+                          self.vpoint, self.vrad, self._ev, self._ev_x, self.vstate)
 
     def _advance_plugin(self, n, first, rec_loss, rec_pos) -> None:
         from saddlescape.landscapes._kernel import counter_key
@@ -225,12 +256,12 @@ class Session:
             vg_kernel(self.X, self.G, self.F, land.data, self.keys, batch)
             screen(self.X, self.G, self.F, self.active, radius, self.radial, self.bound,
                    self.diverged_at, self.best, t, self.gnorm)
-            if self.gsmall > 0 and self._events_due():
+            if self.near > 0 and self._events_due():
                 B = self.walkers
-                detect_events_entry(self.X, self.F, self.gnorm, self.active, t, land.hessian_kernel,
-                                    land.data, radius, self.radial, self.gsmall, self.etol,
-                                    self.vstate[:B], self.vinfo, self.vloss, self._ev, self._ev_x,
-                                    self.vstate[B:])
+                detect_events_entry(self.X, self.F, self.gnorm, self.active, t, land.value_and_grad_kernel,
+                                    land.hessian_kernel, land.data, radius, self.near, self.etol, self.zero_modes,
+                                    self.curv, self.vstate[:B], self.vinfo, self.vloss, self.vpoint, self.vrad,
+                                    self._ev, self._ev_x, self.vstate[B:])
             if t % self.record_every == 0:
                 row = t // self.record_every - first
                 rec_loss[row] = np.where(self.active.astype(bool), self.F, np.nan)
@@ -258,14 +289,13 @@ class Session:
                 retract(self.X, self.active, radius)
 
     def _events_due(self) -> bool:
-        """Whether the event kernel would change anything this step (a cheap NumPy gate: each
-        call from Python with a function argument costs ~0.1 ms)."""
+        """Whether the event kernel has anything to look at this step (a cheap NumPy gate: each
+        call from Python with a function argument costs ~0.1 ms): a walker inside or near a
+        ball, waiting, or with a gradient small enough to be near a critical point."""
         B = self.walkers
         state, live = self.vstate[:B], self.active.astype(bool)
-        thresh = self.gsmall
-        small = self.gnorm <= thresh
-        return bool(np.any(live & (((state == 0) & small) | (state == 1) |
-                                   ((state >= 2) & (self.gnorm > 10 * thresh)))))
+        gate = GATE * float(self.curv[0]) * self.near
+        return bool(np.any(live & ((state != FREE) | (self.gnorm <= gate))))
 
     # -- what a live view reads ---------------------------------------------------------------
     def in_saddle(self) -> np.ndarray:
@@ -325,7 +355,7 @@ def run(landscape: Any, optimizer: Any, *, walkers: int = 16, steps: int = 1000,
         x0: Any = None, record_every: int | None = None, record_positions: bool = False,
         bound: float = DEFAULT_BOUND, chunk: int | None = None,
         callback: Callable[[Session], bool | None] | None = None, detect: bool = True,
-        gsmall: float = 1e-3, etol: float = 1e-6) -> RunResult:
+        saddle_radius: float = DEFAULT_SADDLE_RADIUS, etol: float = 1e-6) -> RunResult:
     """Run ``walkers`` walkers for ``steps`` steps of ``optimizer`` on ``landscape``.
 
     Args:
@@ -336,7 +366,7 @@ def run(landscape: Any, optimizer: Any, *, walkers: int = 16, steps: int = 1000,
         record_every: loss (and positions) recorded every this many steps (default: so that
             about 1000 records are kept).
         callback: called with the Session between chunks; return True to stop early.
-        detect, gsmall, etol: saddle-escape and minimum detection (see ``Session``).
+        detect, saddle_radius, etol: saddle-passage and minimum detection (see ``Session``).
 
     Returns a RunResult; Ctrl-C stops the run and returns what was computed (complete=False).
 
@@ -351,7 +381,7 @@ def run(landscape: Any, optimizer: Any, *, walkers: int = 16, steps: int = 1000,
     steps = _positive_int(steps, "steps", 0)
     every = record_every if record_every is not None else max(1, steps // 1000)
     session = Session(landscape, optimizer, walkers=walkers, seed=seed, x0=x0, record_every=every,
-                      record_positions=record_positions, bound=bound, detect=detect, gsmall=gsmall,
+                      record_positions=record_positions, bound=bound, detect=detect, saddle_radius=saddle_radius,
                       etol=etol)
     return drive(session, steps, chunk=chunk, callback=callback)
 

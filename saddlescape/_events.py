@@ -12,13 +12,18 @@ from saddlescape.landscapes import Landscape
 
 from ._critical import fingerprints, polish_minimum
 
-__all__ = ["AT_FLAT", "AT_MINIMUM", "FREE", "IN_SADDLE", "MINIMUM", "SADDLE_ENTER", "SADDLE_ESCAPE", "EventLog",
+__all__ = ["AT_MINIMUM", "ESCAPE_FTOL", "FREE", "IN_SADDLE", "MINIMUM", "NEAR", "SADDLE_ESCAPE", "WAIT", "EventLog",
            "MinimaRegistry"]
 
 # event kinds in the compiled event buffer (column 0)
-SADDLE_ENTER, SADDLE_ESCAPE, MINIMUM = 0, 1, 2
-# a walker's visit state, kept per walker by the compiled loop
-FREE, IN_SADDLE, AT_MINIMUM, AT_FLAT = 0, 1, 2, 3
+SADDLE_ESCAPE, MINIMUM = 1, 2
+# a walker's visit state, kept per walker by the compiled loop: FREE (nothing located), IN_SADDLE
+# (within the radius of a saddle), AT_MINIMUM (within the radius of a minimum), NEAR (a located
+# critical point a few radii away, watched until the walker reaches it or moves off), WAIT (no
+# critical point close enough; look again once the walker has moved a set distance)
+FREE, IN_SADDLE, AT_MINIMUM, NEAR, WAIT = 0, 1, 2, 3, 4
+# an escape leaves a saddle's ball with a loss below the saddle's by this much (relative)
+ESCAPE_FTOL = 1e-9
 
 
 @dataclass
@@ -48,8 +53,9 @@ class MinimaRegistry:
         """Converge a point near a minimum onto it (``polish_minimum``)."""
         return polish_minimum(self.landscape, x, value)
 
-    def add(self, x: np.ndarray, value: float, walker: int, step: int) -> int:
-        """Register walker ``walker`` reaching a minimum near ``x``; returns the minimum's id."""
+    def add(self, x: np.ndarray, value: float, walker: int, step: int, *, polished: bool = False) -> int:
+        """Register walker ``walker`` reaching a minimum near ``x`` (``polished``: ``x`` is the
+        minimum itself, as the detector's Newton walk located it); returns the minimum's id."""
         found = -1
         if self.keys:  # close to a minimum already polished: the same one, no Newton needed
             rough = self._key(x)
@@ -57,7 +63,7 @@ class MinimaRegistry:
             j = int(d.argmin())
             if d[j] <= self.near * max(1.0, float(np.abs(rough).max())):
                 found = j
-        if found < 0 and self.landscape.dim <= 2000:
+        if found < 0 and not polished and self.landscape.dim <= 2000:
             x, value = self.polish(x, value)
         key = self._key(x)
         scale = self.xtol * max(1.0, float(np.abs(key).max()))
@@ -77,6 +83,27 @@ class MinimaRegistry:
             self.walker_minimum[walker] = found
             self.counts[found] += 1
         return found
+
+    def add_located(self, X: np.ndarray, values: np.ndarray, walkers: np.ndarray, steps: np.ndarray) -> list[int]:
+        """``add`` for a chunk's worth of minima the detector located exactly (rows of X): one
+        array comparison against the minima known so far; only the new ones go one by one."""
+        ids = [-1] * len(X)
+        if self.keys and len(X):
+            keys = fingerprints(self.landscape, np.ascontiguousarray(X), self.landscape.identify)
+            known = np.asarray(self.keys)
+            d = np.abs(keys[:, None, :] - known[None, :, :]).max(axis=2)  # (events, minima)
+            j = d.argmin(axis=1)
+            scale = self.xtol * np.maximum(1.0, np.abs(keys).max(axis=1))
+            for e in np.flatnonzero(d[np.arange(len(X)), j] <= scale).tolist():
+                ids[e] = int(j[e])
+                w = int(walkers[e])
+                if w not in self.walker_minimum:
+                    self.walker_minimum[w] = ids[e]
+                    self.counts[ids[e]] += 1
+        for k in range(len(X)):
+            if ids[k] < 0:
+                ids[k] = self.add(X[k], float(values[k]), int(walkers[k]), int(steps[k]), polished=True)
+        return ids
 
     def __len__(self) -> int:
         return len(self.values)
@@ -102,23 +129,37 @@ class EventLog:
 
     minima: MinimaRegistry
     escapes: list[dict[str, Any]] = field(default_factory=list)
+    saddle_points: list[np.ndarray] = field(default_factory=list)  # the saddle of each escape (not saved)
     truncated: bool = False
 
     def ingest(self, events: np.ndarray, ev_x: np.ndarray, n: int) -> list[dict[str, Any]]:
-        """Take ``n`` rows of the compiled event buffer; returns them as dicts (for a UI log)."""
+        """Take ``n`` rows of the compiled event buffer; returns the escapes and the minima found
+        for the first time as dicts (what a UI logs; a walker reaching a known minimum is counted
+        in the registry but not returned)."""
         out = []
-        for e in range(n):
-            kind, walker, step_in, step_out, index, loss = events[e]
+        rows = events[:n]
+        at_min = np.flatnonzero(rows[:, 0] == MINIMUM)
+        known_before = len(self.minima)
+        ids = dict(zip(at_min.tolist(), self.minima.add_located(
+            ev_x[at_min], rows[at_min, 5], rows[at_min, 1].astype(np.int64), rows[at_min, 2].astype(np.int64))))
+        first_seen: set[int] = set()
+        interesting = np.flatnonzero(rows[:, 0] == SADDLE_ESCAPE).tolist()
+        if len(self.minima) > known_before:  # some minimum is new: find its first event
+            interesting = sorted(interesting + [e for e in at_min.tolist() if ids[e] >= known_before])
+        for e in interesting:
+            kind, walker, step_in, step_out, index, loss = rows[e]
             walker = int(walker)
             if kind == SADDLE_ESCAPE:
                 rec = {"kind": "escape", "walker": walker, "step_in": int(step_in), "step_out": int(step_out),
                        "index": int(index), "loss": float(loss), "dwell": int(step_out - step_in)}
                 self.escapes.append(rec)
+                self.saddle_points.append(ev_x[e].copy())
             elif kind == MINIMUM:
-                mid = self.minima.add(ev_x[e], loss, walker, int(step_in))
+                mid = ids[e]
+                new = mid >= known_before and mid not in first_seen
+                first_seen.add(mid)
                 rec = {"kind": "minimum", "walker": walker, "step": int(step_in), "loss": float(loss),
-                       "minimum": mid, "new": self.minima.found_at[mid] == int(step_in) and
-                       self.minima.counts[mid] == 1}
+                       "minimum": mid, "new": new}
             else:
                 continue
             out.append(rec)

@@ -8,21 +8,32 @@ from __future__ import annotations
 import numpy as np
 from numba import float64, int64, uint8, void
 
-from saddlescape.landscapes._kernel import HESSIAN_TYPE, HVP_TYPE, VALUE_AND_GRAD_TYPE, counter_key, kernel
+from saddlescape.landscapes._kernel import (
+    HESSIAN_TYPE,
+    HVP_TYPE,
+    VALUE_AND_GRAD_TYPE,
+    counter_key,
+    kernel,
+)
 from saddlescape.optimizers._protocol import STEP_TYPE
 
-from ._events import AT_FLAT, AT_MINIMUM, FREE, IN_SADDLE, MINIMUM, SADDLE_ESCAPE
+from ._critical import LOCATE, is_diagonal, newton_walk
+from ._events import AT_MINIMUM, ESCAPE_FTOL, FREE, IN_SADDLE, MINIMUM, NEAR, SADDLE_ESCAPE, WAIT
 
 CHUNK_SIG = int64(
     VALUE_AND_GRAD_TYPE, STEP_TYPE, HESSIAN_TYPE, HVP_TYPE,
     float64[:, ::1], float64[:, ::1], float64[::1], float64[:, :, ::1], float64[::1], float64[::1],
     int64[::1], int64, int64, int64, int64, uint8[::1], float64, float64[::1], float64, int64[::1],
     float64[::1], int64, int64, float64[:, ::1], float64[:, :, ::1],
-    float64, float64, float64[::1], int64[:, ::1], float64[::1], float64[:, ::1], float64[:, ::1],
-    int64[::1],
+    float64, float64, int64, float64[::1], float64[::1], int64[:, ::1], float64[::1], float64[:, ::1],
+    float64[:, ::1], float64[:, ::1], float64[:, ::1], int64[::1],
 )
 
 EVENTS_DENSE_MAX_DIM = 500  # above, forming and diagonalising Hessians per visit costs too much
+GATE = 2.0  # |g| <= GATE * curv * near: the only walkers that can be within `near` of a critical point
+LOCATE_ITERS = 12  # Newton steps (each at most `near` long) from a walker onto its critical point
+LOCATE_GTOL = 1e-9  # |g| <= LOCATE_GTOL (1 + |f|) there
+CANDIDATE_BALLS = 3.0  # a critical point found within this many radii is watched until the walker reaches it
 
 
 SCREEN_SIG = void(float64[:, ::1], float64[:, ::1], float64[::1], uint8[::1], float64, float64[::1], float64,
@@ -81,9 +92,11 @@ def retract(X, active, radius):
 
 
 @kernel()
-def curvature_index(x, hess, data, radius, radial, etol):
-    """(index, flat): Hessian eigenvalues below -etol (scale-aware) and whether any is within
-    +-etol, on the sphere for the Riemannian Hessian in the tangent space."""
+def curvature_index(x, hess, data, radius, radial, etol, zero_modes):
+    """(index, degenerate, scale) of the Hessian at ``x``: eigenvalues below -etol * scale,
+    whether more than ``zero_modes`` lie within +-etol * scale (a flat direction the landscape
+    does not declare), and scale = the largest |eigenvalue|; on the sphere for the Riemannian
+    Hessian in the tangent space."""
     D = x.shape[0]
     H = np.empty((D, D))
     hess(x, H, data)
@@ -92,86 +105,181 @@ def curvature_index(x, hess, data, radius, radial, etol):
         P = np.eye(D) - np.outer(x, x) / r2
         big = 1e3 * (1.0 + np.max(np.abs(H)) + abs(radial))
         H = np.dot(P, np.dot(H, P)) - radial * P + np.outer(x, x) / r2 * big
-    lam = np.linalg.eigvalsh(0.5 * (H + H.T))
+    if radius == 0.0 and is_diagonal(H):  # separable: the eigenvalues are the diagonal
+        lam = np.sort(np.diag(H).copy())
+    else:
+        lam = np.linalg.eigvalsh(0.5 * (H + H.T))
     n = D - 1 if radius > 0.0 else D  # the normal direction sits at the top (big), skip it
     scale = 0.0
     for k in range(n):
         scale = max(scale, abs(lam[k]))
     tol = etol * max(1.0, scale)
     index = 0
-    flat = False
+    flat = 0
     for k in range(n):
         if lam[k] < -tol:
             index += 1
         elif lam[k] <= tol:
-            flat = True
-    return index, flat
+            flat += 1
+    return index, flat > zero_modes, scale
 
 
 @kernel()
-def detect_events(X, F, gnorm, active, t, hess, data, radius, radial, gsmall, etol, vstate, vinfo, vloss,
-                  events, ev_x, n_events):
-    """Saddle visits (|g| small, a negative eigenvalue) and their escapes (the loss dropped
-    measurably below the saddle's), and minima reached (|g| small, all eigenvalues > etol).
-    Hessians are formed only when a walker enters a small-gradient neighbourhood."""
-    B, D = X.shape
-    cap = events.shape[0]
+def _emit(events, ev_x, n_events, kind, b, step_in, step_out, index, loss, x):
+    e = n_events[0]
+    if e < events.shape[0]:
+        events[e, 0] = kind
+        events[e, 1] = b
+        events[e, 2] = step_in
+        events[e, 3] = step_out
+        events[e, 4] = index
+        events[e, 5] = loss
+        ev_x[e] = x
+    n_events[0] = e + 1  # counts past the buffer's end too, so a truncation is seen
+
+
+@kernel()
+def _sqdist(x, y):
+    d2 = 0.0
+    for i in range(x.shape[0]):
+        d = x[i] - y[i]
+        d2 += d * d
+    return d2
+
+
+@kernel()
+def _row_sqdist(X, P, b):
+    """|X[b] - P[b]|^2 without making row views."""
+    d2 = 0.0
+    for i in range(X.shape[1]):
+        d = X[b, i] - P[b, i]
+        d2 += d * d
+    return d2
+
+
+@kernel()
+def _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events):
+    """Walker ``b`` is inside the ball around its located critical point from step ``t`` on."""
+    if vinfo[b, 1] > 0:
+        vstate[b] = IN_SADDLE
+        vinfo[b, 0] = t
+    else:
+        vstate[b] = AT_MINIMUM
+        _emit(events, ev_x, n_events, MINIMUM, b, t, t, 0, vloss[b], vpoint[b])
+
+
+@kernel()
+def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo, vloss, vpoint,
+            vrad, events, ev_x, n_events):
+    """Newton from walker ``b``'s position onto the nearest critical point; then a saddle or
+    minimum visit if the walker is within ``near`` of it, a candidate it may still reach, or a
+    wait until the walker has moved far enough to be worth looking again."""
+    D = X.shape[1]
+    vrad[b, 1] = gn  # |g| at this look: a walker whose gradient halves from here is looked at again
+    x1 = np.empty((1, D))
+    g1 = np.empty((1, D))
+    f1 = np.empty(1)
+    keys = np.zeros(1, np.int64)
+    H = np.empty((D, D))
+    # first one full Newton step: how far the quadratic model puts the critical point ahead
+    x1[0, :] = X[b]
+    newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, 1, np.inf, LOCATE_GTOL)
+    d = np.sqrt(_sqdist(x1[0], X[b]))
+    if not d <= CANDIDATE_BALLS * near:  # (NaN too) too far to matter: look again halfway there
+        vstate[b] = WAIT
+        vpoint[b] = X[b]
+        vrad[b, 0] = max(0.5 * (d - near), 0.25 * near) if np.isfinite(d) else near
+        return
+    # close: walk onto it in steps no longer than the radius
+    x1[0, :] = X[b]
+    ok, _, _ = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, LOCATE_ITERS, near, LOCATE_GTOL)
+    d = np.sqrt(_sqdist(x1[0], X[b])) if ok else np.inf
+    if d > CANDIDATE_BALLS * near:
+        vstate[b] = WAIT
+        vpoint[b] = X[b]
+        vrad[b, 0] = near
+        return
+    radial = 0.0
+    if radius > 0.0:
+        vg(x1, g1, f1, data, keys, 0)
+        radial = np.dot(x1[0], g1[0]) / (radius * radius)
+    index, degenerate, scale = curvature_index(x1[0], hess, data, radius, radial, etol, zero_modes)
+    # the gate's curvature bound: from now on the largest seen at critical points themselves (the
+    # starts' curvature, where it began, can be far larger than any near a critical point)
+    curv[0] = scale if curv[1] == 0.0 else max(curv[0], scale)
+    curv[1] += 1.0
+    top = (D - 1 if radius > 0.0 else D) - zero_modes  # the index of a maximum
+    if (degenerate and index == 0) or index >= top:  # a flat bottom or a hilltop: no minimum, no saddle
+        vstate[b] = WAIT
+        vpoint[b] = X[b]
+        vrad[b, 0] = near
+        return
+    vpoint[b] = x1[0]
+    vloss[b] = f1[0]
+    vinfo[b, 1] = index
+    if d <= near:
+        _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
+    else:
+        vstate[b] = NEAR
+
+
+@kernel()
+def detect_events(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate,
+                  vinfo, vloss, vpoint, vrad, events, ev_x, n_events):
+    """Saddle passages and minima reached, one step: a passage is the run of steps a walker
+    spends within ``near`` of a saddle (index >= 1), counted as an escape when the walker leaves
+    that ball with a loss below the saddle's; a minimum is reached on entering its ball.
+
+    Only a walker whose |g| is at most GATE * curv * near can be within ``near`` of a critical
+    point (|g| ~ |H| |x - x*| there; ``curv`` bounds |H| and grows with every Hessian seen), so
+    the Hessian is formed only then: Newton locates the critical point exactly (its position,
+    loss and index). Inside a ball or waiting to move on, a walker costs one distance a step."""
+    B = X.shape[0]
+    r2 = near * near
+    gate = GATE * curv[0] * near
     for b in range(B):
         if not active[b]:
             continue
-        f = F[b]
-        small = gnorm[b] <= gsmall
         state = vstate[b]
-        if state == IN_SADDLE:
-            if f < vloss[b] - 1e-4 * (1.0 + abs(vloss[b])):
-                if n_events[0] < cap:
-                    e = n_events[0]
-                    events[e, 0] = SADDLE_ESCAPE
-                    events[e, 1] = b
-                    events[e, 2] = vinfo[b, 0]
-                    events[e, 3] = t
-                    events[e, 4] = vinfo[b, 1]
-                    events[e, 5] = vloss[b]
-                    n_events[0] += 1
-                vstate[b] = FREE
-            continue
         if state != FREE:
-            if gnorm[b] > 10.0 * gsmall:
-                vstate[b] = FREE  # it left the minimum or flat region
-            continue
-        if not small or D > EVENTS_DENSE_MAX_DIM:
-            continue
-        index, flat = curvature_index(X[b], hess, data, radius, radial[b], etol)
-        if index > 0:
-            vstate[b] = IN_SADDLE
-            vinfo[b, 0] = t
-            vinfo[b, 1] = index
-            vloss[b] = f
-        elif flat:
-            vstate[b] = AT_FLAT
-        else:
-            vstate[b] = AT_MINIMUM
-            if n_events[0] < cap:
-                e = n_events[0]
-                events[e, 0] = MINIMUM
-                events[e, 1] = b
-                events[e, 2] = t
-                events[e, 3] = t
-                events[e, 4] = 0
-                events[e, 5] = f
-                ev_x[e] = X[b]
-                n_events[0] += 1
+            d2 = _row_sqdist(X, vpoint, b)
+            if state == IN_SADDLE:
+                if d2 > r2:
+                    if F[b] < vloss[b] - ESCAPE_FTOL * (1.0 + abs(vloss[b])):
+                        _emit(events, ev_x, n_events, SADDLE_ESCAPE, b, vinfo[b, 0], t, vinfo[b, 1], vloss[b],
+                              vpoint[b])
+                    vstate[b] = FREE
+                continue
+            if state == AT_MINIMUM:
+                if d2 > r2:
+                    vstate[b] = FREE
+                continue
+            if state == NEAR:
+                if d2 <= r2:
+                    _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
+                    continue
+                if d2 <= (CANDIDATE_BALLS + 1.0) ** 2 * r2 and gnorm[b] > 0.5 * vrad[b, 1]:
+                    continue
+                # moved off, or the gradient halved since the candidate was found: the walker
+                # may be heading for another critical point, look again
+            elif d2 < vrad[b, 0] * vrad[b, 0] and gnorm[b] > 0.5 * vrad[b, 1]:
+                continue  # WAIT: neither moved far enough nor come much closer to a critical point
+            vstate[b] = FREE
+        if gnorm[b] <= gate:
+            _locate(b, t, X, gnorm[b], vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo,
+                    vloss, vpoint, vrad, events, ev_x, n_events)
+            gate = GATE * curv[0] * near
 
 
 @kernel(CHUNK_SIG)
 def run_chunk(vg, step, hess, hvp, X, G, F, S, hyper, data, keys, batch, t0, nsteps, seed, active,
               radius, radial, bound, diverged_at, best, record_every, rec_first, rec_loss, rec_pos,
-              gsmall, etol, gnorm, vinfo, vloss, events, ev_x, vstate_n):
+              near, etol, zero_modes, curv, gnorm, vinfo, vloss, vpoint, vrad, events, ev_x, vstate_n):
     """Advance every active walker ``nsteps`` steps from step ``t0``; record the loss (and
     positions when ``rec_pos`` has rows) at steps divisible by ``record_every``; detect saddle
-    visits, escapes and minima when ``gsmall > 0`` (``vstate_n`` = per-walker visit state,
-    then the event count at index B). Returns the number of walkers still active."""
-    B = X.shape[0]
+    passages and minima reached when ``near > 0`` (``detect_events``; ``vstate_n`` = per-walker
+    visit state, then the event count at index B). Returns the number of walkers still active."""
+    B, D = X.shape
     vstate = vstate_n[:B]
     n_events = vstate_n[B:]
     for s in range(nsteps):
@@ -181,9 +289,35 @@ def run_chunk(vg, step, hess, hvp, X, G, F, S, hyper, data, keys, batch, t0, nst
                 keys[b] = np.int64(counter_key(seed, b, t))
         vg(X, G, F, data, keys, batch)
         screen_walkers(X, G, F, active, radius, radial, bound, diverged_at, best, t, gnorm)
-        if gsmall > 0.0:
-            detect_events(X, F, gnorm, active, t, hess, data, radius, radial, gsmall, etol, vstate,
-                          vinfo, vloss, events, ev_x, n_events)
+        if near > 0.0:
+            # is there anything for the detector this step? A walker whose gradient is small
+            # enough to be near a critical point, or one that crossed the edge of its ball or
+            # wait. Checked here, inline: a call passing the detector's arrays costs more than a
+            # step of a small problem, so detect_events runs only when something changes.
+            gate = GATE * curv[0] * near
+            r2 = near * near
+            due = False
+            for b in range(B):
+                if not active[b]:
+                    continue
+                state = vstate[b]
+                if state == FREE:
+                    due = due or gnorm[b] <= gate
+                    continue
+                d2 = 0.0
+                for i in range(D):
+                    dx = X[b, i] - vpoint[b, i]
+                    d2 += dx * dx
+                closer = gnorm[b] <= 0.5 * vrad[b, 1]
+                if state == NEAR:
+                    due = due or closer or d2 <= r2 or d2 > (CANDIDATE_BALLS + 1.0) ** 2 * r2
+                elif state == WAIT:
+                    due = due or closer or d2 >= vrad[b, 0] * vrad[b, 0]
+                else:
+                    due = due or d2 > r2
+            if due:
+                detect_events(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, zero_modes, curv,
+                              vstate, vinfo, vloss, vpoint, vrad, events, ev_x, n_events)
         if t % record_every == 0:
             row = t // record_every - rec_first
             for b in range(B):
@@ -199,14 +333,14 @@ def run_chunk(vg, step, hess, hvp, X, G, F, S, hyper, data, keys, batch, t0, nst
     return alive
 
 
-DETECT_SIG = void(float64[:, ::1], float64[::1], float64[::1], uint8[::1], int64, HESSIAN_TYPE, float64[::1],
-                  float64, float64[::1], float64, float64, int64[::1], int64[:, ::1], float64[::1],
-                  float64[:, ::1], float64[:, ::1], int64[::1])
+DETECT_SIG = void(float64[:, ::1], float64[::1], float64[::1], uint8[::1], int64, VALUE_AND_GRAD_TYPE, HESSIAN_TYPE,
+                  float64[::1], float64, float64, float64, int64, float64[::1], int64[::1], int64[:, ::1],
+                  float64[::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], int64[::1])
 
 
 @kernel(DETECT_SIG)
-def detect_events_entry(X, F, gnorm, active, t, hess, data, radius, radial, gsmall, etol, vstate, vinfo,
-                        vloss, events, ev_x, n_events):
+def detect_events_entry(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate,
+                        vinfo, vloss, vpoint, vrad, events, ev_x, n_events):
     """``detect_events`` with an explicit signature, for the plug-in path (stays cached)."""
-    detect_events(X, F, gnorm, active, t, hess, data, radius, radial, gsmall, etol, vstate, vinfo, vloss,
-                  events, ev_x, n_events)
+    detect_events(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo,
+                  vloss, vpoint, vrad, events, ev_x, n_events)

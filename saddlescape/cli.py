@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     tui.add_argument("--optimizer", action="append", default=None, help="repeat to compare (up to 3)")
     tui.add_argument("--walkers", type=int, default=None)
     tui.add_argument("--seed", type=int, default=0)
+    tui.add_argument("--saddle-radius", type=float, default=None, metavar="R",
+                     help="detection sensitivity, as for `run` (default 0.1)")
 
     ls = sub.add_parser("list", help="list landscapes or optimizers with their parameters")
     ls.add_argument("what", choices=["landscapes", "optimizers"])
@@ -66,8 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--record-every", type=int, default=None)
     run.add_argument("--no-events", action="store_true", help="skip saddle-escape and minimum detection")
-    run.add_argument("--gsmall", type=float, default=1e-3,
-                     help="near a critical point when |grad| <= gsmall x the median |grad| at the starts (default 1e-3)")
+    run.add_argument("--saddle-radius", type=float, default=None, metavar="R",
+                     help="detection sensitivity: a walker passes a saddle (or reaches a minimum) within "
+                          "R x the landscape's feature scale of it (default 0.1)")
     run.add_argument("--out", default=None, help="write the JSON summary here")
     run.add_argument("--trajectory", default=None, help="write loss history and positions (.npz)")
     cen = sub.add_parser("census", help="find critical points of every index; JSON counts by index")
@@ -218,10 +221,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _at_least(("--walkers", args.walkers, 1), ("--steps", args.steps, 0), ("--seed", args.seed, 0))
     from saddlescape import landscapes, optimizers
 
-    from ._engine import run
+    from ._engine import DEFAULT_SADDLE_RADIUS, check_saddle_radius, run
 
     land = landscapes.make(args.landscape, dim=args.dim, seed=args.seed, **lparams)
     opt = optimizers.make(args.optimizer, **hyper)
+    radius = check_saddle_radius(args.saddle_radius) if args.saddle_radius is not None else DEFAULT_SADDLE_RADIUS
     progress = None
     callback = None
     if sys.stderr.isatty():
@@ -237,7 +241,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         result = run(land, opt, walkers=args.walkers, steps=args.steps, seed=args.seed,
                      record_every=args.record_every, record_positions=traj is not None,
-                     callback=callback, detect=not args.no_events, gsmall=args.gsmall)
+                     callback=callback, detect=not args.no_events, saddle_radius=radius)
     finally:
         if progress is not None:
             progress.stop()
@@ -273,8 +277,12 @@ def _cmd_tui(args: argparse.Namespace) -> int:
             raise UsageError("at most 3 --optimizer options compare at once")
         for name in args.optimizer:
             optimizers.make(name)
+    if args.saddle_radius is not None:
+        from ._engine import check_saddle_radius
+
+        check_saddle_radius(args.saddle_radius)
     return launch(landscape=args.landscape, dim=args.dim, params=args.params, optimizers=args.optimizer,
-                  walkers=args.walkers, seed=args.seed)
+                  walkers=args.walkers, seed=args.seed, saddle_radius=args.saddle_radius)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

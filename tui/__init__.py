@@ -12,14 +12,16 @@ __all__ = ["PlaygroundApp", "launch"]
 
 
 def launch(*, landscape: str | None = None, dim: int | None = None, params: dict | None = None,
-           optimizers: Sequence[str] | None = None, walkers: int | None = None, seed: int | None = None) -> int:
+           optimizers: Sequence[str] | None = None, walkers: int | None = None, seed: int | None = None,
+           saddle_radius: float | None = None) -> int:
     """Run the app (None: the playground's default for that choice); returns the exit status."""
     from . import _defaults
     from ._app import PlaygroundApp
 
     app = PlaygroundApp(landscape=landscape or _defaults.LANDSCAPE, dim=dim, params=params or {},
                         optimizers=tuple(optimizers or _defaults.OPTIMIZERS), walkers=walkers,
-                        seed=_defaults.SEED if seed is None else seed)  # starts loading kernels at once
+                        seed=_defaults.SEED if seed is None else seed,
+                        saddle_radius=saddle_radius)  # starts loading kernels at once
     app.run()
     return 0
 

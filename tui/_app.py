@@ -22,7 +22,7 @@ from textual.events import Click
 from textual.widgets import Header, Log, Static
 from textual.worker import get_current_worker
 
-from saddlescape import ParamError, SaddlescapeError
+from saddlescape import ParamError, SaddlescapeError, check_saddle_radius
 
 from . import _defaults
 from ._build import scene_config, start_scene
@@ -39,7 +39,16 @@ if TYPE_CHECKING:  # the scene module loads NumPy and the engine: the build thre
 __all__ = ["PlaygroundApp"]
 
 PROJECTIONS = ("coordinates", "random", "pca", "three-points")
-SPEEDS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+# (steps per advance, least seconds between advances): single steps a person can follow, then
+# as fast as the worker goes with more steps per advance
+SPEEDS = ((1, 1.0), (1, 0.25), (1, 1 / 15), (1, 0.0), (2, 0.0), (4, 0.0), (8, 0.0), (16, 0.0), (32, 0.0),
+          (64, 0.0), (128, 0.0), (256, 0.0), (512, 0.0))
+DEFAULT_SPEED = 5  # 4 steps an advance
+
+
+def speed_label(speed: int) -> str:
+    steps, pause = SPEEDS[speed]
+    return f"{round(1 / pause)} step{'s' if pause < 1 else ''}/s" if pause else f"{steps} steps/tick"
 
 
 class PlaygroundApp(App):
@@ -80,14 +89,15 @@ class PlaygroundApp(App):
 
     def __init__(self, *, landscape: str = _defaults.LANDSCAPE, dim: int | None = None,
                  params: dict | None = None, optimizers: tuple = _defaults.OPTIMIZERS,
-                 walkers: int | None = None, seed: int = _defaults.SEED, fps: float = 20.0, autostart: bool = False):
+                 walkers: int | None = None, seed: int = _defaults.SEED, fps: float = 20.0, autostart: bool = False,
+                 saddle_radius: float | None = None):
         super().__init__()
-        self._config = scene_config(landscape, dim, params, optimizers, walkers, seed)
+        self._config = scene_config(landscape, dim, params, optimizers, walkers, seed, saddle_radius)
         self._scene: Scene | None = None  # built in a thread; see `scene`
         self.running = False
         self.autostart = autostart
         self.fps = fps
-        self.speed = 2
+        self.speed = DEFAULT_SPEED
         self.selected = 0
         self.projection = "coordinates"
         self.plane: Plane | None = None
@@ -159,13 +169,19 @@ class PlaygroundApp(App):
     @work(thread=True, exclusive=True, group="sim")
     def simulate(self) -> None:
         worker = get_current_worker()
+        last = 0.0
         while not worker.is_cancelled:
             scene = self._scene
             if not self.running or scene is None or not self.stepping_loaded:
                 time.sleep(0.02)
                 continue
+            steps, pause = SPEEDS[self.speed]
+            if pause and time.monotonic() - last < pause:
+                time.sleep(0.01)
+                continue
+            last = time.monotonic()
             try:
-                scene.advance(SPEEDS[self.speed])
+                scene.advance(steps)
             except Exception as exc:  # e.g. a plug-in failing mid-run: pause and say so
                 self.running = False
                 self.call_from_thread(self.notify, f"{exc}", severity="error", timeout=8)
@@ -183,23 +199,24 @@ class PlaygroundApp(App):
         import saddlescape
 
         with scene.lock:
-            s = scene.runs[0].session
-            b = self.selected % s.walkers
+            k, b = self.selected_walker(len(scene.runs), scene.walkers)
+            s = scene.runs[k].session
             if not s.active[b]:
-                self._spectrum = (b, None)
+                self._spectrum = (self.selected, None)
                 return
             x = s.X[b].copy()
         try:
             # exact when cheap, else the extremes by Lanczos on Hessian-vector products
             spec = saddlescape.hessian_spectrum(scene.land, x, k=3, steps=40,
                                                 method="exact" if dim <= 200 else "lanczos")
-            self._spectrum = (b, spec)
+            self._spectrum = (self.selected, spec)
         except Exception:
-            self._spectrum = (b, None)
+            self._spectrum = (self.selected, None)
 
     # -- drawing ----------------------------------------------------------------------------------
     def _reset_view(self) -> None:
         self._trails = []
+        self._spectrum = None  # nothing said about a walker of the scene before
         self.critical = []
         self._heat_key = None
         if self._scene is not None and self.live.land.dim > 2 and self.projection == "coordinates":
@@ -217,8 +234,8 @@ class PlaygroundApp(App):
                 mode = self.projection = "random"
             runs = scene.runs
             trails = np.concatenate([np.stack(r.trail).reshape(-1, land.dim) for r in runs])
-            s0 = runs[0].session
-            b = self.selected % s0.walkers
+            k, b = self.selected_walker(len(runs), scene.walkers)
+            s0 = runs[k].session
             start, now = s0.x0[b].copy(), s0.X[b].copy()
             minima = [m for r in runs for m in r.session.minima_positions()]
         if mode == "coordinates":
@@ -275,6 +292,8 @@ class PlaygroundApp(App):
         if snap.land is not self._plane_land:  # a landscape built in a thread has just come in
             self._new_landscape()
             return
+        while scene.notices:  # e.g. "gd: 48 of 48 walkers diverged by step 31", once per run
+            self.notify(scene.notices.popleft(), severity="warning", timeout=6)
         view = views.first(LandscapeView)
         self._heatmap(view, snap.land)
         if len(self._trails) != len(snap.positions):
@@ -298,9 +317,8 @@ class PlaygroundApp(App):
         for k, (X, live) in enumerate(zip(snap.positions, snap.active)):
             a, b, _ = self.plane.project(X[live])
             layers.append((a, b, "●", snap.colours[k]))
-        s0 = snap.positions[0]
-        sel = self.selected % len(s0)
-        a, b, _ = self.plane.project(s0[sel:sel + 1])
+        k, sel = self.selected_walker(len(snap.positions), len(snap.positions[0]))
+        a, b, _ = self.plane.project(snap.positions[k][sel:sel + 1])
         layers.append((a, b, "◎", "#ffff00"))
         view.set_points(layers)
         off_all = np.concatenate(offs) if offs else np.empty(0)
@@ -308,7 +326,7 @@ class PlaygroundApp(App):
         land = scene.land
         view.border_title = (f"{land.name} D={land.dim} · {self.projection} plane · step {snap.step:,}"
                              + (f" · mean off-plane {mean_off:.3g}" if land.dim > 2 else ""))
-        subtitle = ("running" if self.running else "paused") + f" · {SPEEDS[self.speed]} steps/tick"
+        subtitle = ("running" if self.running else "paused") + f" · {speed_label(self.speed)}"
         if not self.stepping_loaded:
             subtitle += " · loading the stepping loop..."  # the first launch compiles it
         if self.building:
@@ -363,18 +381,18 @@ class PlaygroundApp(App):
         self._logged = (count, shown[1] and not count)
 
     def _walker_text(self, snap) -> Text:
-        s0 = snap.positions[0]
-        b = self.selected % len(s0)
+        k, b = self.selected_walker(len(snap.positions), len(snap.positions[0]))
+        s0 = snap.positions[k]
         plane = self.plane
         if plane is None:
             return Text("")
         a, bb, off = plane.project(s0[b:b + 1])
         land = self.live.land
-        parts = [f"[b]walker {b}[/b] ({snap.names[0]})  plane ({a[0]:.3g}, {bb[0]:.3g})"]
+        parts = [f"[b]walker {b}[/b] ({snap.names[k]})  plane ({a[0]:.3g}, {bb[0]:.3g})"]
         if land.dim > 2:
             parts.append(f"  off-plane distance {off[0]:.3g}")
         spec = self._spectrum
-        if spec is not None and spec[0] == b and spec[1] is not None:
+        if spec is not None and spec[0] == self.selected and spec[1] is not None:
             s = spec[1]
             ev = s["eigenvalues"] if s["eigenvalues"] is not None else np.concatenate([s["lowest"], s["highest"]])
             bars, lo, hi = histogram_line(ev, 30)
@@ -382,7 +400,7 @@ class PlaygroundApp(App):
             parts.append(f"Hessian spectrum ({s['method']}): {neg} negative"
                          + (" (of the extremes)" if s["method"] == "lanczos" else ""))
             parts.append(f"  {lo:9.3g} {bars} {hi:.3g}")
-        elif spec is not None and spec[0] == b:
+        elif spec is not None and spec[0] == self.selected and not snap.active[k][b]:
             parts.append("this walker diverged")
         return Text.from_markup("\n".join(parts))
 
@@ -458,14 +476,19 @@ class PlaygroundApp(App):
             self.live.reset(reseed=True)
             self._reset_view()
 
+    def selected_walker(self, runs: int, walkers: int) -> tuple[int, int]:
+        """(optimizer, walker) of the selection: tab runs through every optimizer's walkers."""
+        g = self.selected % max(1, runs * walkers)
+        return g // walkers, g % walkers
+
     def action_next_walker(self) -> None:
         if self._has_scene():
-            self.selected = (self.selected + 1) % self.live.walkers
+            self.selected = (self.selected + 1) % (len(self.live.runs) * self.live.walkers)
             self._spectrum_due = 0.0
 
     def action_prev_walker(self) -> None:
         if self._has_scene():
-            self.selected = (self.selected - 1) % self.live.walkers
+            self.selected = (self.selected - 1) % (len(self.live.runs) * self.live.walkers)
             self._spectrum_due = 0.0
 
     def action_projection(self) -> None:
@@ -491,7 +514,8 @@ class PlaygroundApp(App):
         a0, a1, b0, b1 = self.plane.extent
         a = a0 + (col + 0.5) / max(region.width, 1) * (a1 - a0)
         b = b1 - (row + 0.5) / max(region.height, 1) * (b1 - b0)
-        pa, pb, _ = self.plane.project(self.live.runs[0].session.X)
+        X = np.concatenate([r.session.X for r in self.live.runs])  # every optimizer's walkers, in order
+        pa, pb, _ = self.plane.project(X)
         self.selected = int(np.argmin((pa - a) ** 2 + (pb - b) ** 2))
         self._spectrum_due = 0.0
 
@@ -524,7 +548,8 @@ class PlaygroundApp(App):
         if not self._has_scene():
             return
         name, _dim, params = self.live.landscape_spec
-        self.push_screen(ConfigureScreen(name, self.live.land.dim, params, self.live.walkers), self._configured)
+        self.push_screen(ConfigureScreen(name, self.live.land.dim, params, self.live.walkers,
+                                         self.live.saddle_radius), self._configured)
 
     def _configured(self, result: dict | None) -> None:
         if not result:
@@ -538,25 +563,30 @@ class PlaygroundApp(App):
             return
         try:
             params = parse_pairs(result["params"])
-        except ValueError as exc:
-            self.notify(str(exc), severity="error")
+            radius = result.get("radius", "")
+            saddle_radius = check_saddle_radius(float(radius)) if radius else None
+        except ValueError as exc:  # a ParamError, or a radius that is not a number
+            msg = str(exc) if isinstance(exc, SaddlescapeError) else (
+                f"saddle radius {result.get('radius')!r} is not a number; use one in (0, 1]")
+            self.notify(msg, severity="error")
             return
-        self._change_landscape(result["landscape"], dim, params, walkers)
+        self._change_landscape(result["landscape"], dim, params, walkers, saddle_radius=saddle_radius)
 
     def _change_landscape(self, name: str, dim: int | None, params: dict, walkers: int | None,
-                          optimizer_lines: list[str] | None = None, done: str | None = None) -> None:
+                          optimizer_lines: list[str] | None = None, done: str | None = None,
+                          saddle_radius: float | None = None) -> None:
         """Switch the scene (and optionally its optimizers) in a thread: a landscape can take a
         while to build (p-spin's couplings at N = 200: 0.6 s; its kernels' first compile:
         seconds), and the app keeps drawing and stepping the old one meanwhile. A bad value is a
         notice, not a crash; ``done`` is announced once the new scene is in."""
         self.building = name
-        self._build_landscape(name, dim, params, walkers, optimizer_lines, done)
+        self._build_landscape(name, dim, params, walkers, optimizer_lines, done, saddle_radius)
 
     @work(thread=True, exclusive=True, group="landscape")
     def _build_landscape(self, name: str, dim: int | None, params: dict, walkers: int | None,
-                         optimizer_lines: list[str] | None, done: str | None) -> None:
+                         optimizer_lines: list[str] | None, done: str | None, saddle_radius: float | None) -> None:
         try:
-            self.live.set_landscape(name, dim=dim, params=params, walkers=walkers)
+            self.live.set_landscape(name, dim=dim, params=params, walkers=walkers, saddle_radius=saddle_radius)
             if optimizer_lines:
                 self.apply_optimizer_lines(optimizer_lines)  # the view resets with the landscape
         except Exception as exc:
@@ -613,32 +643,39 @@ class PlaygroundApp(App):
         True when the optimizers changed and the walkers restarted, so the view needs a reset."""
         from saddlescape import optimizers
 
+        scene = self.live
+        # a name already in the scene means that optimizer (a plug-in's name is not a spec
+        # `optimizers.make` could find again: `my_opt.py:Lion` shows as `lion`)
+        running = {r.optimizer.name: r.optimizer for r in scene.runs}
         wanted = []
         for line in lines:
             if not line.strip():
                 continue
             name, _, rest = line.strip().partition(" ")
             hyper = parse_pairs(rest)
-            optimizers.make(name, **hyper)  # validate everything before changing anything
-            wanted.append((name, hyper))
+            target = running.get(name, name)
+            optimizers.make(target, **hyper)  # validate everything before changing anything
+            wanted.append((name, target, hyper))
         if not wanted:
             raise ParamError("an empty list would remove every optimizer; keep at least one")
-        scene = self.live
         current = [r.optimizer.name for r in scene.runs]
-        if [n for n, _ in wanted] == current:
-            for i, (_, hyper) in enumerate(wanted):
+        if [n for n, _, _ in wanted] == current:
+            for i, (_, _, hyper) in enumerate(wanted):
                 scene.set_hyper(i, **hyper)
             return False
+        removed = [n for n in current if n not in {w[0] for w in wanted}]
         with scene.lock:
             old = list(scene.runs)
             scene.runs.clear()
             try:
-                for name, hyper in wanted:
-                    scene.add_optimizer(name, **hyper)
+                for _, target, hyper in wanted:
+                    scene.add_optimizer(target, **hyper)
             except Exception:
                 scene.runs[:] = old
                 raise
             scene.reset()
+        if removed:  # an emptied line removes its optimizer: say so, never silently
+            self.notify(f"removed {', '.join(removed)} (its line was empty)", timeout=5)  # (thread-safe)
         return True
 
     def action_export(self) -> None:
@@ -652,6 +689,8 @@ class PlaygroundApp(App):
         except OSError:
             where = None
         self.copy_to_clipboard(shell)
+        self.notify(f"scene written to {where}" if where else "could not write saddlescape-scene.sh here; "
+                    "the commands are on the clipboard", severity="information" if where else "warning")
         self.push_screen(ExportScreen(shell, python, where))
 
     def action_experiments(self) -> None:

@@ -5,7 +5,7 @@ from concurrent.futures import Future
 from threading import Event, Thread
 from typing import Any, NamedTuple
 
-from ._defaults import default_walkers
+from ._defaults import SADDLE_RADIUS, default_walkers
 
 __all__ = ["Pending", "scene_config", "start_scene"]
 
@@ -18,10 +18,11 @@ class Pending(NamedTuple):
 
 
 def scene_config(landscape: str, dim: int | None, params: dict | None, optimizers: tuple,
-                 walkers: int | None, seed: int) -> dict[str, Any]:
+                 walkers: int | None, seed: int, saddle_radius: float | None = None) -> dict[str, Any]:
     """Scene keyword arguments with the app's defaults filled in."""
     return dict(landscape=landscape, dim=dim, params=params or {}, optimizers_=tuple(optimizers),
-                walkers=walkers or default_walkers(dim), seed=seed)
+                walkers=walkers or default_walkers(dim), seed=seed,
+                saddle_radius=SADDLE_RADIUS if saddle_radius is None else saddle_radius)
 
 
 def _build(config: dict, pending: Pending) -> None:

@@ -1,11 +1,12 @@
 """The playground's defaults, in one place (pure Python: the launcher reads them before NumPy loads)."""
 from __future__ import annotations
 
-__all__ = ["LANDSCAPE", "OPTIMIZERS", "SEED", "TRAIL", "default_walkers"]
+__all__ = ["LANDSCAPE", "OPTIMIZERS", "SADDLE_RADIUS", "SEED", "TRAIL", "default_walkers"]
 
 LANDSCAPE = "six-hump-camel"
 OPTIMIZERS = ("gd", "momentum")
 SEED = 0
+SADDLE_RADIUS = 0.1  # saddlescape.DEFAULT_SADDLE_RADIUS (a test keeps them equal; this module loads no NumPy)
 TRAIL = 48  # positions kept per walker for its trail
 
 

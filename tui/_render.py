@@ -106,9 +106,15 @@ def row_segments(top: np.ndarray, bottom: np.ndarray, overlay: dict[int, tuple[s
 _SPARKS = "▁▂▃▄▅▆▇█"
 
 
+# a series whose spread is below this fraction of its size (or whose size is below TINY) is flat:
+# rounding noise (a loss wobbling in its 16th digit, a gradient of 1e-16) is not drawn as a signal
+FLAT_RELATIVE = 1e-9
+TINY = 1e-12
+
+
 def sparkline(values, width: int) -> str:
     """The last ``width`` values as block characters scaled between their min and max
-    (blank for NaN)."""
+    (blank for NaN; a flat line for a series that varies only by rounding noise)."""
     v = np.asarray(list(values)[-width:], float)
     if v.size == 0:
         return ""
@@ -116,7 +122,10 @@ def sparkline(values, width: int) -> str:
     if not finite.any():
         return " " * v.size
     lo, hi = v[finite].min(), v[finite].max()
-    span = hi - lo if hi > lo else 1.0
+    size = max(abs(lo), abs(hi))
+    if hi - lo <= FLAT_RELATIVE * size or size < TINY:
+        return "".join(_SPARKS[0] if ok else " " for ok in finite)
+    span = hi - lo
     idx = np.clip(((v - lo) / span * (len(_SPARKS) - 1)).round(), 0, len(_SPARKS) - 1)
     return "".join(_SPARKS[int(i)] if ok else " " for i, ok in zip(np.nan_to_num(idx), finite))
 

@@ -33,6 +33,7 @@ class Run:
     trail: deque = field(default_factory=lambda: deque(maxlen=TRAIL))
     loss: deque = field(default_factory=lambda: deque(maxlen=HISTORY))
     gnorm: deque = field(default_factory=lambda: deque(maxlen=HISTORY))
+    diverged_told: bool = False  # the UI was told once that walkers of this run diverged
 
 
 @dataclass
@@ -59,11 +60,13 @@ class Scene:
 
     def __init__(self, landscape: str = _defaults.LANDSCAPE, dim: int | None = None,
                  params: dict | None = None, optimizers_: tuple = _defaults.OPTIMIZERS,
-                 walkers: int | None = None, seed: int = _defaults.SEED, steps_per_tick: int = 4):
+                 walkers: int | None = None, seed: int = _defaults.SEED, steps_per_tick: int = 4,
+                 saddle_radius: float = _defaults.SADDLE_RADIUS):
         self.lock = threading.RLock()
         self._published: Snapshot | None = None
         self._version = 0  # bumped by every change the UI makes (so snapshots are rebuilt)
         self.seed = int(seed)
+        self.saddle_radius = saddlescape.check_saddle_radius(saddle_radius)
         self.walkers = int(walkers or _defaults.default_walkers(dim))
         self.steps_per_tick = int(steps_per_tick)
         self.landscape_spec = (landscape, dim, dict(params or {}))
@@ -71,6 +74,7 @@ class Scene:
         self.runs: list[Run] = []
         self.log: deque[str] = deque(maxlen=200)
         self.log_count = 0  # lines ever added since the last reset (the deque keeps the last 200)
+        self.notices: deque[str] = deque()  # one-off messages for the UI to show as notifications
         self._log_seen = 0
         self.x0 = self.land.sample(self.walkers, seed=self.seed)
         for spec in optimizers_:
@@ -79,7 +83,8 @@ class Scene:
 
     # -- building ---------------------------------------------------------------------------
     def _session(self, opt) -> Any:
-        return saddlescape.Session(self.land, opt, x0=self.x0, seed=self.seed, record_every=10**9)
+        return saddlescape.Session(self.land, opt, x0=self.x0, seed=self.seed, record_every=10**9,
+                                   saddle_radius=self.saddle_radius)
 
     def add_optimizer(self, name: Any, **hyper: Any) -> None:
         with self.lock:
@@ -102,19 +107,24 @@ class Scene:
                 self.x0 = self.land.sample(self.walkers, seed=self.seed)
             self.log.clear()
             self.log_count = 0
+            self.notices.clear()
             for run in self.runs:
                 run.session = self._session(run.session.optimizer)
+                run.diverged_told = False
                 run.trail.clear()
                 run.loss.clear()
                 run.gnorm.clear()
                 run.trail.append(run.session.X.copy())
 
     def set_landscape(self, name: str, dim: int | None = None, params: dict | None = None,
-                      walkers: int | None = None) -> None:
-        """A new landscape (and walkers); optimizers and their hyper-parameters carry over."""
+                      walkers: int | None = None, saddle_radius: float | None = None) -> None:
+        """A new landscape (and walkers, and detection radius); optimizers and their
+        hyper-parameters carry over."""
+        radius = self.saddle_radius if saddle_radius is None else saddlescape.check_saddle_radius(saddle_radius)
         land = landscapes.make(name, dim=dim, seed=self.seed, **(params or {}))
         with self.lock:
             self.land = land
+            self.saddle_radius = radius
             self.landscape_spec = (name, dim, dict(params or {}))
             if walkers is not None:
                 if walkers < 1:
@@ -134,7 +144,8 @@ class Scene:
     # -- stepping -----------------------------------------------------------------------------
     @property
     def step(self) -> int:
-        return self.runs[0].session.t if self.runs else 0
+        """Steps taken: the furthest run's (a run whose walkers all diverged stops counting)."""
+        return max((r.session.t for r in self.runs), default=0)
 
     def advance(self, n: int | None = None) -> None:
         n = self.steps_per_tick if n is None else n
@@ -148,15 +159,21 @@ class Scene:
                 run.gnorm.append(float(np.mean(s.gnorm[live])) if live.any() else float("nan"))
                 for e in s.recent:
                     self._describe(k, run, e)
+                diverged = int((s.active == 0).sum())
+                if diverged and not run.diverged_told:
+                    run.diverged_told = True
+                    self.notices.append(f"{run.optimizer.name}: {diverged} of {s.walkers} walkers diverged by step "
+                                        f"{s.t} (a smaller lr helps: [ halves it)")
             self._published = self._build_snapshot()
 
     def _describe(self, k: int, run: Run, e: dict) -> None:
-        who = f"[{run.optimizer.name}] walker {e['walker']}"
+        # the step first, so a narrow log cuts the least useful end
+        who = f"{run.optimizer.name} #{e['walker']}"
         if e["kind"] == "escape":
-            line = (f"{who} escaped an index-{e['index']} saddle at step {e['step_out']} "
-                    f"after {e['dwell']} steps")
+            line = (f"step {e['step_out']}: {who} escaped an index-{e['index']} saddle "
+                    f"({e['dwell']} steps there)")
         elif e["kind"] == "minimum" and e.get("new"):
-            line = f"{who} found minimum #{e['minimum'] + 1} (loss {e['loss']:.4g}) at step {e['step']}"
+            line = f"step {e['step']}: {who} found minimum #{e['minimum'] + 1} (loss {e['loss']:.4g})"
         else:
             return
         self.log.append(line)
@@ -196,19 +213,21 @@ class Scene:
         name, _dim, params = self.landscape_spec
         ptxt = "".join(f" -p {k}={v}" for k, v in params.items())
         dtxt = f" --dim {self.land.dim}"
+        rtxt = f" --saddle-radius {self.saddle_radius}" if self.saddle_radius != _defaults.SADDLE_RADIUS else ""
+        rarg = f", saddle_radius={self.saddle_radius}" if rtxt else ""
         lines = []
         for run in self.runs:
             htxt = "".join(f" -o {k}={v}" for k, v in run.optimizer.hyper.items())
             lines.append(f"saddlescape run --landscape {name}{dtxt}{ptxt} --optimizer {run.optimizer.name}{htxt} "
                          f"--walkers {self.walkers} --steps {max(self.step, 1000)} --seed {self.seed} "
-                         f"--out {run.optimizer.name}.json")
+                         f"--out {run.optimizer.name}.json{rtxt}")
         pargs = "".join(f", {k}={v!r}" for k, v in params.items())
         py = ["import saddlescape",
               "from saddlescape import landscapes, optimizers",
-               f"land = landscapes.make({name!r}, dim={self.land.dim}, seed={self.seed}{pargs})"]
+              f"land = landscapes.make({name!r}, dim={self.land.dim}, seed={self.seed}{pargs})"]
         for run in self.runs:
             hargs = ", ".join(f"{k}={v!r}" for k, v in run.optimizer.hyper.items())
             py.append(f"r = saddlescape.run(land, optimizers.make({run.optimizer.name!r}, {hargs}), "
-                      f"walkers={self.walkers}, steps={max(self.step, 1000)}, seed={self.seed})")
+                      f"walkers={self.walkers}, steps={max(self.step, 1000)}, seed={self.seed}{rarg})")
             py.append("print(r.summary()['best_loss'], r.summary()['n_distinct_minima'])")
         return "\n".join(lines), "\n".join(py)

@@ -63,14 +63,14 @@ class _FormScreen(ModalScreen):
 class ConfigureScreen(_FormScreen):
     """Landscape, dimension, landscape parameters, walkers."""
 
-    def __init__(self, landscape: str, dim: int, params: dict, walkers: int):
+    def __init__(self, landscape: str, dim: int, params: dict, walkers: int, saddle_radius: float = 0.1):
         super().__init__()
-        self._initial = (landscape, dim, params, walkers)
+        self._initial = (landscape, dim, params, walkers, saddle_radius)
 
     def compose(self) -> ComposeResult:
         from saddlescape import landscapes
 
-        name, dim, params, walkers = self._initial
+        name, dim, params, walkers, radius = self._initial
         with Vertical():
             yield Static("[b]Scene[/b]  (Enter applies, Esc cancels)")
             yield Label("landscape")
@@ -82,12 +82,16 @@ class ConfigureScreen(_FormScreen):
             yield Input(" ".join(f"{k}={v}" for k, v in params.items()), id="params")
             yield Label("walkers")
             yield Input(str(walkers), id="walkers")
+            yield Label("saddle radius (detection sensitivity)")
+            yield Input(f"{radius:g}", id="radius")
+            yield Static("a walker passes a saddle within this fraction of the landscape's feature scale "
+                         "(0 < r <= 1; wider counts more passages)", classes="hint")
             yield Button("Apply", variant="primary", id="apply")
 
     def _result(self) -> dict:
         get = lambda i: self.query_one(f"#{i}", Input).value.strip()  # noqa: E731
         return {"landscape": get("landscape"), "dim": get("dim"), "params": get("params"),
-                "walkers": get("walkers")}
+                "walkers": get("walkers"), "radius": get("radius")}
 
 
 class OptimizersScreen(_FormScreen):

@@ -57,6 +57,8 @@ def test_run_writes_files_and_runs_a_file_plugin(tmp_path, capsys):
      "--out '/nonexistent/dir/r.json' is not a writable file path"),
     (["run", "--landscape", "rastrigin", "--optimizer", "no_such_mod:Opt"], "failed to import: ModuleNotFoundError"),
     (["run", "--landscape", "rastrigin", "--optimizer", "gd", "--walkers", "0"], "--walkers 0 is not allowed"),
+    (["run", "--landscape", "rastrigin", "--optimizer", "gd", "--saddle-radius", "2"],
+     "saddle_radius=2.0 is not allowed; use a number in (0, 1]"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     assert main(argv) == 2

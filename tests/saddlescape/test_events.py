@@ -72,3 +72,47 @@ def test_events_can_be_switched_off_and_plugins_get_them_too():
 
     r = saddlescape.run(f, Plain(), walkers=30, steps=2000, seed=0)
     assert len(r.minima) >= 4
+
+
+def test_detector_finds_the_reference_passages_and_only_those():
+    """Against the known saddles (benchmarks.escapes, the same scorer README's table comes from):
+    every passage a walker makes through a saddle's ball is detected once, with its index."""
+    from benchmarks.escapes import score_case
+
+    for label, name, params in [("camel", "six-hump-camel", {}),
+                                ("saddle", "saddle", {"dim": 5, "negative": 2, "quartic": 1.0}),
+                                ("spin", "p-spin", {"dim": 10, "p": 2})]:
+        for opt in ("gd", "momentum"):
+            row = score_case(label, name, params, opt, walkers=32, steps=600)
+            assert row["reference"] >= 4, row  # enough passages for the check to mean something
+            assert row["precision"] >= 0.9 and row["recall"] >= 0.9, row
+            assert row["index_right"] >= 0.95 and row["dwell_abs_diff_median"] == 0.0, row
+
+
+def test_one_passage_is_one_escape_even_when_the_walker_lingers():
+    """A GD walker started on the stable manifold of an index-1 saddle crawls for hundreds of
+    steps inside its ball, then leaves downhill: one escape, not one per step or per chunk."""
+    f = landscapes.make("saddle", dim=2, negative=1, quartic=1.0)
+    s = saddlescape.Session(f, optimizers.make("gd", lr=0.05), x0=np.array([[1e-7, 0.3]]))
+    for _ in range(60):
+        s.advance(7)  # chunk edges inside the visit must not split it
+    assert len(s.events.escapes) == 1 and s.events.escapes[0]["index"] == 1
+    assert s.events.escapes[0]["dwell"] > 100
+
+
+def test_the_sensitivity_is_a_radius_with_one_definition_and_bad_values_say_so():
+    f = landscapes.make("six-hump-camel")
+    s = saddlescape.Session(f, "gd", walkers=4, saddle_radius=0.2)
+    assert s.near == 0.2 * f.feature_scale
+    import pytest
+
+    for bad in (0, -0.1, 1.5, "x"):
+        with pytest.raises(landscapes.ParamError, match=r"saddle_radius=.* is not allowed; use a number in"):
+            saddlescape.Session(f, "gd", walkers=4, saddle_radius=bad)
+
+
+def test_wider_balls_see_at_least_the_passages_narrow_ones_see():
+    f = landscapes.make("six-hump-camel")
+    counts = [len(saddlescape.run(f, "gd", walkers=96, steps=800, seed=3, saddle_radius=r).saddle_escapes)
+              for r in (0.05, 0.1, 0.3)]
+    assert counts[0] <= counts[1] <= counts[2] and counts[2] > 0

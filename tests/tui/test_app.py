@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import itertools
+import re
 import threading
+import time
 
 import numpy as np
 import pytest
 
-from saddlescape.tui._app import SPEEDS, PlaygroundApp
+from saddlescape.tui._app import SPEEDS, PlaygroundApp, speed_label
 from saddlescape.tui._keybar import KeyBar, key_label
 from saddlescape.tui._screens import ConfigureScreen, ExportScreen, HelpScreen, OptimizersScreen
 
@@ -92,7 +94,12 @@ async def test_walker_selection_by_key_and_mouse():
         await pilot.press("tab")
         assert app.selected == 1
         await pilot.press("shift+tab", "shift+tab")
-        assert app.selected == app.scene.walkers - 1
+        total = len(app.scene.runs) * app.scene.walkers  # tab runs through every optimizer's walkers
+        assert app.selected == total - 1 and app.selected_walker(2, app.scene.walkers) == (1, app.scene.walkers - 1)
+        await pilot.pause(0.2)
+        assert f"({app.scene.runs[1].optimizer.name})" in _text(app.query_one("#walker"))
+        await pilot.press("tab")
+        assert app.selected == 0
         X = app.scene.runs[0].session.X
         a, b, _ = app.plane.project(X)
         target = 7
@@ -162,16 +169,22 @@ async def test_configure_applies_good_input_and_reports_bad_input():
         app.screen.query_one("#dim").value = "20"
         app.screen.query_one("#params").value = "p=3"
         app.screen.query_one("#walkers").value = "12"
+        assert app.screen.query_one("#radius").value == "0.1"
+        app.screen.query_one("#radius").value = "0.25"
         await pilot.press("enter")
         await built(pilot, app)
         assert app.scene.land.name == "p-spin" and app.scene.land.dim == 20 and app.scene.walkers == 12
+        assert app.scene.saddle_radius == 0.25
+        assert app.scene.runs[0].session.near == 0.25 * app.scene.land.feature_scale
         assert app.projection == "random"
-        for bad, message in ((("himmelblau", "3", "", "10"), "cannot take dim=3"),
-                             (("rastrign", "2", "", "10"), "unknown landscape 'rastrign'"),
-                             (("rastrigin", "2", "A", "10"), "'A' is malformed"),
-                             (("rastrigin", "two", "", "10"), "dim and walkers must be whole numbers")):
+        for bad, message in ((("himmelblau", "3", "", "10", "0.1"), "cannot take dim=3"),
+                             (("rastrign", "2", "", "10", "0.1"), "unknown landscape 'rastrign'"),
+                             (("rastrigin", "2", "A", "10", "0.1"), "'A' is malformed"),
+                             (("rastrigin", "two", "", "10", "0.1"), "dim and walkers must be whole numbers"),
+                             (("rastrigin", "2", "", "10", "3"), "saddle_radius=3.0 is not allowed; use a number in (0, 1]"),
+                             (("rastrigin", "2", "", "10", "wide"), "saddle radius 'wide' is not a number")):
             await pilot.press("c")
-            for field, value in zip(("#landscape", "#dim", "#params", "#walkers"), bad):
+            for field, value in zip(("#landscape", "#dim", "#params", "#walkers", "#radius"), bad):
                 app.screen.query_one(field).value = value
             await pilot.press("enter")
             await built(pilot, app)
@@ -238,6 +251,38 @@ async def test_diverging_walkers_are_counted_not_fatal():
                 break
             await pilot.pause(0.05)
         assert app.scene.snapshot().counters[0]["diverged"] > 0 and not app.errors()
+
+
+async def test_when_the_first_optimizers_walkers_all_diverge_the_step_counter_goes_on_and_says_so():
+    app = RecordingApp(optimizers=(("gd", {"lr": 0.3}), "momentum"), autostart=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        while app.scene.runs[0].session.active.any() or app.scene.step < 200:
+            await pilot.pause(0.05)
+        app.running = False
+        stuck = app.scene.runs[0].session.t
+        assert app.scene.step > stuck  # momentum runs on, and the title counts its steps
+        shown = lambda: int(app.query_one("#view").border_title.rsplit("step ", 1)[1].split()[0].replace(",", ""))  # noqa: E731
+        while shown() != app.scene.step:  # the next frames catch up
+            await pilot.pause(0.05)
+        assert shown() > stuck
+        notes = [m for s, m in app.messages if s == "warning" and "diverged" in m]
+        assert len(notes) == 1 and re.match(r"gd: \d+ of 48 walkers diverged by step \d+", notes[0]), notes
+
+
+async def test_a_plugin_optimizer_is_retuned_live_and_an_emptied_line_says_it_removed_one(tmp_path):
+    plugin = tmp_path / "my_opt.py"
+    plugin.write_text("class Lion:\n    name = 'lion'\n    hyper = {'lr': 0.01}\n"
+                      "    def init(self, x): return None\n"
+                      "    def step(self, x, g, f, s, *, t, hyper, rng): return x - hyper['lr'] * g, s\n")
+    app = RecordingApp(optimizers=(f"{plugin}:Lion", "gd"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        app.apply_optimizer_lines(["lion lr=0.002", "gd lr=0.01"])
+        assert app.scene.runs[0].optimizer.hyper["lr"] == 0.002 and not app.errors()
+        app.apply_optimizer_lines(["lion lr=0.002", ""])
+        assert [r.optimizer.name for r in app.scene.runs] == ["lion"]
+        assert any("removed gd" in m for _, m in app.messages)
 
 
 async def test_bad_launch_arguments_fall_back_with_a_notice():
@@ -358,8 +403,27 @@ async def test_a_slow_landscape_builds_while_the_app_keeps_drawing(monkeypatch):
         assert "A=-1.0" in app.errors()[-1] and app.scene.land.name == "rastrigin"
 
 
-def test_speeds_are_increasing():
-    assert list(SPEEDS) == sorted(SPEEDS)
+def test_speeds_are_increasing_from_single_steps_a_person_can_follow():
+    rates = [steps / pause if pause else float("inf") for steps, pause in SPEEDS]
+    assert rates == sorted(rates) and SPEEDS[0] == (1, 1.0)  # one step a second at the slowest
+    fast = [steps for steps, pause in SPEEDS if not pause]
+    assert fast == sorted(fast) and len(set(fast)) == len(fast)
+    assert [speed_label(k) for k in range(4)] == ["1 step/s", "4 steps/s", "15 steps/s", "1 steps/tick"]
+
+
+async def test_the_slowest_speed_takes_single_steps_about_once_a_second():
+    app = RecordingApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        app.speed = 0
+        app.running = True
+        while app.scene.step < 2:  # wait for the condition, not a fixed time
+            await pilot.pause(0.05)
+        t0, s0 = time.monotonic(), app.scene.step
+        while app.scene.step < s0 + 2:
+            await pilot.pause(0.05)
+        assert time.monotonic() - t0 >= 1.5  # two single steps took about two seconds, not 5 ms
+        assert "1 step/s" in app.query_one("#view").border_subtitle
 
 
 async def test_event_log_lists_every_event():
@@ -425,3 +489,29 @@ async def test_experiments_dialog_runs_a_study_and_opens_its_setting(tmp_path, m
         assert app.scene.land.name == "saddle" and app.scene.land.params["negative"] == 1
         assert [r.optimizer.name for r in app.scene.runs] == ["newton", "saddle-free-newton", "gd"]
         assert not app.errors()
+
+
+async def test_the_default_scene_shows_saddle_escapes_in_its_counters_and_log():
+    """The playground's headline counter: on the default scene, escapes appear within the first
+    few hundred steps (a few seconds of running) and the log names each one."""
+    app = RecordingApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        for _ in range(200):
+            app.action_step()
+            counters = app.scene.snapshot().counters
+            if sum(c["escapes"] for c in counters) >= 3:
+                break
+        counters = app.scene.snapshot().counters
+        assert sum(c["escapes"] for c in counters) >= 3, counters
+        lines = [line for line in app.scene.snapshot().log if "escaped an index-" in line]
+        assert len(lines) == sum(c["escapes"] for c in counters)
+        await pilot.pause(0.2)
+        assert "escaped an index-1 saddle" in "\n".join(app.query_one("#log").lines)
+
+
+def test_the_playground_and_the_engine_share_one_default_radius():
+    import saddlescape
+    from saddlescape.tui import _defaults
+
+    assert _defaults.SADDLE_RADIUS == saddlescape.DEFAULT_SADDLE_RADIUS

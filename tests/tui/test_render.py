@@ -44,3 +44,11 @@ def test_pack_lines_fills_each_line_greedily():
     assert pack_lines([5, 5, 5], 100) == [[0, 1, 2]]
     assert pack_lines([20, 3], 10) == [[0], [1]]  # too wide for any line: alone on its own
     assert pack_lines([], 10) == []
+
+
+def test_sparklines_draw_rounding_noise_flat():
+    """A loss wobbling in its 16th digit, or a gradient of 1e-16, is not a signal to blow up."""
+    loss = [-0.6 + 1e-16 * (k % 3) for k in range(12)]
+    grad = [1e-16 * (k % 5) for k in range(12)]
+    assert sparkline(loss, 12) == "▁" * 12 and sparkline(grad, 12) == "▁" * 12
+    assert sparkline([1.0, 1.0 + 1e-6, 1.0], 3) == "▁█▁"  # a real change still shows
