@@ -1,7 +1,9 @@
 """Frames per second of the running playground, headless at 120x40 (``python -m benchmarks.tui_fps``).
 
 Counts frames drawn by the app's frame timer (target 15 fps) over a few seconds while the
-simulation runs, for the scenes the TUI issue names; also the time to the first frame.
+simulation runs, for the scenes the TUI issues name; also the time to the first frame and the
+key response: from pressing ``?`` while the walkers run to the help dialog being on screen,
+median of five presses (target 100 ms).
 """
 from __future__ import annotations
 
@@ -21,18 +23,39 @@ async def measure(config: dict, seconds: float) -> dict:
             await pilot.pause(0.01)
         first = time.perf_counter() - t0
         scene = app.live
+        while not app.stepping_loaded:
+            await pilot.pause(0.05)
         f0, s0, t1 = app.frames, scene.step, time.perf_counter()
         await pilot.pause(seconds)
         dt = time.perf_counter() - t1
-        return {"config": dict(config.items()), "first_frame_s": round(first, 2),
-                "fps": round((app.frames - f0) / dt, 1), "steps_per_s": round((scene.step - s0) / dt)}
+        fps, steps = (app.frames - f0) / dt, (scene.step - s0) / dt
+        from textual import events
+
+        from saddlescape.tui._screens import HelpScreen
+
+        waits = []
+        for _ in range(5):  # the key goes in as the terminal would send it (Pilot's press also
+            t2 = time.perf_counter()  # waits for the app to fall idle, which a running scene never does)
+            app.post_message(events.Key("question_mark", "?"))
+            while not isinstance(app.screen, HelpScreen):
+                await asyncio.sleep(0.002)
+            waits.append(time.perf_counter() - t2)
+            app.post_message(events.Key("escape", None))
+            while isinstance(app.screen, HelpScreen):
+                await asyncio.sleep(0.002)
+        return {"config": dict(config.items()), "first_frame_s": round(first, 2), "fps": round(fps, 1),
+                "steps_per_s": round(steps), "key_response_ms": round(1000 * sorted(waits)[2])}
 
 
 def main() -> int:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
     scenes = [dict(landscape="six-hump-camel", walkers=256, optimizers=("gd", "momentum")),
               dict(landscape="rastrigin", dim=1000, walkers=64, optimizers=("adam",)),
-              dict(landscape="p-spin", dim=50, walkers=32, optimizers=("gd", "saddle-free-newton", "adam"))]
+              dict(landscape="p-spin", dim=50, walkers=32, optimizers=("gd", "saddle-free-newton", "adam")),
+              dict(landscape="rastrigin", dim=1_000_000, walkers=48, optimizers=("gd", "momentum")),
+              dict(landscape="rastrigin", dim=10, walkers=100_000, optimizers=("gd", "momentum"))]
+    if len(sys.argv) > 2:  # e.g. `python -m benchmarks.tui_fps 5 3,4`: only those scenes
+        scenes = [scenes[int(k)] for k in sys.argv[2].split(",")]
     out = [asyncio.run(measure(c, seconds)) for c in scenes]
     for r in out:
         print(json.dumps(r))

@@ -12,10 +12,10 @@ from typing import Any
 
 from ._version import __version__
 
-__all__ = ["DEFAULT_SADDLE_RADIUS", "CensusResult", "ParamError", "Plane", "RunResult", "SaddlescapeError", "Session",
-           "__version__", "census", "check_saddle_radius", "coordinate_plane", "drive", "fit_extent", "grid_values",
-           "hessian_spectrum", "landscapes", "manifold_hessian", "optimizers", "pca_plane", "plane_through",
-           "preload", "random_plane", "run", "spectral_density"]
+__all__ = ["DEFAULT_SADDLE_RADIUS", "CensusResult", "ParamError", "Plane", "RunResult", "SaddlescapeError",
+           "Session", "__version__", "census", "check_memory", "check_saddle_radius", "coordinate_plane", "drive",
+           "fit_extent", "grid_values", "hessian_spectrum", "landscapes", "manifold_hessian", "optimizers",
+           "pca_plane", "plane_through", "preload", "random_plane", "run", "spectral_density"]
 
 
 def preload() -> None:
@@ -33,7 +33,7 @@ def __getattr__(name: str) -> Any:  # lazy, so `saddlescape --help` never import
         from .landscapes import _params
 
         return getattr(_params, name)
-    if name in ("run", "Session", "drive", "check_saddle_radius", "DEFAULT_SADDLE_RADIUS"):
+    if name in ("run", "Session", "drive", "check_saddle_radius", "DEFAULT_SADDLE_RADIUS", "check_memory"):
         from . import _engine
 
         return getattr(_engine, name)

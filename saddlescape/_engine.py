@@ -6,6 +6,7 @@ and change hyper-parameters between chunks; ``run`` drives a session to the end.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +35,32 @@ def check_saddle_radius(value: Any) -> float:
         raise ParamError(f"saddle_radius={value!r} is not allowed; use a number in (0, 1] "
                          "(a fraction of the landscape's feature scale)")
     return float(value)
+
+
+def memory_limit() -> int:
+    """Bytes a run may use: half of this machine's memory (the rest is for the system, the UI
+    and NumPy's temporaries)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) // 2
+    except (ValueError, OSError, AttributeError):  # no sysconf: assume 8 GiB
+        return 4 << 30
+
+
+def session_bytes(walkers: int, dim: int, n_state: int = 2, *, detect: bool = True) -> int:
+    """Memory a Session of ``walkers`` x ``dim`` holds: positions, gradients, starts, optimizer
+    state, the detector's located points, and a chunk's worth of temporaries."""
+    arrays = 4 + n_state + (1 if detect and dim <= EVENTS_MAX_DIM else 0)
+    return 8 * walkers * dim * arrays + 200 * walkers
+
+
+def check_memory(walkers: int, dim: int, n_state: int = 2, *, runs: int = 1, what: str = "this run") -> None:
+    """A one-line ParamError, before anything is allocated, when ``runs`` sessions of this size
+    would not fit in ``memory_limit()``."""
+    need = runs * session_bytes(walkers, dim, n_state)
+    limit = memory_limit()
+    if need > limit:
+        raise ParamError(f"walkers={walkers:,} x dim={dim:,} needs about {need / 2**30:.1f} GiB for {what}; "
+                         f"this machine allows {limit / 2**30:.1f} GiB (half its memory): use fewer walkers")
 
 
 def curvature_bound(land: Landscape, X: np.ndarray) -> float:
@@ -116,6 +143,7 @@ class Session:
         self.record_every = _positive_int(record_every, "record_every")
         if x0 is None:
             self.walkers = _positive_int(walkers, "walkers")
+            check_memory(self.walkers, self.landscape.dim, max(self.optimizer.n_state, 1))
             x0 = self.landscape.sample(self.walkers, seed=self.seed)
         X, _ = as_points(np.atleast_2d(np.asarray(x0, float)), self.landscape.dim,
                          f"landscape {self.landscape.name!r}", "x0")

@@ -269,7 +269,13 @@ def _cmd_tui(args: argparse.Namespace) -> int:
     if args.landscape is not None or args.dim is not None or args.params:
         from saddlescape import landscapes  # check here, so a bad name is one line before the screen opens
 
-        landscapes.make(args.landscape or _defaults.LANDSCAPE, dim=args.dim, seed=args.seed, **(args.params or {}))
+        land = landscapes.make(args.landscape or _defaults.LANDSCAPE, dim=args.dim, seed=args.seed,
+                               **(args.params or {}))
+        from ._engine import check_memory
+
+        n_opt = len(args.optimizer or _defaults.OPTIMIZERS)
+        check_memory(args.walkers or _defaults.default_walkers(land.dim), land.dim, runs=n_opt,
+                     what=f"{n_opt} optimizer(s) on one set of starts")
     if args.optimizer:
         from saddlescape import optimizers
 

@@ -60,7 +60,7 @@ class PlaygroundApp(App):
     AUTO_FOCUS = None
     CSS = """
     #main { height: 1fr; }
-    #side { width: 58; height: 1fr; }
+    #side { width: 48%; max-width: 58; min-width: 34; height: 1fr; }
     #counters { height: auto; }
     #plots { height: auto; margin-top: 1; }
     #walker { height: auto; margin-top: 1; }
@@ -188,6 +188,11 @@ class PlaygroundApp(App):
             self._maybe_spectrum()
             time.sleep(0.001)
 
+    @work(thread=True, exclusive=True, group="project")
+    def _reproject(self) -> None:
+        if self._scene is not None:
+            self._scene.reproject()
+
     def _maybe_spectrum(self) -> None:
         """Hessian spectrum of the selected walker, at most twice a second (worker thread)."""
         now = time.monotonic()
@@ -199,7 +204,7 @@ class PlaygroundApp(App):
         import saddlescape
 
         with scene.lock:
-            k, b = self.selected_walker(len(scene.runs), scene.walkers)
+            k, b = self.selected_walker(len(scene.runs), scene.shown)
             s = scene.runs[k].session
             if not s.active[b]:
                 self._spectrum = (self.selected, None)
@@ -234,21 +239,23 @@ class PlaygroundApp(App):
                 mode = self.projection = "random"
             runs = scene.runs
             trails = np.concatenate([np.stack(r.trail).reshape(-1, land.dim) for r in runs])
-            k, b = self.selected_walker(len(runs), scene.walkers)
+            k, b = self.selected_walker(len(runs), scene.shown)
             s0 = runs[k].session
+            x0 = scene.x0[: scene.shown]  # the drawn sample (a scene may hold millions of walkers)
             start, now = s0.x0[b].copy(), s0.X[b].copy()
             minima = [m for r in runs for m in r.session.minima_positions()]
         if mode == "coordinates":
             plane = proj.coordinate_plane(land)
         elif mode == "random":
-            plane = proj.random_plane(land, scene.x0.mean(axis=0), seed=scene.seed)
-            plane = proj.fit_extent(plane, scene.x0, 0.15)
+            plane = proj.random_plane(land, x0.mean(axis=0), seed=scene.seed)
+            plane = proj.fit_extent(plane, x0, 0.15)
         elif mode == "pca":
             plane = proj.pca_plane(land, trails)
         else:
             target = minima[0] if minima else np.asarray(land.known.get("global_min_x", now + 1.0), float)
             plane = proj.plane_through(land, start, now, target)
         self.plane = plane
+        scene.set_plane(plane)  # the stepping worker projects the walkers onto it from now on
         self._trails = [deque(maxlen=_defaults.TRAIL) for _ in runs]
         self._heat_key = None
 
@@ -296,12 +303,15 @@ class PlaygroundApp(App):
             self.notify(scene.notices.popleft(), severity="warning", timeout=6)
         view = views.first(LandscapeView)
         self._heatmap(view, snap.land)
-        if len(self._trails) != len(snap.positions):
-            self._trails = [deque(maxlen=_defaults.TRAIL) for _ in snap.positions]
+        if snap.proj is None or snap.proj_plane is not self.plane:
+            if not self.running:  # paused: project onto the new plane off the UI thread
+                self._reproject()
+            return  # the walkers come back with the next snapshot projected onto this plane
+        if len(self._trails) != len(snap.proj):
+            self._trails = [deque(maxlen=_defaults.TRAIL) for _ in snap.proj]
         layers = []
         offs = []
-        for k, (X, live) in enumerate(zip(snap.positions, snap.active)):
-            a, b, off = self.plane.project(X)
+        for k, ((a, b, off), live) in enumerate(zip(snap.proj, snap.active)):
             offs.append(off[live])
             if not self._trails[k] or self._trails[k][-1][2] != snap.step:
                 self._trails[k].append((a[live], b[live], snap.step))
@@ -314,17 +324,16 @@ class PlaygroundApp(App):
         if snap.minima_x:
             a, b, _ = self.plane.project(np.stack(snap.minima_x))
             layers.append((a, b, "◆", "#00ff87"))
-        for k, (X, live) in enumerate(zip(snap.positions, snap.active)):
-            a, b, _ = self.plane.project(X[live])
-            layers.append((a, b, "●", snap.colours[k]))
-        k, sel = self.selected_walker(len(snap.positions), len(snap.positions[0]))
-        a, b, _ = self.plane.project(snap.positions[k][sel:sel + 1])
-        layers.append((a, b, "◎", "#ffff00"))
+        for k, ((a, b, _), live) in enumerate(zip(snap.proj, snap.active)):
+            layers.append((a[live], b[live], "●", snap.colours[k]))
+        k, sel = self.selected_walker(len(snap.proj), len(snap.proj[0][0]))
+        layers.append((snap.proj[k][0][sel:sel + 1], snap.proj[k][1][sel:sel + 1], "◎", "#ffff00"))
         view.set_points(layers)
         off_all = np.concatenate(offs) if offs else np.empty(0)
         mean_off = float(off_all.mean()) if off_all.size else 0.0
         land = scene.land
-        view.border_title = (f"{land.name} D={land.dim} · {self.projection} plane · step {snap.step:,}"
+        # short enough for a 60-column map: the off-plane distance must not be cut
+        view.border_title = (f"step {snap.step:,} · {land.name} D={land.dim} · {self.projection}"
                              + (f" · mean off-plane {mean_off:.3g}" if land.dim > 2 else ""))
         subtitle = ("running" if self.running else "paused") + f" · {speed_label(self.speed)}"
         if not self.stepping_loaded:
@@ -340,12 +349,16 @@ class PlaygroundApp(App):
     def _draw_side(self, snap) -> None:
         scene = self.live
         known = scene.known_minima()
-        table = Table(box=None, padding=(0, 1), expand=True)
-        for col in ("optimizer", "best", "minima", "esc", "dwell", "@sad", "div"):
-            table.add_column(col, justify="left" if col == "optimizer" else "right", no_wrap=True)
+        side = self.query_one("#side").size.width or 58
+        narrow = side < 50  # 80 columns: shorter headers, so none is cut to "mini..."
+        table = Table(box=None, padding=(0, 1), expand=not narrow, pad_edge=not narrow, collapse_padding=narrow)
+        heads = (("opt", "best", "min", "esc", "dwell", "@sad", "div") if narrow
+                 else ("optimizer", "best", "minima", "esc", "dwell", "@sad", "div"))
+        for col in heads:
+            table.add_column(col, justify="left" if col in ("optimizer", "opt") else "right", no_wrap=True)
         for c in snap.counters:
-            table.add_row(Text(c["name"], style=f"bold {c['colour']}"),
-                          "-" if c["best"] is None else f"{c['best']:.4g}",
+            table.add_row(Text(c["name"][:7] if narrow else c["name"], style=f"bold {c['colour']}"),
+                          "-" if c["best"] is None else f"{c['best']:.3g}" if narrow else f"{c['best']:.4g}",
                           f"{c['minima']}" + (f"/{known}" if known else ""), str(c["escapes"]),
                           "-" if c["mean_dwell"] is None else f"{c['mean_dwell']:.0f}",
                           str(c["in_saddle"]), str(c["diverged"]))
@@ -354,10 +367,11 @@ class PlaygroundApp(App):
             lr = c["hyper"].get("lr")
             hyper.append(c["name"], style=c["colour"])
             hyper.append(f" lr={lr:.3g}   " if isinstance(lr, (int, float)) else "   ")
-        head = Text(f"{scene.walkers} walkers from the same starts (seed {scene.seed}); "
+        drawn = f" ({scene.shown:,} drawn)" if scene.shown < scene.walkers else ""
+        head = Text(f"{scene.walkers:,} walkers{drawn} from the same starts (seed {scene.seed}); "
                     "esc = saddle escapes, dwell = mean steps at a saddle, div = diverged", style="dim")
         self.query_one("#counters", Static).update(_Group(head, table, hyper))
-        width = 34
+        width = max(8, min(34, side - 24))  # the sparklines fit beside their labels and last values
         lines = []
         for name, colour, loss, gn in zip(snap.names, snap.colours, snap.loss, snap.gnorm):
             last = next((f"{v:.3g}" for v in reversed(loss) if np.isfinite(v)), "-")
@@ -381,12 +395,10 @@ class PlaygroundApp(App):
         self._logged = (count, shown[1] and not count)
 
     def _walker_text(self, snap) -> Text:
-        k, b = self.selected_walker(len(snap.positions), len(snap.positions[0]))
-        s0 = snap.positions[k]
-        plane = self.plane
-        if plane is None:
+        if snap.proj is None or snap.proj_plane is not self.plane:
             return Text("")
-        a, bb, off = plane.project(s0[b:b + 1])
+        k, b = self.selected_walker(len(snap.proj), len(snap.proj[0][0]))
+        a, bb, off = (v[b:b + 1] for v in snap.proj[k])
         land = self.live.land
         parts = [f"[b]walker {b}[/b] ({snap.names[k]})  plane ({a[0]:.3g}, {bb[0]:.3g})"]
         if land.dim > 2:
@@ -395,7 +407,8 @@ class PlaygroundApp(App):
         if spec is not None and spec[0] == self.selected and spec[1] is not None:
             s = spec[1]
             ev = s["eigenvalues"] if s["eigenvalues"] is not None else np.concatenate([s["lowest"], s["highest"]])
-            bars, lo, hi = histogram_line(ev, 30)
+            side = self.query_one("#side").size.width or 58
+            bars, lo, hi = histogram_line(ev, max(8, min(30, side - 24)))
             neg = int((np.asarray(ev) < -1e-9).sum())
             parts.append(f"Hessian spectrum ({s['method']}): {neg} negative"
                          + (" (of the extremes)" if s["method"] == "lanczos" else ""))
@@ -483,12 +496,12 @@ class PlaygroundApp(App):
 
     def action_next_walker(self) -> None:
         if self._has_scene():
-            self.selected = (self.selected + 1) % (len(self.live.runs) * self.live.walkers)
+            self.selected = (self.selected + 1) % (len(self.live.runs) * self.live.shown)
             self._spectrum_due = 0.0
 
     def action_prev_walker(self) -> None:
         if self._has_scene():
-            self.selected = (self.selected - 1) % (len(self.live.runs) * self.live.walkers)
+            self.selected = (self.selected - 1) % (len(self.live.runs) * self.live.shown)
             self._spectrum_due = 0.0
 
     def action_projection(self) -> None:
@@ -514,7 +527,8 @@ class PlaygroundApp(App):
         a0, a1, b0, b1 = self.plane.extent
         a = a0 + (col + 0.5) / max(region.width, 1) * (a1 - a0)
         b = b1 - (row + 0.5) / max(region.height, 1) * (b1 - b0)
-        X = np.concatenate([r.session.X for r in self.live.runs])  # every optimizer's walkers, in order
+        n = self.live.shown  # every optimizer's drawn walkers, in order
+        X = np.concatenate([r.session.X[:n] for r in self.live.runs])
         pa, pb, _ = self.plane.project(X)
         self.selected = int(np.argmin((pa - a) ** 2 + (pb - b) ** 2))
         self._spectrum_due = 0.0

@@ -20,6 +20,10 @@ from . import _defaults
 __all__ = ["MAX_OPTIMIZERS", "Scene", "Snapshot"]
 
 MAX_OPTIMIZERS = 3
+MAX_SHOWN = 256  # walkers drawn (and copied for the UI) per optimizer: the first ones, a random sample
+MAX_TRACED = 16  # walkers whose recent positions are kept for the PCA plane
+HISTORY_BYTES = 32 << 20  # at most this much of those positions per optimizer
+COPY_ELEMENTS = 1 << 20  # positions go into snapshots only up to this many numbers; projections always
 OPTIMIZER_COLOURS = ["#ff5f5f", "#f0f0f0", "#ff87ff"]
 TRAIL = _defaults.TRAIL
 HISTORY = 160
@@ -41,7 +45,7 @@ class Snapshot:
     """What the UI draws: copies, safe to read while the worker steps on."""
 
     step: int
-    positions: list[np.ndarray]
+    positions: list[np.ndarray | None]  # the drawn walkers (None where they would be too big to copy)
     active: list[np.ndarray]
     colours: list[str]
     names: list[str]
@@ -53,6 +57,8 @@ class Snapshot:
     log: list[str] = field(default_factory=list)
     log_count: int = 0
     land: Any = None  # the landscape these positions live on (it changes under a running app)
+    proj: list | None = None  # per optimizer (a, b, off-plane distance) of the drawn walkers on proj_plane
+    proj_plane: Any = None
 
 
 class Scene:
@@ -63,6 +69,9 @@ class Scene:
                  walkers: int | None = None, seed: int = _defaults.SEED, steps_per_tick: int = 4,
                  saddle_radius: float = _defaults.SADDLE_RADIUS):
         self.lock = threading.RLock()
+        self.plane: Any = None
+        self._proj: list | None = None  # (a, b, off-plane distance) of the drawn walkers, per optimizer
+        self._proj_plane: Any = None  # the plane those are for
         self._published: Snapshot | None = None
         self._version = 0  # bumped by every change the UI makes (so snapshots are rebuilt)
         self.seed = int(seed)
@@ -71,6 +80,8 @@ class Scene:
         self.steps_per_tick = int(steps_per_tick)
         self.landscape_spec = (landscape, dim, dict(params or {}))
         self.land = landscapes.make(landscape, dim=dim, seed=self.seed, **(params or {}))
+        saddlescape.check_memory(self.walkers, self.land.dim, runs=len(optimizers_) or 1,
+                                 what=f"{len(optimizers_) or 1} optimizer(s) on one set of starts")
         self.runs: list[Run] = []
         self.log: deque[str] = deque(maxlen=200)
         self.log_count = 0  # lines ever added since the last reset (the deque keeps the last 200)
@@ -94,8 +105,8 @@ class Scene:
             opt = optimizers.make(name, **hyper)
             used = {r.colour for r in self.runs}
             colour = next(c for c in OPTIMIZER_COLOURS if c not in used)
-            run = Run(opt, self._session(opt), colour)
-            run.trail.append(run.session.X.copy())
+            run = Run(opt, self._session(opt), colour, trail=deque(maxlen=self._trail_depth()))
+            run.trail.append(run.session.X[: self.traced].copy())
             self.runs.append(run)
 
     def reset(self, *, reseed: bool = False) -> None:
@@ -111,10 +122,10 @@ class Scene:
             for run in self.runs:
                 run.session = self._session(run.session.optimizer)
                 run.diverged_told = False
-                run.trail.clear()
+                run.trail = deque(maxlen=self._trail_depth())  # the landscape's dimension may have changed
                 run.loss.clear()
                 run.gnorm.clear()
-                run.trail.append(run.session.X.copy())
+                run.trail.append(run.session.X[: self.traced].copy())
 
     def set_landscape(self, name: str, dim: int | None = None, params: dict | None = None,
                       walkers: int | None = None, saddle_radius: float | None = None) -> None:
@@ -122,6 +133,10 @@ class Scene:
         hyper-parameters carry over."""
         radius = self.saddle_radius if saddle_radius is None else saddlescape.check_saddle_radius(saddle_radius)
         land = landscapes.make(name, dim=dim, seed=self.seed, **(params or {}))
+        n = self.walkers if walkers is None else int(walkers)
+        if n >= 1:  # refused with the estimate before anything of that size is allocated
+            saddlescape.check_memory(n, land.dim, runs=max(1, len(self.runs)),
+                                     what=f"{max(1, len(self.runs))} optimizer(s) on one set of starts")
         with self.lock:
             self.land = land
             self.saddle_radius = radius
@@ -141,6 +156,41 @@ class Scene:
             run.session.set_hyper(**hyper)
             run.optimizer = run.session.optimizer
 
+    @property
+    def traced(self) -> int:
+        return min(self.shown, MAX_TRACED)
+
+    def _trail_depth(self) -> int:
+        """Positions kept per optimizer for the PCA plane: TRAIL of them, fewer in high dimension
+        (HISTORY_BYTES at most)."""
+        return max(2, min(TRAIL, HISTORY_BYTES // (8 * self.traced * self.land.dim)))
+
+    def set_plane(self, plane: Any) -> None:
+        """The plane the UI draws in: the stepping worker projects the drawn walkers onto it (at
+        D = 10^6 that is too much work for the UI thread every frame)."""
+        with self.lock:
+            self.plane = plane
+            self._proj, self._proj_plane = None, None
+            self._version += 1
+
+    def reproject(self) -> None:
+        """Project onto a new plane while paused (the worker calls it between polls)."""
+        if self.plane is not None and self._proj_plane is not self.plane:
+            with self.lock:
+                self._project()
+                self._published = self._build_snapshot()
+
+    def _project(self) -> None:
+        plane = self.plane
+        self._proj = None if plane is None else [plane.project(r.session.X[: self.shown]) for r in self.runs]
+        self._proj_plane = plane
+
+    @property
+    def shown(self) -> int:
+        """How many walkers (per optimizer) the UI draws: all up to MAX_SHOWN, else the first
+        MAX_SHOWN (starts are drawn at random, so they are a random sample). Counters count all."""
+        return min(self.walkers, MAX_SHOWN)
+
     # -- stepping -----------------------------------------------------------------------------
     @property
     def step(self) -> int:
@@ -153,7 +203,7 @@ class Scene:
             for k, run in enumerate(self.runs):
                 s = run.session
                 s.advance(n)
-                run.trail.append(s.X.copy())
+                run.trail.append(s.X[: self.traced].copy())
                 live = s.active.astype(bool)
                 run.loss.append(float(np.mean(s.F[live])) if live.any() else float("nan"))
                 run.gnorm.append(float(np.mean(s.gnorm[live])) if live.any() else float("nan"))
@@ -164,6 +214,7 @@ class Scene:
                     run.diverged_told = True
                     self.notices.append(f"{run.optimizer.name}: {diverged} of {s.walkers} walkers diverged by step "
                                         f"{s.t} (a smaller lr helps: [ halves it)")
+            self._project()
             self._published = self._build_snapshot()
 
     def _describe(self, k: int, run: Run, e: dict) -> None:
@@ -194,11 +245,15 @@ class Scene:
             for run in self.runs:
                 counters.append({"name": run.optimizer.name, "colour": run.colour,
                                  "hyper": dict(run.optimizer.hyper), **run.session.counters()})
-            minima = [x for run in self.runs for x in run.session.minima_positions()]
+            # the first minima found, enough to mark on a map (a big scene finds thousands)
+            minima = [x for run in self.runs for x in run.session.minima_positions()[:MAX_SHOWN]]
             return Snapshot(
                 step=self.step,
-                positions=[run.session.X.copy() for run in self.runs],
-                active=[run.session.active.astype(bool) for run in self.runs],
+                positions=[run.session.X[: self.shown].copy() if self.shown * self.land.dim <= COPY_ELEMENTS
+                           else None for run in self.runs],
+                proj=list(self._proj) if self._proj is not None and len(self._proj) == len(self.runs) else None,
+                proj_plane=self._proj_plane if self._proj is not None and len(self._proj) == len(self.runs) else None,
+                active=[run.session.active[: self.shown].astype(bool) for run in self.runs],
                 colours=[run.colour for run in self.runs], names=[run.optimizer.name for run in self.runs],
                 loss=[list(run.loss) for run in self.runs], gnorm=[list(run.gnorm) for run in self.runs],
                 counters=counters, minima_x=minima, version=self._version, land=self.land,

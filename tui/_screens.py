@@ -15,7 +15,7 @@ __all__ = ["ConfigureScreen", "ExperimentsScreen", "ExportScreen", "HelpScreen",
 
 _CSS = """
 ModalScreen { align: center middle; }
-ModalScreen > Vertical {
+ModalScreen > Vertical, ModalScreen > VerticalScroll {
     width: 84; height: auto; max-height: 90%; border: thick $accent; background: $surface; padding: 1 2;
     overflow-y: auto;
 }
@@ -167,7 +167,9 @@ HELP = (
 
 
 class HelpScreen(ModalScreen[None]):
-    AUTO_FOCUS = "*"  # as _FormScreen
+    """Every key and what the screen shows; scrolls with the arrow keys, page up/down, home/end."""
+
+    AUTO_FOCUS = "#help-body"  # the scrolling body, so the keyboard scrolls it
     DEFAULT_CSS = _CSS
     SCOPED_CSS = False
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
@@ -183,7 +185,9 @@ class HelpScreen(ModalScreen[None]):
         for k, d in self._keys:  # plain Text: key names like "[" must not be read as markup
             keys.append(f"\n  {k:>11}", style="bold")
             keys.append(f"  {d}")
-        with Vertical():
+        from textual.containers import VerticalScroll
+
+        with VerticalScroll(id="help-body"):
             yield Static(HELP)
             yield Static(keys)
             yield Button("Close", id="close")

@@ -116,3 +116,17 @@ def test_wider_balls_see_at_least_the_passages_narrow_ones_see():
     counts = [len(saddlescape.run(f, "gd", walkers=96, steps=800, seed=3, saddle_radius=r).saddle_escapes)
               for r in (0.05, 0.1, 0.3)]
     assert counts[0] <= counts[1] <= counts[2] and counts[2] > 0
+
+
+def test_one_minimum_at_round_coordinates_is_counted_once():
+    """Walkers locate the same minimum to ~1e-12 on either side of 1.0 in every coordinate: the
+    registry's grid must not split it (it once did, into three)."""
+    from saddlescape._events import MinimaRegistry
+
+    reg = MinimaRegistry(landscapes.make("saddle", dim=5, negative=0))
+    rng = np.random.default_rng(0)
+    X = 1.0 + 1e-12 * rng.choice([-1.0, 1.0], size=(40, 5))
+    ids = reg.add_located(X, np.zeros(40), np.arange(40), np.zeros(40, np.int64))
+    assert set(ids) == {0} and len(reg) == 1 and reg.counts == [40]
+    other = reg.add_located(X + 0.5, np.zeros(40), np.arange(40, 80), np.zeros(40, np.int64))
+    assert set(other) == {1} and len(reg) == 2

@@ -155,3 +155,23 @@ def test_plot_draws_series_on_log_axes_and_skips_what_it_cannot():
     assert "×" in "".join(grid)  # b's positive point is drawn, its zero on a log axis is not
     assert "(log)" in lines[-2] and "● a" in lines[-1] and "× b" in lines[-1]
     assert render_plot(Plot("empty", "x", "y", [("a", [1.0], [float("nan")])]))[-1] == "  (nothing to draw)"
+
+
+def test_the_saddle_attraction_verdict_follows_from_its_table():
+    """The verdict names the fastest escaper the table shows (Adam's 8 steps beat saddle-free
+    Newton's 9 once, and the verdict said saddle-free Newton was fastest)."""
+    from saddlescape.experiments.studies import saddle_attraction as sa
+
+    medians = {"newton": None, "saddle-free-newton": 9, "gd": 117, "momentum": 34, "adam": 8, "perturbed-gd": 28}
+    results = []
+    for it in sa._sa_items(True):
+        med = medians[it["optimizer"]]
+        esc = [None] * it["walkers"] if med is None else [med] * it["walkers"]
+        results.append({"escape_steps": esc, "at_saddle": it["walkers"] if med is None else 0,
+                        "at_minimum": 0 if med is None else it["walkers"], "diverged": 0,
+                        "walkers": it["walkers"], "steps": it["steps"]})
+    report = sa._sa_analyse(results, True)
+    table = {row[0]: row[-1] for row in report.rows}
+    fastest = min((k for k, v in table.items() if v is not None), key=lambda k: table[k])
+    assert fastest == "adam" and "fastest of all here: adam 8" in report.verdict
+    assert "saddle-free Newton is repelled fastest" not in report.verdict and report.supported is True

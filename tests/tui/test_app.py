@@ -515,3 +515,61 @@ def test_the_playground_and_the_engine_share_one_default_radius():
     from saddlescape.tui import _defaults
 
     assert _defaults.SADDLE_RADIUS == saddlescape.DEFAULT_SADDLE_RADIUS
+
+
+def test_a_scene_too_big_for_memory_is_refused_before_anything_is_allocated(monkeypatch):
+    import saddlescape
+    from saddlescape import _engine
+    from saddlescape.tui._scene import Scene
+
+    monkeypatch.setattr(_engine, "memory_limit", lambda: 2 << 30)  # a 4 GiB machine
+    with pytest.raises(saddlescape.ParamError, match=r"walkers=10,000,000 x dim=10 needs about .* GiB .* allows 2.0 GiB"):
+        Scene(landscape="rastrigin", dim=10, walkers=10_000_000)
+    with pytest.raises(saddlescape.ParamError, match="needs about"):
+        saddlescape.Session("rastrigin", "adam", walkers=10_000_000)  # and headless, the same check
+    scene = Scene(landscape="rastrigin", dim=10, walkers=1000)
+    with pytest.raises(saddlescape.ParamError, match="needs about"):
+        scene.set_landscape("rastrigin", dim=1_000_000, walkers=1000)
+    assert scene.land.dim == 10 and scene.walkers == 1000  # the old scene is untouched
+
+
+def test_a_big_scene_copies_only_the_drawn_sample_for_the_ui():
+    import saddlescape
+    from saddlescape.tui._scene import MAX_SHOWN, MAX_TRACED, Scene
+
+    scene = Scene(landscape="rastrigin", dim=10, walkers=100_000, optimizers_=("adam",))
+    scene.set_plane(saddlescape.random_plane(scene.land, np.zeros(10), seed=0))
+    scene.advance(2)
+    snap = scene.snapshot()
+    assert snap.positions[0].shape == (MAX_SHOWN, 10) and len(scene.runs[0].trail[-1]) == MAX_TRACED
+    assert snap.proj_plane is scene.plane and snap.proj[0][0].shape == (MAX_SHOWN,)  # projected by the worker
+    assert scene.runs[0].session.walkers == 100_000 and snap.counters[0]["diverged"] == 0
+    huge = Scene(landscape="rastrigin", dim=1_000_000, walkers=48, optimizers_=("gd",))
+    assert huge.snapshot().positions == [None]  # 48 x 10^6 numbers are not copied for the UI
+    scene.set_landscape("rastrigin", dim=1_000_000, walkers=48)  # a small scene grown huge keeps
+    assert scene.runs[0].trail.maxlen == 2  # only two 16-walker position copies for its PCA plane
+
+
+async def test_help_scrolls_by_keyboard_and_starts_at_its_first_line():
+    from textual.containers import VerticalScroll
+
+    app = RecordingApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("question_mark")
+        body = app.screen.query_one("#help-body", VerticalScroll)
+        assert app.focused is body and body.scroll_y == 0  # the first line is on screen
+        assert body.max_scroll_y > 0  # taller than the screen at 120x40: it must scroll
+        await pilot.press("pagedown")
+        await pilot.pause(0.2)
+        assert body.scroll_y > 0
+        await pilot.press("home")
+        await pilot.pause(0.2)
+        assert body.scroll_y == 0
+
+
+async def test_at_80x24_the_map_keeps_most_of_the_width():
+    app = RecordingApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        assert app.query_one("#view").size.width >= 40
