@@ -213,15 +213,19 @@ def test_kernels_compile_when_a_landscape_or_optimizer_first_needs_them():
 def test_a_file_plugin_with_cached_numba_kernels_loads_again_in_a_new_process(tmp_path):
     """`@njit(cache=True)` in a user's file: the second process loads the cached kernel, which
     names the plug-in's module; that name must be the same in every process."""
+    import os
     import subprocess
     import sys
 
+    cache = tmp_path / "cache"  # its own cache folder, whatever NUMBA_CACHE_DIR the run has
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
     plugin = tmp_path / "cached_bowl.py"
     plugin.write_text(EXAMPLE.read_text().replace("@njit\n", "@njit(cache=True)\n"))
     code = ("from saddlescape import landscapes; "
             f"f = landscapes.make({str(plugin) + ':bowl'!r}, dim=3); print(f.value([1.0, 1.0, 1.0]))")
-    for _ in range(2):  # the first run writes the cache, the second reads it
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    for run in range(2):  # the first run writes the cache, the second reads it
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
         assert out.returncode == 0, out.stderr[-500:]
         assert out.stdout.strip() == "0.0"
-    assert list((tmp_path / "__pycache__").glob("cached_bowl*.nbi"))
+        if run == 0:
+            assert list(cache.rglob("cached_bowl*.nbi"))  # the cached kernel the second run loads
