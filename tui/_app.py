@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.events import Click
+from textual.events import Click, Key
 from textual.widgets import Header, Log, Static
 from textual.worker import get_current_worker
 
@@ -108,6 +108,7 @@ class PlaygroundApp(App):
         self._heat_key: tuple | None = None
         self.frames = 0
         self.building: str | None = None  # a landscape being built in a thread, by name
+        self.typeahead: list[str] | None = None  # keys typed while a dialog opens (see on_key)
         self._plane_land = None  # the landscape the current plane was made for
         # compile/load kernels now, overlapping Textual's own start-up
         self._pending = start_scene(self._config)
@@ -116,6 +117,13 @@ class PlaygroundApp(App):
     def bindings_shown(cls) -> list[Binding]:
         """The app's own key bindings (every one declared as a ``Binding``)."""
         return [b for b in cls.BINDINGS if isinstance(b, Binding)]
+
+    def on_key(self, event: Key) -> None:
+        """Between a dialog's key and the dialog taking focus, typed characters reach the app and
+        would be dropped: keep them for the dialog (``typeahead``, replayed into its field)."""
+        if self.typeahead is not None and event.is_printable and event.character:
+            self.typeahead.append(event.character)
+            event.stop()
 
     @property
     def scene(self) -> Scene | None:
@@ -562,6 +570,7 @@ class PlaygroundApp(App):
         if not self._has_scene():
             return
         name, _dim, params = self.live.landscape_spec
+        self.typeahead = []  # keys typed before the dialog can take them go into its first field
         self.push_screen(ConfigureScreen(name, self.live.land.dim, params, self.live.walkers,
                                          self.live.saddle_radius), self._configured)
 
@@ -628,6 +637,7 @@ class PlaygroundApp(App):
 
         lines = [f"{r.optimizer.name} " + " ".join(f"{k}={v}" for k, v in r.optimizer.hyper.items())
                  for r in self.live.runs]
+        self.typeahead = []  # keys typed before the dialog can take them go into its first field
         self.push_screen(OptimizersScreen(lines, MAX_OPTIMIZERS), self._optimizers_set)
 
     def _optimizers_set(self, lines: list | None) -> None:

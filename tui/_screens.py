@@ -50,6 +50,18 @@ class _FormScreen(ModalScreen):
     def _result(self) -> Any:
         raise NotImplementedError
 
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._replay_typeahead)
+
+    def _replay_typeahead(self) -> None:
+        """Characters typed after the key that opened this dialog, before it could take them,
+        go into its focused field (they were dropped, and a then-empty line removed an optimizer)."""
+        keys = getattr(self.app, "typeahead", None) or []
+        self.app.typeahead = None  # type: ignore[attr-defined]
+        field = self.focused if isinstance(self.focused, Input) else next(iter(self.query(Input)), None)
+        if keys and field is not None:
+            field.insert_text_at_cursor("".join(keys))
+
     def on_input_submitted(self) -> None:
         self.dismiss(self._result())
 

@@ -573,3 +573,23 @@ async def test_at_80x24_the_map_keeps_most_of_the_width():
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         assert app.query_one("#view").size.width >= 40
+
+
+async def test_keys_typed_while_the_optimizers_dialog_opens_are_kept():
+    """Characters typed right after `o`, before the dialog can take them, used to be dropped."""
+    from textual import events
+
+    app = RecordingApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        app.post_message(events.Key("o", "o"))
+        for ch in " lr=0.5":
+            app.post_message(events.Key("space" if ch == " " else ch, ch))
+        while not isinstance(app.screen, OptimizersScreen) or app.typeahead is not None:
+            await pilot.pause(0.05)
+        assert app.screen.query_one("#opt0").value == "gd lr=0.01 lr=0.5"
+        await pilot.press("enter")
+        await built(pilot, app)
+        assert app.scene.runs[0].optimizer.hyper["lr"] == 0.5
+        await pilot.press("n")  # after the dialog, keys are the app's again
+        assert app.scene.step >= 1
