@@ -1,5 +1,5 @@
 """Newton-type searches for critical points, shared by the census (every index, from many
-starts) and the minima registry (polishing a walker that stopped onto its minimum).
+starts) and the event detector (walking from a walker onto the critical point next to it).
 
 Methods, by the code the kernel takes: Newton on the gradient (``NEWTON``: solves H d = g,
 converges to critical points of any index), Levenberg-Marquardt on |g|^2 / 2 (``GRADNORM``:
@@ -17,8 +17,8 @@ from numba import float64, int64, uint8, void
 from saddlescape.landscapes import Landscape
 from saddlescape.landscapes._kernel import HESSIAN_TYPE, VALUE_AND_GRAD_TYPE, kernel
 
-__all__ = ["CENSUS_METHODS", "GRADNORM", "LOCATE", "MINIMA", "NEWTON", "POLISH", "fingerprints", "is_diagonal", "newton_walk",
-           "polish_minimum", "search_critical_points"]
+__all__ = ["CENSUS_METHODS", "GRADNORM", "LOCATE", "MINIMA", "NEWTON", "POLISH", "fingerprints", "is_diagonal",
+           "newton_walk", "search_critical_points"]
 
 NEWTON, GRADNORM, MINIMA, POLISH, LOCATE = 0, 1, 2, 3, 4
 CENSUS_METHODS = ("newton", "gradnorm", "minima")  # by code: the census's ``method`` names
@@ -138,16 +138,3 @@ def fingerprints(land: Landscape, X: np.ndarray, identify: tuple[str, ...]) -> n
         pivot = np.abs(X).argmax(axis=1)
         return X * np.sign(X[np.arange(len(X)), pivot])[:, None]
     return X
-
-
-def polish_minimum(land: Landscape, x: np.ndarray, value: float, *, max_iter: int = 30,
-                   gtol: float = 1e-10) -> tuple[np.ndarray, float]:
-    """Converge a point near a minimum onto it; ``(x, value)`` unchanged when that fails or would
-    raise the loss (so distinct minima are told apart by position to ~1e-6, not by where walkers
-    slowed down)."""
-    X = np.ascontiguousarray(x[None, :], dtype=np.float64)
-    conv, F, gn, rate = np.zeros(1, np.uint8), np.zeros(1), np.zeros(1), np.zeros(1)
-    radius = float(land.radius) if land.manifold == "sphere" else 0.0
-    search_critical_points(land.value_and_grad_kernel, land.hessian_kernel, X, land.data, radius, POLISH,
-                           max_iter, 0.1 * max(1.0, float(np.abs(x).max())), gtol, conv, F, gn, rate)
-    return (X[0], float(F[0])) if conv[0] and F[0] <= value + 1e-9 * (1 + abs(value)) else (x, value)

@@ -17,7 +17,7 @@ from saddlescape import optimizers
 from saddlescape.landscapes import Landscape, ParamError
 from saddlescape.landscapes._base import as_points
 
-from ._events import FREE, IN_SADDLE, EventLog, MinimaRegistry
+from ._events import FREE, GATE, IN_SADDLE, EventLog, MinimaRegistry
 from ._resolve import resolve_landscape, resolve_optimizer
 from ._result import RunResult, versions
 
@@ -26,7 +26,6 @@ __all__ = ["Session", "drive", "run"]
 DEFAULT_BOUND = 1e8
 DEFAULT_SADDLE_RADIUS = 0.1  # of the landscape's feature scale
 EVENTS_MAX_DIM = 500  # detection forms dense Hessians (only near critical points); above, it is off
-GATE = 2.0  # as in _kernels (which the engine imports lazily): |g| <= GATE * curv * near may be near
 
 
 def check_saddle_radius(value: Any) -> float:

@@ -11,9 +11,9 @@ import numpy as np
 
 from saddlescape.landscapes import Landscape
 
-from ._critical import fingerprints, polish_minimum
+from ._critical import fingerprints
 
-__all__ = ["AT_MINIMUM", "ESCAPE_FTOL", "FREE", "IN_SADDLE", "MINIMUM", "NEAR", "SADDLE_ESCAPE", "WAIT", "EventLog",
+__all__ = ["AT_MINIMUM", "ESCAPE_FTOL", "FREE", "GATE", "IN_SADDLE", "MINIMUM", "NEAR", "SADDLE_ESCAPE", "WAIT", "EventLog",
            "MinimaRegistry"]
 
 # event kinds in the compiled event buffer (column 0)
@@ -27,6 +27,8 @@ FREE, IN_SADDLE, AT_MINIMUM, NEAR, WAIT = 0, 1, 2, 3, 4
 ESCAPE_FTOL = 1e-9
 # located minima closer than about this (in their symmetry keys) are one minimum
 CELL = 1e-6
+# |g| <= GATE * curv * near: the only walkers that can be within `near` of a critical point
+GATE = 2.0
 GRID_SHIFT = 0.5 * (5 ** 0.5 - 1)  # (the golden fraction)
 
 
@@ -34,15 +36,13 @@ GRID_SHIFT = 0.5 * (5 ** 0.5 - 1)  # (the golden fraction)
 class MinimaRegistry:
     """Distinct minima, de-duplicated by position under the landscape's identified symmetries.
 
-    A new candidate is polished onto its minimum by Newton and compared at ``xtol``; a point
-    within ``near`` (relative) of a minimum already found is taken as that minimum unpolished.
+    Minima arrive located exactly by the detector's Newton walk (``add_located``) and are told
+    apart by a grid of their symmetry keys (cells of CELL).
 
     ``walker_minimum[w]`` is the id of the first minimum walker ``w`` reached.
     """
 
     landscape: Landscape
-    xtol: float = 1e-5
-    near: float = 1e-2
     values: list[float] = field(default_factory=list)
     positions: list[np.ndarray] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)
@@ -50,44 +50,6 @@ class MinimaRegistry:
     walker_minimum: dict[int, int] = field(default_factory=dict)
     found_at: list[int] = field(default_factory=list)
     _grid: dict[tuple[int, ...], int] = field(default_factory=dict, repr=False)  # cell -> located minimum
-
-    def _key(self, x: np.ndarray) -> np.ndarray:
-        return fingerprints(self.landscape, x[None, :], self.landscape.identify)[0]
-
-    def polish(self, x: np.ndarray, value: float) -> tuple[np.ndarray, float]:
-        """Converge a point near a minimum onto it (``polish_minimum``)."""
-        return polish_minimum(self.landscape, x, value)
-
-    def add(self, x: np.ndarray, value: float, walker: int, step: int, *, polished: bool = False) -> int:
-        """Register walker ``walker`` reaching a minimum near ``x`` (``polished``: ``x`` is the
-        minimum itself, as the detector's Newton walk located it); returns the minimum's id."""
-        found = -1
-        if self.keys:  # close to a minimum already polished: the same one, no Newton needed
-            rough = self._key(x)
-            d = np.abs(np.asarray(self.keys) - rough).max(axis=1)
-            j = int(d.argmin())
-            if d[j] <= self.near * max(1.0, float(np.abs(rough).max())):
-                found = j
-        if found < 0 and not polished and self.landscape.dim <= 2000:
-            x, value = self.polish(x, value)
-        key = self._key(x)
-        scale = self.xtol * max(1.0, float(np.abs(key).max()))
-        if found < 0 and self.keys:
-            d = np.abs(np.asarray(self.keys) - key).max(axis=1)
-            j = int(d.argmin())
-            if d[j] <= scale:
-                found = j
-        if found < 0:
-            found = len(self.values)
-            self.values.append(float(value))
-            self.positions.append(x.copy())
-            self.keys.append(key)
-            self.counts.append(0)
-            self.found_at.append(step)
-        if walker not in self.walker_minimum:
-            self.walker_minimum[walker] = found
-            self.counts[found] += 1
-        return found
 
     def _cells(self, key: np.ndarray) -> list[tuple[int, ...]]:
         """The grid cells a located minimum's key may fall in: cells of CELL, shifted by an

@@ -18,7 +18,7 @@ from saddlescape.landscapes._kernel import (
 from saddlescape.optimizers._protocol import STEP_TYPE
 
 from ._critical import LOCATE, is_diagonal, newton_walk
-from ._events import AT_MINIMUM, ESCAPE_FTOL, FREE, IN_SADDLE, MINIMUM, NEAR, SADDLE_ESCAPE, WAIT
+from ._events import AT_MINIMUM, ESCAPE_FTOL, FREE, GATE, IN_SADDLE, MINIMUM, NEAR, SADDLE_ESCAPE, WAIT
 
 CHUNK_SIG = int64(
     VALUE_AND_GRAD_TYPE, STEP_TYPE, HESSIAN_TYPE, HVP_TYPE,
@@ -29,8 +29,6 @@ CHUNK_SIG = int64(
     float64[:, ::1], float64[:, ::1], float64[:, ::1], int64[::1],
 )
 
-EVENTS_DENSE_MAX_DIM = 500  # above, forming and diagonalising Hessians per visit costs too much
-GATE = 2.0  # |g| <= GATE * curv * near: the only walkers that can be within `near` of a critical point
 LOCATE_ITERS = 12  # Newton steps (each at most `near` long) from a walker onto its critical point
 LOCATE_GTOL = 1e-9  # |g| <= LOCATE_GTOL (1 + |f|) there
 CANDIDATE_BALLS = 3.0  # a critical point found within this many radii is watched until the walker reaches it
@@ -139,15 +137,6 @@ def _emit(events, ev_x, n_events, kind, b, step_in, step_out, index, loss, x):
 
 
 @kernel()
-def _sqdist(x, y):
-    d2 = 0.0
-    for i in range(x.shape[0]):
-        d = x[i] - y[i]
-        d2 += d * d
-    return d2
-
-
-@kernel()
 def _row_sqdist(X, P, b):
     """|X[b] - P[b]|^2 without making row views."""
     d2 = 0.0
@@ -184,7 +173,7 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
     # first one full Newton step: how far the quadratic model puts the critical point ahead
     x1[0, :] = X[b]
     newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, 1, np.inf, LOCATE_GTOL)
-    d = np.sqrt(_sqdist(x1[0], X[b]))
+    d = np.sqrt(np.sum((x1[0] - X[b]) ** 2))
     if not d <= CANDIDATE_BALLS * near:  # (NaN too) too far to matter: look again halfway there
         vstate[b] = WAIT
         vpoint[b] = X[b]
@@ -193,7 +182,7 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
     # close: walk onto it in steps no longer than the radius
     x1[0, :] = X[b]
     ok, _, _ = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, LOCATE_ITERS, near, LOCATE_GTOL)
-    d = np.sqrt(_sqdist(x1[0], X[b])) if ok else np.inf
+    d = np.sqrt(np.sum((x1[0] - X[b]) ** 2)) if ok else np.inf
     if d > CANDIDATE_BALLS * near:
         vstate[b] = WAIT
         vpoint[b] = X[b]
@@ -231,8 +220,8 @@ def detect_events(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, ze
     that ball with a loss below the saddle's; a minimum is reached on entering its ball.
 
     Only a walker whose |g| is at most GATE * curv * near can be within ``near`` of a critical
-    point (|g| ~ |H| |x - x*| there; ``curv`` bounds |H| and grows with every Hessian seen), so
-    the Hessian is formed only then: Newton locates the critical point exactly (its position,
+    point (|g| ~ |H| |x - x*| there; ``curv`` bounds |H|, learnt from the critical points
+    located so far), so the Hessian is formed only then: Newton locates the critical point exactly (its position,
     loss and index). Inside a ball or waiting to move on, a walker costs one distance a step."""
     B = X.shape[0]
     r2 = near * near
