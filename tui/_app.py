@@ -19,7 +19,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Click, Key
-from textual.widgets import Header, Log, Static
+from textual.widgets import Header, Input, Log, Static
 from textual.worker import get_current_worker
 
 from saddlescape import ParamError, SaddlescapeError, check_saddle_radius
@@ -29,7 +29,7 @@ from ._build import scene_config, start_scene
 from ._keybar import KeyBar, key_label
 from ._landscape_view import LandscapeView
 from ._render import histogram_line, quantise, sparkline
-from ._screens import ConfigureScreen, ExperimentsScreen, ExportScreen, HelpScreen, OptimizersScreen, parse_pairs
+from ._screens import ConfigureScreen, ExperimentsScreen, ExportScreen, FormScreen, HelpScreen, OptimizersScreen, parse_pairs
 
 if TYPE_CHECKING:  # the scene module loads NumPy and the engine: the build thread imports it
     from saddlescape import Plane
@@ -121,7 +121,13 @@ class PlaygroundApp(App):
     def on_key(self, event: Key) -> None:
         """Between a dialog's key and the dialog taking focus, typed characters reach the app and
         would be dropped: keep them for the dialog (``typeahead``, replayed into its field)."""
-        if self.typeahead is not None and event.is_printable and event.character:
+        if not (event.is_printable and event.character):
+            return
+        field = self.screen.query(Input).first() if isinstance(self.screen, FormScreen) else None
+        if field is not None:  # the dialog is up but its field has no focus yet: give it the key
+            field.insert_text_at_cursor(event.character)
+            event.stop()
+        elif self.typeahead is not None:  # the dialog is not up yet
             self.typeahead.append(event.character)
             event.stop()
 

@@ -38,7 +38,7 @@ def parse_pairs(text: str) -> dict[str, Any]:
     return out
 
 
-class _FormScreen(ModalScreen):
+class FormScreen(ModalScreen):
     """A dialog of inputs: Enter or the button dismisses with ``_result()``, Esc with None."""
 
     AUTO_FOCUS = "*"  # the app focuses nothing at start; a dialog focuses its first field
@@ -72,7 +72,7 @@ class _FormScreen(ModalScreen):
         self.dismiss(None)
 
 
-class ConfigureScreen(_FormScreen):
+class ConfigureScreen(FormScreen):
     """Landscape, dimension, landscape parameters, walkers."""
 
     def __init__(self, landscape: str, dim: int, params: dict, walkers: int, saddle_radius: float = 0.1):
@@ -106,7 +106,7 @@ class ConfigureScreen(_FormScreen):
                 "walkers": get("walkers"), "radius": get("radius")}
 
 
-class OptimizersScreen(_FormScreen):
+class OptimizersScreen(FormScreen):
     """One line per optimizer: 'name key=value ...'. Change values to retune it live, change
     the name to swap it, clear a line to remove it; the empty last line adds one."""
 
@@ -136,7 +136,7 @@ class OptimizersScreen(_FormScreen):
 class ExportScreen(ModalScreen[None]):
     """The scene as shell commands and a Python snippet."""
 
-    AUTO_FOCUS = "*"  # as _FormScreen
+    AUTO_FOCUS = "*"  # as FormScreen
 
     DEFAULT_CSS = _CSS
     SCOPED_CSS = False
@@ -215,7 +215,7 @@ class ExperimentsScreen(ModalScreen[dict | None]):
     """The studies: pick one to run its quick sweep (in a thread; the app keeps drawing), read
     its table, plot and verdict; ``o`` opens the study's setting in the playground."""
 
-    AUTO_FOCUS = "*"  # as _FormScreen
+    AUTO_FOCUS = "*"  # as FormScreen
 
     DEFAULT_CSS = _CSS + """
     ExperimentsScreen > Vertical { width: 96%; height: 92%; max-height: 92%; }
