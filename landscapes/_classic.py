@@ -246,8 +246,9 @@ def build_six_hump_camel(dim: int, seed: int, params: dict) -> Landscape:
 
 
 def build_monkey_saddle(dim: int, seed: int, params: dict) -> Landscape:
-    facts = {"critical_points": [{"x": [0.0, 0.0], "value": 0.0, "index": 0, "degenerate": True}],
-             "n_critical_points": 1, "counts_by_index": {0: 1}, "has_minimum": False, "infimum": -math.inf,
+    facts = {"critical_points": [{"x": [0.0, 0.0], "value": 0.0, "index": None, "degenerate": True}],
+             "n_critical_points": 1, "counts_by_index": {}, "n_degenerate": 1, "has_minimum": False,
+             "infimum": -math.inf,
              "references": ["x^3 - 3xy^2: the Hessian vanishes at the origin (a degenerate saddle "
                             "with three descending valleys)"]}
     return Landscape(

@@ -4,10 +4,11 @@ starts) and the event detector (walking from a walker onto the critical point ne
 Methods, by the code the kernel takes: Newton on the gradient (``NEWTON``: solves H d = g,
 converges to critical points of any index), Levenberg-Marquardt on |g|^2 / 2 (``GRADNORM``:
 d = (H^2 + mu I)^-1 H g), saddle-free Newton (``MINIMA``: d = |H|^-1 g, Dauphin et al. 2014,
-which descends and so finds minima), ``POLISH`` (a direct solve next to a minimum, where H
-is positive definite, falling back to saddle-free Newton) and ``LOCATE`` (Newton by a direct
-solve, falling back to the eigen-filtered step: the event detector's way onto the critical
-point next to a walker, of any index, at a fraction of an eigendecomposition's cost).
+which descends and so finds minima; ``MAXIMA`` climbs the same way and finds maxima),
+``POLISH`` (a direct solve next to a minimum, where H is positive definite, falling back to
+saddle-free Newton) and ``LOCATE`` (Newton by a direct solve, falling back to the
+eigen-filtered step: the event detector's way onto the critical point next to a walker, of
+any index, at a fraction of an eigendecomposition's cost).
 """
 from __future__ import annotations
 
@@ -17,15 +18,14 @@ from numba import float64, int64, uint8, void
 from saddlescape.landscapes import Landscape
 from saddlescape.landscapes._kernel import HESSIAN_TYPE, VALUE_AND_GRAD_TYPE, kernel
 
-__all__ = ["CENSUS_METHODS", "GRADNORM", "LOCATE", "MINIMA", "NEWTON", "POLISH", "fingerprints", "is_diagonal",
+__all__ = ["GRADNORM", "LOCATE", "MAXIMA", "MINIMA", "NEWTON", "POLISH", "fingerprints", "is_diagonal",
            "newton_walk", "search_critical_points"]
 
-NEWTON, GRADNORM, MINIMA, POLISH, LOCATE = 0, 1, 2, 3, 4
-CENSUS_METHODS = ("newton", "gradnorm", "minima")  # by code: the census's ``method`` names
+NEWTON, GRADNORM, MINIMA, POLISH, LOCATE, MAXIMA = 0, 1, 2, 3, 4, 5
 
 
 SEARCH_SIG = void(VALUE_AND_GRAD_TYPE, HESSIAN_TYPE, float64[:, ::1], float64[::1], float64, int64,
-                  int64, float64, float64, uint8[::1], float64[::1], float64[::1], float64[::1])
+                  int64, float64, float64, float64, uint8[::1], float64[::1], float64[::1], float64[::1])
 
 
 @kernel()
@@ -41,10 +41,11 @@ def is_diagonal(H):
 
 
 @kernel()
-def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, trust, gtol):
+def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, trust, gtol, bound):
     """Move the one point ``x1[0]`` towards a critical point (in place; ``g1``, ``f1``, ``H`` are
-    scratch of shapes (1, D), (1,), (D, D)). Returns (converged, |g| at the end, rate): ``rate``
-    is |g| of the last step over the one before, tiny where Newton converges quadratically (a
+    scratch of shapes (1, D), (1,), (D, D)); give up once a coordinate passes +-``bound``.
+    Returns (converged, |g| at the end, rate): ``rate`` is |g| of the last step over the one
+    before, tiny where Newton converges quadratically (a
     non-degenerate critical point) and not where it converges linearly (a degenerate one)."""
     D = x1.shape[1]
     r2 = radius * radius
@@ -92,6 +93,8 @@ def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, t
             for k in range(D):
                 if method in (NEWTON, LOCATE):
                     c[k] = c[k] / lam[k] if abs(lam[k]) > 1e-14 * big else 0.0
+                elif method == MAXIMA:  # saddle-free Newton upwards: climbs, so it finds maxima
+                    c[k] = -c[k] / max(abs(lam[k]), 1e-8 * big)
                 elif method >= MINIMA:  # saddle-free Newton: descends, so it finds minima
                     c[k] = c[k] / max(abs(lam[k]), 1e-8 * big)
                 else:
@@ -103,14 +106,17 @@ def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, t
         x1[0, :] -= d
         if radius > 0.0:
             x1[0, :] *= radius / np.sqrt(np.dot(x1[0], x1[0]))
+        elif np.max(np.abs(x1[0])) > bound:  # walked off: a search leaving the region sought
+            break
     return False, gn, 0.0
 
 
 @kernel(SEARCH_SIG)
-def search_critical_points(vg, hess, X, data, radius, method, max_iter, trust, gtol, converged, F, gnorm,
-                           rate):
+def search_critical_points(vg, hess, X, data, radius, method, max_iter, trust, gtol, bound, converged, F,
+                           gnorm, rate):
     """Move each row of X to a nearby critical point (in place) by ``newton_walk``; mark those
-    that converge, with their loss, final |g| and convergence rate."""
+    that converge, with their loss, final |g| and convergence rate. A walk whose coordinates
+    pass +-``bound`` stops there, unconverged."""
     N, D = X.shape
     x1 = np.empty((1, D))
     g1 = np.empty((1, D))
@@ -119,7 +125,8 @@ def search_critical_points(vg, hess, X, data, radius, method, max_iter, trust, g
     H = np.empty((D, D))
     for b in range(N):
         x1[0, :] = X[b]
-        ok, gn, r = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, trust, gtol)
+        ok, gn, r = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, trust, gtol,
+                                bound)
         converged[b] = 1 if ok else 0
         rate[b] = r
         X[b] = x1[0]

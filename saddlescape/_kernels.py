@@ -172,7 +172,7 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
     H = np.empty((D, D))
     # first one full Newton step: how far the quadratic model puts the critical point ahead
     x1[0, :] = X[b]
-    newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, 1, np.inf, LOCATE_GTOL)
+    newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, 1, np.inf, LOCATE_GTOL, np.inf)
     d = np.sqrt(np.sum((x1[0] - X[b]) ** 2))
     if not d <= CANDIDATE_BALLS * near:  # (NaN too) too far to matter: look again halfway there
         vstate[b] = WAIT
@@ -181,7 +181,7 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
         return
     # close: walk onto it in steps no longer than the radius
     x1[0, :] = X[b]
-    ok, _, _ = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, LOCATE_ITERS, near, LOCATE_GTOL)
+    ok, _, _ = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, LOCATE_ITERS, near, LOCATE_GTOL, np.inf)
     d = np.sqrt(np.sum((x1[0] - X[b]) ** 2)) if ok else np.inf
     if d > CANDIDATE_BALLS * near:
         vstate[b] = WAIT

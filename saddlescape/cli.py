@@ -79,7 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     cen.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="landscape parameter")
     cen.add_argument("--starts", type=int, default=1000)
     cen.add_argument("--seed", type=int, default=0)
-    cen.add_argument("--method", default="newton", help="newton (all indices), gradnorm, or minima")
+    cen.add_argument("--method", default="all",
+                     help="all (default: newton, minima and maxima from the same starts), newton (any index), "
+                          "gradnorm, minima, maxima, or quench (L-BFGS down then Newton polish: minima of clusters)")
+    cen.add_argument("--domain", default="box",
+                     help="box (default: count points inside the landscape's domain) or all (those outside too)")
     cen.add_argument("--max-iter", type=int, default=60)
     cen.add_argument("--out", default=None, help="write the JSON here (default: stdout)")
     exp = sub.add_parser("experiment", help="named studies of the landscape folklore: list, or run one",
@@ -153,15 +157,20 @@ def _cmd_census(args: argparse.Namespace) -> int:
     from ._census import census
 
     land = landscapes.make(args.landscape, dim=args.dim, seed=args.seed, **lparams)
-    result = census(land, starts=args.starts, seed=args.seed, method=args.method, max_iter=args.max_iter)
+    result = census(land, starts=args.starts, seed=args.seed, method=args.method, max_iter=args.max_iter,
+                    domain=args.domain)
+    for line in result.warnings:
+        print(f"warning: {line}", file=sys.stderr)
     if out is not None:
         result.save(out)
     else:
         print(json.dumps(result.summary(), indent=1))
     if sys.stderr.isatty():
         counts = ", ".join(f"index {k}: {n}" for k, n in result.counts_by_index.items())
-        print(f"{len(result.critical_points)} critical points ({counts}); {result.n_degenerate} degenerate",
-              file=sys.stderr)
+        o = result.outcomes
+        print(f"{len(result.critical_points)} critical points ({counts}); {result.n_degenerate} degenerate; "
+              f"searches: {o['converged']} converged, {o['outside']} outside the domain, {o['failed']} failed, "
+              f"{o['left']} left it", file=sys.stderr)
     return 0
 
 

@@ -57,6 +57,13 @@ def test_minima_vs_dimension_reproduces_the_exact_separable_counts(tmp_path):
             D = item["dim"]
             assert res["counts_by_index"] == {str(k): math.comb(D, k) * 2 ** (D - k) for k in range(D + 1)}
             assert res["fraction_minima"] == pytest.approx((2 / 3) ** D, rel=1e-12)
+            assert res["coverage"] == 1.0  # every point found many times over
+        else:  # a random landscape always has its ground state; a quick run once found no minimum at D=10
+            assert res["n_minima"] >= 1
+            if item["landscape"] == "p-spin":  # odd p: x -> -x maps minima onto maxima
+                assert res["counts_by_index"]["0"] == res["counts_by_index"][str(item["dim"] - 1)]
+    m = run.report.measured["factor_per_dimension"]
+    assert all(0 < v < 1 for v in m.values())  # the fraction falls with D on every landscape
 
 
 def test_saddle_attraction_newton_converges_to_the_saddle():

@@ -59,6 +59,75 @@ def test_degenerate_points_are_flagged_not_guessed():
     assert c.n_degenerate >= 1 and c.counts_by_index == {}
 
 
+def test_a_degenerate_point_is_listed_once_with_no_index():
+    # Newton converges only linearly there: 500 starts end up to ~2e-5 apart around the one point
+    c = saddlescape.census("monkey-saddle", starts=500, seed=0)
+    assert c.outcomes["converged"] >= 400
+    assert len(c.critical_points) == 1 and c.n_degenerate == 1 and c.counts_by_index == {}
+    (cp,) = c.critical_points
+    assert cp["index"] is None and cp["degenerate"] and np.abs(cp["x"]).max() < 1e-3
+
+
+def test_two_degenerate_points_stay_two():
+    # f = (x^2 - 1)^3: degenerate critical points at -1 and +1 (and a minimum at 0)
+    def vg(x, g):
+        u = x[0] ** 2 - 1.0
+        g[0] = 6.0 * x[0] * u ** 2
+        return u ** 3
+
+    def hess(x, H):
+        u = x[0] ** 2 - 1.0
+        H[0, 0] = 6.0 * u ** 2 + 24.0 * x[0] ** 2 * u
+
+    land = landscapes.custom("cubic-wells", vg, dim=1, hessian=hess, domain=(-2.0, 2.0))
+    c = saddlescape.census(land, starts=400, seed=0)
+    assert c.counts_by_index == {0: 1} and c.n_degenerate == 2
+    assert sorted(round(cp["x"][0], 2) for cp in c.critical_points if cp["degenerate"]) == [-1.0, 1.0]
+
+
+@pytest.mark.parametrize("name", [n for n in landscapes.names() if "counts_by_index" in landscapes.make(n).known])
+def test_the_census_agrees_with_what_each_landscape_declares(name):
+    land = landscapes.make(name)
+    c = saddlescape.census(land, starts=3000, seed=0)
+    assert c.counts_by_index == {int(k): v for k, v in land.known["counts_by_index"].items()}
+    assert c.n_degenerate == land.known.get("n_degenerate", 0)
+    assert len(c.critical_points) == land.known["n_critical_points"]
+
+
+def test_points_outside_the_domain_are_reported_not_counted():
+    land = landscapes.make("rastrigin", dim=1)
+    box = saddlescape.census(land, starts=500, seed=0)
+    assert box.counts_by_index == {int(k): v for k, v in land.known["counts_by_index"].items()} == {0: 11, 1: 10}
+    assert box.outcomes["outside"] > 0 and box.domain == "box"
+    lo, hi = land.domain
+    assert all(lo <= cp["x"][0] <= hi for cp in box.critical_points)
+    every = saddlescape.census(land, starts=500, seed=0, domain="all")
+    assert every.n_minima > 11 and any(not lo <= cp["x"][0] <= hi for cp in every.critical_points)
+    assert sum(every.outcomes.values()) == 500 * 3  # one outcome per start and search
+    with pytest.raises(landscapes.ParamError, match=r"domain='sphere'.*'box', 'all'"):
+        saddlescape.census(land, starts=5, domain="sphere")
+
+
+def test_odd_p_spin_has_as_many_maxima_as_minima_and_the_census_finds_them():
+    # H(-x) = -H(x) for odd p maps each minimum onto a maximum; Newton alone found none at D=10
+    f = landscapes.make("p-spin", dim=10, seed=0)
+    newton = saddlescape.census(f, starts=400, seed=0, method="newton")
+    assert newton.n_minima == 0  # the gap the default search closes
+    c = saddlescape.census(f, starts=400, seed=0)
+    assert c.n_minima >= 1 and c.n_minima == c.n_maxima
+    assert c.critical_points[0]["index"] == 0  # the lowest point found is a minimum
+
+
+def test_quench_finds_the_lennard_jones_13_icosahedron_where_newton_fails():
+    land = landscapes.make("lennard-jones", dim=39)
+    newton = saddlescape.census(land, starts=60, seed=0, method="newton")
+    assert newton.outcomes["converged"] < 6 and newton.warnings and "quench" in newton.warnings[0]
+    c = saddlescape.census(land, starts=60, seed=0, method="quench")
+    assert c.outcomes["converged"] >= 54 and not c.warnings
+    assert c.critical_points[0]["value"] == pytest.approx(land.known["global_min_value"], abs=1e-6)
+    assert c.counts_by_index.keys() == {0}
+
+
 def test_index_vs_loss_rises_with_loss_on_styblinski_tang():
     c = saddlescape.census(landscapes.make("styblinski-tang", dim=5), starts=10_000, seed=0)
     rel = c.index_vs_loss(bins=5)
@@ -79,6 +148,16 @@ def test_census_command_line(capsys):
     assert {"value", "index", "degenerate", "x"} <= set(s["critical_points"][0])
     assert main(["census", "--landscape", "himmelblau", "--method", "bisect"]) == 2
     assert "method='bisect' is not allowed" in capsys.readouterr().err
+    assert main(["census", "--landscape", "himmelblau", "--domain", "sphere"]) == 2
+    assert "domain='sphere'" in capsys.readouterr().err
+
+
+def test_census_command_line_warns_when_few_searches_converge(capsys):
+    assert main(["census", "--landscape", "lennard-jones", "--dim", "39", "--starts", "20",
+                 "--method", "newton"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["outcomes"]["converged"] < 4
+    assert err.startswith("warning: only") and "method='quench'" in err
 
 
 def test_spectrum_exact_matches_the_random_quadratic():

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 
-def _census(name: str, dim: int, seed: int, starts: int, method: str = "newton", **params: Any):
+def _census(name: str, dim: int, seed: int, starts: int, method: str = "all", **params: Any):
     import saddlescape
     from saddlescape import landscapes
 
