@@ -64,22 +64,13 @@ def check_memory(walkers: int, dim: int, n_state: int = 2, *, runs: int = 1, wha
 
 def curvature_bound(land: Landscape, X: np.ndarray) -> float:
     """A first guess at the curvature near critical points, before the detector has located
-    any: the median over the points X of the largest |Hessian eigenvalue| (exact up to D = 64,
-    else by Lanczos on Hessian-vector products); the sphere's Riemannian Hessian where it applies."""
-    from ._geometry import hessian_spectrum
+    any: the median over the points X of the largest |Hessian eigenvalue| (power iteration on
+    Hessian-vector products; the sphere's Riemannian Hessian where it applies)."""
+    from ._geometry import top_curvature
 
-    tops = []
-    for x in X:
-        if not np.all(np.isfinite(x)):
-            continue
-        try:
-            spec = hessian_spectrum(land, x, k=1, method="exact" if land.dim <= 64 else "lanczos", steps=20)
-        except (np.linalg.LinAlgError, ValueError, FloatingPointError):  # a start where the loss is not finite
-            continue
-        top = max(abs(float(spec["lowest"][0])), abs(float(spec["highest"][0])))
-        if np.isfinite(top):
-            tops.append(top)
-    return float(np.median(tops)) if tops else 1.0
+    tops = top_curvature(land, X, iters=12)
+    tops = tops[np.isfinite(tops) & (tops > 0)]
+    return float(np.median(tops)) if len(tops) else 1.0
 
 
 def _positive_int(value: Any, what: str, low: int = 1) -> int:

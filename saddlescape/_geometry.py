@@ -10,7 +10,7 @@ from saddlescape.landscapes import Landscape, ParamError
 from saddlescape.landscapes._base import as_points
 
 __all__ = ["EXACT_MAX_DIM", "classify", "hessian_spectrum", "lanczos", "manifold_hessian",
-           "spectral_density", "tangent_basis"]
+           "spectral_density", "tangent_basis", "top_curvature"]
 
 EXACT_MAX_DIM = 2000
 
@@ -35,18 +35,55 @@ def manifold_hessian(land: Landscape, x: Any) -> np.ndarray:
 
 
 def _matvec(land: Landscape, x: np.ndarray):
+    """v -> H(x) v (on the sphere the Riemannian Hessian's product), by the compiled kernel
+    directly: x is already a checked float64 point."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    kern, data = land.hvp_kernel, land.data
+
+    def hvp(v):
+        out = np.empty_like(x)
+        kern(x, np.ascontiguousarray(v, dtype=np.float64), out, data)
+        return out
+
     if land.manifold != "sphere":
-        return lambda v: land.hvp(x, v)
+        return hvp
     g = land.grad(x)
     r2 = x @ x
     radial = (x @ g) / r2
 
     def mv(v):
         t = v - (x @ v) / r2 * x
-        h = land.hvp(x, t)
+        h = hvp(t)
         return h - (x @ h) / r2 * x - radial * t
 
     return mv
+
+
+def top_curvature(land: Landscape, X: np.ndarray, iters: int = 20, seed: int = 0) -> np.ndarray:
+    """Per row of X, the largest |Hessian eigenvalue| there (on the sphere the Riemannian
+    Hessian's), by ``iters`` power iterations on Hessian-vector products: |H v| for unit v
+    rises towards it from below. NaN where the loss or its curvature is not finite."""
+    X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+    out = np.full(len(X), np.nan)
+    rng = np.random.default_rng(seed)
+    with np.errstate(all="ignore"):
+        for b, x in enumerate(X):
+            if not np.all(np.isfinite(x)):
+                continue
+            mv = _matvec(land, x)
+            v = rng.standard_normal(land.dim)
+            if land.manifold == "sphere":
+                v -= (x @ v) / (x @ x) * x
+            v /= np.linalg.norm(v)
+            top = np.nan
+            for _ in range(iters):
+                h = mv(v)
+                top = float(np.linalg.norm(h))
+                if not np.isfinite(top) or top == 0.0:
+                    break
+                v = h / top
+            out[b] = top
+    return out
 
 
 def lanczos(matvec, dim: int, steps: int, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

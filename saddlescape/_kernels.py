@@ -159,17 +159,13 @@ def _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events):
 
 @kernel()
 def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo, vloss, vpoint,
-            vrad, events, ev_x, n_events):
+            vrad, events, ev_x, n_events, x1, g1, f1, keys, H):
     """Newton from walker ``b``'s position onto the nearest critical point; then a saddle or
     minimum visit if the walker is within ``near`` of it, a candidate it may still reach, or a
-    wait until the walker has moved far enough to be worth looking again."""
+    wait until the walker has moved far enough to be worth looking again. ``x1``, ``g1``,
+    ``f1``, ``keys``, ``H``: scratch, allocated once per detector call."""
     D = X.shape[1]
     vrad[b, 1] = gn  # |g| at this look: a walker whose gradient halves from here is looked at again
-    x1 = np.empty((1, D))
-    g1 = np.empty((1, D))
-    f1 = np.empty(1)
-    keys = np.zeros(1, np.int64)
-    H = np.empty((D, D))
     # first one full Newton step: how far the quadratic model puts the critical point ahead
     x1[0, :] = X[b]
     newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, 1, np.inf, LOCATE_GTOL, np.inf)
@@ -210,6 +206,15 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
         _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
     else:
         vstate[b] = NEAR
+        vrad[b, 0] = d  # how far it was: a walker whose gradient halves without coming closer is looked at again
+
+
+@kernel()
+def _turned(gn, d2, vrad, b):
+    """A walker NEAR a candidate whose gradient has halved since the look that found it while its
+    distance to the candidate has not shrunk by a quarter: not converging on that candidate (one
+    that is, |g| ~ |H| d, comes closer as its gradient falls and is not looked at again)."""
+    return gn <= 0.5 * vrad[b, 1] and d2 > 0.5625 * vrad[b, 0] * vrad[b, 0]
 
 
 @kernel()
@@ -223,9 +228,14 @@ def detect_events(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, ze
     point (|g| ~ |H| |x - x*| there; ``curv`` bounds |H|, learnt from the critical points
     located so far), so the Hessian is formed only then: Newton locates the critical point exactly (its position,
     loss and index). Inside a ball or waiting to move on, a walker costs one distance a step."""
-    B = X.shape[0]
+    B, D = X.shape
     r2 = near * near
     gate = GATE * curv[0] * near
+    x1 = np.empty((1, D))
+    g1 = np.empty((1, D))
+    f1 = np.empty(1)
+    keys = np.zeros(1, np.int64)
+    H = np.empty((0, 0)) if B == 0 else np.empty((D, D))
     for b in range(B):
         if not active[b]:
             continue
@@ -247,16 +257,16 @@ def detect_events(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, ze
                 if d2 <= r2:
                     _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
                     continue
-                if d2 <= (CANDIDATE_BALLS + 1.0) ** 2 * r2 and gnorm[b] > 0.5 * vrad[b, 1]:
+                if d2 <= (CANDIDATE_BALLS + 1.0) ** 2 * r2 and not _turned(gnorm[b], d2, vrad, b):
                     continue
-                # moved off, or the gradient halved since the candidate was found: the walker
-                # may be heading for another critical point, look again
+                # moved off, or the gradient halved without the walker coming closer to the
+                # candidate: it may be heading for another critical point, look again
             elif d2 < vrad[b, 0] * vrad[b, 0] and gnorm[b] > 0.5 * vrad[b, 1]:
                 continue  # WAIT: neither moved far enough nor come much closer to a critical point
             vstate[b] = FREE
         if gnorm[b] <= gate:
             _locate(b, t, X, gnorm[b], vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo,
-                    vloss, vpoint, vrad, events, ev_x, n_events)
+                    vloss, vpoint, vrad, events, ev_x, n_events, x1, g1, f1, keys, H)
             gate = GATE * curv[0] * near
 
 
@@ -299,7 +309,7 @@ def run_chunk(vg, step, hess, hvp, X, G, F, S, hyper, data, keys, batch, t0, nst
                     d2 += dx * dx
                 closer = gnorm[b] <= 0.5 * vrad[b, 1]
                 if state == NEAR:
-                    due = due or closer or d2 <= r2 or d2 > (CANDIDATE_BALLS + 1.0) ** 2 * r2
+                    due = due or d2 <= r2 or d2 > (CANDIDATE_BALLS + 1.0) ** 2 * r2 or _turned(gnorm[b], d2, vrad, b)
                 elif state == WAIT:
                     due = due or closer or d2 >= vrad[b, 0] * vrad[b, 0]
                 else:

@@ -191,3 +191,15 @@ def test_slq_density_matches_semicircle_and_marchenko_pastur(spectrum, edges):
     assert np.trapezoid(dens, grid) == pytest.approx(1.0, abs=0.02)
     inner = (x > lo + 0.15 * (hi - lo)) & (x < hi - 0.15 * (hi - lo))
     assert np.max(np.abs(dens[inner] - theory[inner])) < 0.12 * theory[inner].max()
+
+
+@pytest.mark.parametrize("name,dim", [("random-quadratic", 40), ("rosenbrock", 4), ("p-spin", 12)])
+def test_top_curvature_by_power_iteration_matches_the_exact_spectrum(name, dim):
+    from saddlescape._geometry import top_curvature
+
+    f = landscapes.make(name, dim=dim, seed=1)
+    X = f.sample(4, seed=2)
+    got = top_curvature(f, X, iters=200)
+    for x, top in zip(X, got):
+        ev = np.linalg.eigvalsh(saddlescape._geometry.manifold_hessian(f, x))
+        assert top == pytest.approx(np.abs(ev).max(), rel=1e-3)
