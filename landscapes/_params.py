@@ -42,6 +42,8 @@ class Param:
         choices: allowed values for kind "choice".
         doc: one sentence for ``saddlescape list``.
         open_low: when True the lower bound is exclusive (e.g. a step size > 0).
+        auto: when set, the value "auto" is allowed too and means this rule (e.g. a step size
+            computed from the landscape's curvature where the walkers start).
     """
 
     name: str
@@ -52,6 +54,7 @@ class Param:
     choices: Sequence[str] = ()
     doc: str = ""
     open_low: bool = False
+    auto: str = ""
 
     def allowed(self) -> str:
         """Human description of the allowed values."""
@@ -64,11 +67,13 @@ class Param:
         left = "(" if (self.open_low or self.low is None) else "["
         right = ")" if self.high is None else "]"
         what = "an integer" if self.kind == "int" else "a number"
-        return f"{what} in {left}{lo}, {hi}{right}"
+        return f"{what} in {left}{lo}, {hi}{right}" + (" or 'auto'" if self.auto else "")
 
     def check(self, value: Any, owner: str) -> Any:
         """Convert and range-check ``value``; raise ParamError naming it otherwise."""
         where = f"{owner} parameter {self.name}={value!r}"
+        if self.auto and isinstance(value, str) and value.strip().lower() == "auto":
+            return "auto"
         if self.kind == "choice":
             if value not in self.choices:
                 raise ParamError(f"{where} is not allowed; use {self.allowed()}")
@@ -102,8 +107,11 @@ class Param:
 
     def describe(self) -> dict[str, Any]:
         """JSON-friendly description (for ``list --json``)."""
-        return {"name": self.name, "default": self.default, "kind": self.kind,
-                "allowed": self.allowed(), "doc": self.doc}
+        out = {"name": self.name, "default": self.default, "kind": self.kind,
+               "allowed": self.allowed(), "doc": self.doc}
+        if self.auto:
+            out["auto"] = self.auto
+        return out
 
 
 def validate_params(owner: str, declared: Sequence[Param], given: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from saddlescape.landscapes._params import Param
 
-__all__ = ["BUILTIN_OPTIMIZERS", "OptimizerSpec", "hyper_slots", "state_slots"]
+__all__ = ["AUTO_LR", "BUILTIN_OPTIMIZERS", "OptimizerSpec", "hyper_slots", "state_slots"]
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,13 @@ class OptimizerSpec:
         return len(self.state)
 
 
-def _lr(default: float) -> Param:
-    return Param("lr", default, low=0.0, open_low=True, doc="step size")
+AUTO_LR = ("1/L, L = the largest |Hessian eigenvalue| over the walkers' starts: half gradient descent's "
+           "stability limit 2/L, inside heavy ball's 2(1+beta)/L and Nesterov's 2(1+beta)/((1+2 beta) L)")
+
+
+def _lr(default: float | str) -> Param:
+    return Param("lr", default, low=0.0, open_low=True, doc="step size",
+                 auto=AUTO_LR if default == "auto" else "")
 
 
 _BETA = Param("beta", 0.9, low=0.0, high=0.9999, doc="momentum coefficient")
@@ -45,16 +50,16 @@ _KRYLOV = Param("krylov", 30, kind="int", low=1, high=2000,
                 doc="Lanczos subspace size when dim > 500 (exact eigendecomposition below)")
 
 BUILTIN_OPTIMIZERS: tuple[OptimizerSpec, ...] = (
-    OptimizerSpec("gd", "._first_order:gd_step", (_lr(0.01),),
+    OptimizerSpec("gd", "._first_order:gd_step", (_lr("auto"),),
                   "gradient descent", "Cauchy 1847"),
     OptimizerSpec("sgd", "._first_order:sgd_step",
-                  (_lr(0.01), Param("noise", 0.1, low=0.0, doc="std of Gaussian gradient noise (synthetic landscapes)"),
+                  (_lr("auto"), Param("noise", 0.1, low=0.0, doc="std of Gaussian gradient noise (synthetic landscapes)"),
                    Param("batch", 16, kind="int", low=1, high=1_000_000, doc="minibatch size (mlp, logistic)")),
                   "stochastic gradient descent: noisy gradients or real minibatches",
                   "Robbins & Monro 1951", minibatch="batch", minibatch_replaces=("noise",), noise=("noise",)),
-    OptimizerSpec("momentum", "._first_order:momentum_step", (_lr(0.01), _BETA),
+    OptimizerSpec("momentum", "._first_order:momentum_step", (_lr("auto"), _BETA),
                   "heavy-ball momentum", "Polyak 1964", state=("velocity",)),
-    OptimizerSpec("nesterov", "._first_order:nesterov_step", (_lr(0.01), _BETA),
+    OptimizerSpec("nesterov", "._first_order:nesterov_step", (_lr("auto"), _BETA),
                   "Nesterov accelerated momentum", "Nesterov 1983; Sutskever et al. 2013", state=("velocity",)),
     OptimizerSpec("adagrad", "._first_order:adagrad_step", (_lr(0.1), _EPS),
                   "per-coordinate steps from accumulated squared gradients", "Duchi, Hazan & Singer 2011",
@@ -74,13 +79,13 @@ BUILTIN_OPTIMIZERS: tuple[OptimizerSpec, ...] = (
                                    doc="added to |eigenvalues| (keeps flat directions finite)"), _KRYLOV),
                   "Newton with |H|: repelled by saddles", "Dauphin et al. 2014"),
     OptimizerSpec("perturbed-gd", "._first_order:perturbed_gd_step",
-                  (_lr(0.01), Param("g_thres", 1e-3, low=0.0, open_low=True, doc="perturb when |g| is below this"),
+                  (_lr("auto"), Param("g_thres", 1e-3, low=0.0, open_low=True, doc="perturb when |g| is below this"),
                    Param("perturbation", 0.1, low=0.0, open_low=True, doc="radius of the uniform ball perturbation"),
                    Param("t_thres", 50, kind="int", low=1, doc="steps between perturbations")),
                   "gradient descent that jumps off flat spots", "Jin et al. 2017",
                   state=("last_perturbation", "direction")),
     OptimizerSpec("langevin", "._first_order:langevin_step",
-                  (_lr(0.01), Param("temperature", 0.01, low=0.0, doc="noise temperature T")),
+                  (_lr("auto"), Param("temperature", 0.01, low=0.0, doc="noise temperature T")),
                   "gradient Langevin dynamics", "Welling & Teh 2011; Raginsky et al. 2017", noise=("temperature",)),
 )
 

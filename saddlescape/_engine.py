@@ -17,6 +17,7 @@ from saddlescape import optimizers
 from saddlescape.landscapes import Landscape, ParamError
 from saddlescape.landscapes._base import as_points
 
+from ._auto import divergence_hint, resolve_auto
 from ._events import FREE, GATE, IN_SADDLE, EventLog, MinimaRegistry
 from ._resolve import resolve_landscape, resolve_optimizer
 from ._result import RunResult, versions
@@ -142,6 +143,9 @@ class Session:
         self.landscape.retract(X)
         self.x0 = X.copy()
         self.X = X
+        # lr="auto" (the default of the gradient methods) becomes a number here, from the
+        # curvature where the walkers start; what was chosen goes into the result
+        self.optimizer, self.auto = resolve_auto(self.optimizer, self.landscape, X)
         self.bound = float(bound)
         self.t = 0
         B, D = X.shape
@@ -194,8 +198,24 @@ class Session:
                     f"optimizer plug-in {opt.name!r} failed in init(): {type(exc).__name__}: {exc}") from None
 
     def set_hyper(self, **changes: Any) -> None:
-        """Change hyper-parameters between chunks (validated; the run goes on)."""
-        self.optimizer = self.optimizer.with_hyper(**changes)
+        """Change hyper-parameters between chunks (validated; the run goes on). ``lr="auto"``
+        is resolved from the curvature where the live walkers are now (one already automatic
+        stays as it is)."""
+        changes = {k: v for k, v in changes.items() if not (v == "auto" and k in self.auto)}
+        opt = self.optimizer.with_hyper(**changes)
+        if any(v == "auto" for v in opt.hyper.values()):
+            live = self.active.astype(bool)
+            opt, auto = resolve_auto(opt, self.landscape, self.X[live] if live.any() else self.x0)
+            self.auto = {**self.auto, **auto}
+        else:
+            self.auto = {k: v for k, v in self.auto.items() if k not in changes}
+        self.optimizer = opt
+
+    def divergence_hint(self, *, ui: bool = False) -> str | None:
+        """One line when more than a quarter of the walkers have diverged (how many, by which
+        step, a stable step size there; ``ui``: said as the playground's keys), else None."""
+        L = self.auto.get("lr", {}).get("curvature")
+        return divergence_hint(self.optimizer, self.landscape, self.x0, self.diverged_at, L, ui=ui)
 
     @property
     def _batch(self) -> int:
@@ -352,8 +372,10 @@ class Session:
         best = np.minimum(self.best, np.where(np.isfinite(final), final, np.inf))
         steps, loss = self.loss_history()
         positions = np.concatenate(self._pos_chunks) if self._pos_chunks else None
+        hint = self.divergence_hint()
         return RunResult(
-            landscape=self.landscape.describe(), optimizer=self.optimizer.describe(), seed=self.seed,
+            landscape=self.landscape.describe(),
+            optimizer={**self.optimizer.describe(), **({"auto": self.auto} if self.auto else {})}, seed=self.seed,
             walkers=self.walkers, steps=self.t, steps_requested=steps_requested,
             record_every=self.record_every, final_loss=final,
             best_loss_per_walker=np.where(np.isfinite(best), best, np.nan),
@@ -366,7 +388,7 @@ class Session:
                                 for b in np.flatnonzero(self.in_saddle())],
             minima=self.events.minima.summary(),
             discovery_curve=self.events.minima.discovery_curve(),
-            events_truncated=self.events.truncated)
+            events_truncated=self.events.truncated, warnings=[hint] if hint else [])
 
 
 def run(landscape: Any, optimizer: Any, *, walkers: int = 16, steps: int = 1000, seed: int = 0,

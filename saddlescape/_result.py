@@ -68,6 +68,7 @@ class RunResult:
     minima: list[dict[str, Any]] = field(default_factory=list)
     discovery_curve: list[int] = field(default_factory=list)
     events_truncated: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def best_loss(self) -> float | None:
@@ -92,7 +93,7 @@ class RunResult:
             "saddle_visits_open": self.saddle_visits_open,
             "minima": self.minima, "n_distinct_minima": len(self.minima),
             "discovery_curve": self.discovery_curve, "events_truncated": self.events_truncated,
-            "elapsed_s": round(self.elapsed_s, 6), "versions": self.versions,
+            "warnings": self.warnings, "elapsed_s": round(self.elapsed_s, 6), "versions": self.versions,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -136,4 +137,5 @@ class RunResult:
             final_x=arrays.get("final_x", np.empty((0, dim))), positions=arrays.get("positions"),
             versions=s.get("versions", {}), saddle_escapes=s.get("saddle_escapes", []),
             saddle_visits_open=s.get("saddle_visits_open", []), minima=s.get("minima", []),
-            discovery_curve=s.get("discovery_curve", []), events_truncated=s.get("events_truncated", False))
+            discovery_curve=s.get("discovery_curve", []), events_truncated=s.get("events_truncated", False),
+            warnings=s.get("warnings", []))

@@ -201,7 +201,12 @@ def _cmd_list(args: argparse.Namespace) -> int:
         what = row["summary"] + (f"\n[dim]{row['dims']}[/dim]" if "dims" in row else "")
         what += f"\n[dim]{row['reference']}[/dim]" if row.get("reference") else ""
         table.add_row(row["name"], what, params)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    rules = {q["auto"] for row in rows for q in row["params"] if q.get("auto")}
+    for rule in sorted(rules):  # how an 'auto' default is chosen, said once
+        console.print(f"lr='auto' is chosen per run: {rule}; the value is in the run's JSON "
+                      "(optimizer.auto) and an explicit -o lr=... always wins", markup=False)
     return 0
 
 
@@ -261,6 +266,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(text)
     if traj is not None:
         result.save_trajectory(traj)
+    for line in result.warnings:  # e.g. most walkers diverged: how many, by when, a stable step size
+        print(f"saddlescape: {line}", file=sys.stderr)
     if not result.complete:
         print(f"saddlescape: interrupted at step {result.steps} of {result.steps_requested}; "
               "wrote what was computed (complete: false)", file=sys.stderr)

@@ -380,7 +380,8 @@ class PlaygroundApp(App):
         for c in snap.counters:
             lr = c["hyper"].get("lr")
             hyper.append(c["name"], style=c["colour"])
-            hyper.append(f" lr={lr:.3g}   " if isinstance(lr, (int, float)) else "   ")
+            auto = " (auto)" if "lr" in c.get("auto", ()) else ""
+            hyper.append(f" lr={lr:.3g}{auto}   " if isinstance(lr, (int, float)) else "   ")
         drawn = f" ({scene.shown:,} drawn)" if scene.shown < scene.walkers else ""
         head = Text(f"{scene.walkers:,} walkers{drawn} from the same starts (seed {scene.seed}); "
                     "esc = saddle escapes, dwell = mean steps at a saddle, div = diverged", style="dim")
@@ -641,7 +642,9 @@ class PlaygroundApp(App):
             return
         from ._scene import MAX_OPTIMIZERS
 
-        lines = [f"{r.optimizer.name} " + " ".join(f"{k}={v}" for k, v in r.optimizer.hyper.items())
+        # a step size chosen automatically reads "auto" (kept so, it is chosen afresh for new starts)
+        lines = [f"{r.optimizer.name} " + " ".join(f"{k}={'auto' if k in r.session.auto else v}"
+                                                   for k, v in r.optimizer.hyper.items())
                  for r in self.live.runs]
         self.typeahead = []  # keys typed before the dialog can take them go into its first field
         self.push_screen(OptimizersScreen(lines, MAX_OPTIMIZERS), self._optimizers_set)

@@ -38,6 +38,7 @@ class Run:
     loss: deque = field(default_factory=lambda: deque(maxlen=HISTORY))
     gnorm: deque = field(default_factory=lambda: deque(maxlen=HISTORY))
     diverged_told: bool = False  # the UI was told once that walkers of this run diverged
+    hint_told: bool = False  # ... and once, when most did, what step size would be stable
 
 
 @dataclass
@@ -105,7 +106,8 @@ class Scene:
             opt = optimizers.make(name, **hyper)
             used = {r.colour for r in self.runs}
             colour = next(c for c in OPTIMIZER_COLOURS if c not in used)
-            run = Run(opt, self._session(opt), colour, trail=deque(maxlen=self._trail_depth()))
+            session = self._session(opt)  # (where lr="auto" becomes a number)
+            run = Run(session.optimizer, session, colour, trail=deque(maxlen=self._trail_depth()))
             run.trail.append(run.session.X[: self.traced].copy())
             self.runs.append(run)
 
@@ -120,8 +122,12 @@ class Scene:
             self.log_count = 0
             self.notices.clear()
             for run in self.runs:
-                run.session = self._session(run.session.optimizer)
-                run.diverged_told = False
+                opt = run.session.optimizer
+                if "lr" in run.session.auto:  # an automatic step size is chosen afresh for the new starts
+                    opt = opt.with_hyper(lr="auto")
+                run.session = self._session(opt)
+                run.optimizer = run.session.optimizer
+                run.diverged_told = run.hint_told = False
                 run.trail = deque(maxlen=self._trail_depth())  # the landscape's dimension may have changed
                 run.loss.clear()
                 run.gnorm.clear()
@@ -210,7 +216,11 @@ class Scene:
                 for e in s.recent:
                     self._describe(k, run, e)
                 diverged = int((s.active == 0).sum())
-                if diverged and not run.diverged_told:
+                hint = s.divergence_hint(ui=True) if diverged and not run.hint_told else None
+                if hint:  # most walkers diverged: how many, by when, and a stable step size
+                    run.diverged_told = run.hint_told = True
+                    self.notices.append(f"{run.optimizer.name}: {hint}")
+                elif diverged and not run.diverged_told:
                     run.diverged_told = True
                     self.notices.append(f"{run.optimizer.name}: {diverged} of {s.walkers} walkers diverged by step "
                                         f"{s.t} (a smaller lr helps: [ halves it)")
@@ -244,7 +254,8 @@ class Scene:
             counters = []
             for run in self.runs:
                 counters.append({"name": run.optimizer.name, "colour": run.colour,
-                                 "hyper": dict(run.optimizer.hyper), **run.session.counters()})
+                                 "hyper": dict(run.optimizer.hyper), "auto": sorted(run.session.auto),
+                                 **run.session.counters()})
             # the first minima found, enough to mark on a map (a big scene finds thousands)
             minima = [x for run in self.runs for x in run.session.minima_positions()[:MAX_SHOWN]]
             return Snapshot(

@@ -587,7 +587,7 @@ async def test_keys_typed_while_the_optimizers_dialog_opens_are_kept():
             app.post_message(events.Key("space" if ch == " " else ch, ch))
         while not isinstance(app.screen, OptimizersScreen) or app.typeahead is not None:
             await pilot.pause(0.05)
-        assert app.screen.query_one("#opt0").value == "gd lr=0.01 lr=0.5"
+        assert app.screen.query_one("#opt0").value == "gd lr=auto lr=0.5"
         await pilot.press("enter")
         await built(pilot, app)
         assert app.scene.runs[0].optimizer.hyper["lr"] == 0.5

@@ -1,0 +1,84 @@
+"""Step sizes from the landscape: ``lr="auto"`` resolved where the walkers start, and the
+largest stable step a divergence hint quotes.
+
+Rule (``optimizers.AUTO_LR``): lr = 1/L with L the largest |Hessian eigenvalue| over the starts
+(power iteration on Hessian-vector products at up to ``SAMPLE`` of them). That is half gradient
+descent's stability limit 2/L on a quadratic with that curvature, and inside heavy ball's
+2(1+beta)/L and Nesterov's 2(1+beta)/((1+2 beta) L).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from saddlescape import optimizers
+from saddlescape.landscapes import Landscape
+
+from ._geometry import top_curvature
+
+__all__ = ["SAMPLE", "divergence_hint", "resolve_auto", "stable_lr", "start_curvature"]
+
+SAMPLE = 64  # starts whose curvature is measured (evenly spread over the walkers)
+ITERS = 30  # power iterations a start
+SAFETY = 1.1  # power iteration approaches |lambda|max from below
+
+
+def start_curvature(land: Landscape, X: np.ndarray) -> float:
+    """L: the largest |Hessian eigenvalue| over (a sample of) the rows of X, NaN if none is finite."""
+    rows = X[np.unique(np.linspace(0, len(X) - 1, min(len(X), SAMPLE)).astype(int))] if len(X) else X
+    tops = top_curvature(land, rows, iters=ITERS)
+    tops = tops[np.isfinite(tops)]
+    return float(SAFETY * tops.max()) if len(tops) else float("nan")
+
+
+def stable_lr(opt: optimizers.Optimizer, L: float) -> float | None:
+    """The largest step that stays stable on a quadratic of curvature L (None where the method
+    has no such bound: adaptive steps, Newton, plug-ins)."""
+    if not (np.isfinite(L) and L > 0) or opt.plugin is not None or "lr" not in opt.hyper:
+        return None
+    beta = float(opt.hyper.get("beta", 0.0))
+    if opt.name in ("gd", "sgd", "perturbed-gd", "langevin"):
+        return 2.0 / L
+    if opt.name == "momentum":
+        return 2.0 * (1.0 + beta) / L
+    if opt.name == "nesterov":
+        return 2.0 * (1.0 + beta) / ((1.0 + 2.0 * beta) * L)
+    return None
+
+
+def resolve_auto(opt: optimizers.Optimizer, land: Landscape, X: np.ndarray) -> tuple[optimizers.Optimizer,
+                                                                                        dict[str, Any]]:
+    """``opt`` with every "auto" hyper-parameter replaced by its value at the starts X, and what
+    was chosen ({"lr": {"value", "curvature", "rule"}}; empty when nothing was auto)."""
+    auto = [k for k, v in opt.hyper.items() if v == "auto"]
+    if not auto:
+        return opt, {}
+    L = start_curvature(land, X)
+    lr = 1.0 / L if np.isfinite(L) and L > 0 else 0.01  # flat or undefined at every start: the old default
+    lr = float(f"{lr:.3g}")
+    from saddlescape.optimizers._catalog import AUTO_LR
+
+    return opt.with_hyper(lr=lr), {"lr": {"value": lr, "curvature": L, "rule": AUTO_LR}}
+
+
+def divergence_hint(opt: optimizers.Optimizer, land: Landscape, x0: np.ndarray, diverged_at: np.ndarray,
+                    curvature: float | None = None, *, ui: bool = False) -> str | None:
+    """One line when more than a quarter of the walkers diverged: how many, by which step, and
+    a step size that would be stable where they started (said as a command-line option, or
+    with ``ui`` as the playground's keys). None otherwise."""
+    bad = diverged_at >= 0
+    n, B = int(bad.sum()), len(diverged_at)
+    if B == 0 or n * 4 <= B:
+        return None
+    head = f"{n} of {B} walkers diverged by step {int(diverged_at[bad].max())}"
+    lr = opt.hyper.get("lr")
+    if not isinstance(lr, (int, float)):
+        return head + "; a smaller step size may help"
+    L = curvature if curvature is not None else start_curvature(land, x0[bad])
+    limit = stable_lr(opt, L)
+    suggest = float(f"{0.5 * limit:.1g}") if limit is not None else float(f"{lr / 10:.1g}")
+    how = f"press o and set lr={suggest:g} ([ halves it)" if ui else f"try -o lr={suggest:g}"
+    if limit is not None:
+        return f"{head}; the largest stable {opt.name} lr here is about {limit:.2g} (lr={lr:g} now): {how}"
+    return f"{head} with {opt.name} lr={lr:g}: {how}"
