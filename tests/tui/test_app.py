@@ -303,7 +303,9 @@ async def test_export_help_reset_and_quit(tmp_path, monkeypatch):
         await pilot.press("e")
         assert isinstance(app.screen, ExportScreen)
         text = (tmp_path / "saddlescape-scene.sh").read_text()
-        assert "saddlescape run --landscape six-hump-camel --dim 2 --optimizer gd -o lr=0.01" in text
+        lr = app.scene.runs[0].optimizer.hyper["lr"]  # the step size lr="auto" chose, exported as a number
+        assert 0 < lr < 0.05 and "lr" in app.scene.runs[0].session.auto
+        assert f"saddlescape run --landscape six-hump-camel --dim 2 --optimizer gd -o lr={lr}" in text
         assert "--walkers 48" in text and "--seed 0" in text and "from saddlescape import landscapes, optimizers" in text
         await pilot.press("escape")
         await pilot.press("question_mark")
