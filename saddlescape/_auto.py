@@ -17,17 +17,30 @@ from saddlescape.landscapes import Landscape
 
 from ._geometry import top_curvature
 
-__all__ = ["SAMPLE", "divergence_hint", "resolve_auto", "stable_lr", "start_curvature"]
+__all__ = ["SAMPLE", "divergence_hint", "resolve_auto", "stable_lr", "start_curvature", "start_curvatures",
+           "wants_auto"]
 
-SAMPLE = 64  # starts whose curvature is measured (evenly spread over the walkers)
+SAMPLE = 16  # starts whose curvature is measured at most (evenly spread over the walkers)
 ITERS = 30  # power iterations a start
+BUDGET = 2e7  # coordinates touched by those Hessian-vector products at most: one start at D = 10^6
 SAFETY = 1.1  # power iteration approaches |lambda|max from below
 
 
-def start_curvature(land: Landscape, X: np.ndarray) -> float:
-    """L: the largest |Hessian eigenvalue| over (a sample of) the rows of X, NaN if none is finite."""
-    rows = X[np.unique(np.linspace(0, len(X) - 1, min(len(X), SAMPLE)).astype(int))] if len(X) else X
-    tops = top_curvature(land, rows, iters=ITERS)
+def start_curvatures(land: Landscape, X: np.ndarray) -> np.ndarray:
+    """The largest |Hessian eigenvalue| at each of up to SAMPLE rows of X, evenly spread, fewer
+    in high dimension (a start there already samples the landscape over many coordinates):
+    what both the detector's first curvature guess and ``lr="auto"`` are made from."""
+    if not len(X):
+        return np.empty(0)
+    n = int(min(len(X), SAMPLE, max(1, BUDGET // (ITERS * X.shape[1]))))
+    rows = X[np.unique(np.linspace(0, len(X) - 1, n).astype(int))]
+    return top_curvature(land, rows, iters=ITERS)
+
+
+def start_curvature(land: Landscape, X: np.ndarray, tops: np.ndarray | None = None) -> float:
+    """L: the largest |Hessian eigenvalue| over (a sample of) the rows of X (or the per-start
+    values ``tops`` already measured), with a margin; NaN if none is finite."""
+    tops = start_curvatures(land, X) if tops is None else tops
     tops = tops[np.isfinite(tops)]
     return float(SAFETY * tops.max()) if len(tops) else float("nan")
 
@@ -47,19 +60,24 @@ def stable_lr(opt: optimizers.Optimizer, L: float) -> float | None:
     return None
 
 
-def resolve_auto(opt: optimizers.Optimizer, land: Landscape, X: np.ndarray) -> tuple[optimizers.Optimizer,
-                                                                                        dict[str, Any]]:
-    """``opt`` with every "auto" hyper-parameter replaced by its value at the starts X, and what
-    was chosen ({"lr": {"value", "curvature", "rule"}}; empty when nothing was auto)."""
-    auto = [k for k, v in opt.hyper.items() if v == "auto"]
-    if not auto:
+def resolve_auto(opt: optimizers.Optimizer, land: Landscape, X: np.ndarray,
+                 tops: np.ndarray | None = None) -> tuple[optimizers.Optimizer, dict[str, Any]]:
+    """``opt`` with every "auto" hyper-parameter replaced by its value at the starts X (from
+    ``start_curvatures`` of them, measured here unless given), and what was chosen ({"lr":
+    {"value", "curvature", "rule"}}; empty when nothing was auto)."""
+    if not wants_auto(opt):
         return opt, {}
-    L = start_curvature(land, X)
+    L = start_curvature(land, X, tops)
     lr = 1.0 / L if np.isfinite(L) and L > 0 else 0.01  # flat or undefined at every start: the old default
     lr = float(f"{lr:.3g}")
     from saddlescape.optimizers._catalog import AUTO_LR
 
     return opt.with_hyper(lr=lr), {"lr": {"value": lr, "curvature": L, "rule": AUTO_LR}}
+
+
+def wants_auto(opt: optimizers.Optimizer) -> bool:
+    """Whether any hyper-parameter of ``opt`` is still "auto"."""
+    return any(v == "auto" for v in opt.hyper.values())
 
 
 def divergence_hint(opt: optimizers.Optimizer, land: Landscape, x0: np.ndarray, diverged_at: np.ndarray,

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from saddlescape import optimizers
-from saddlescape.landscapes import Landscape, ParamError
+from saddlescape.landscapes import ParamError
 from saddlescape.landscapes._base import as_points
 
-from ._auto import divergence_hint, resolve_auto
+from ._auto import divergence_hint, resolve_auto, start_curvatures, wants_auto
 from ._events import FREE, GATE, IN_SADDLE, EventLog, MinimaRegistry
 from ._resolve import resolve_landscape, resolve_optimizer
 from ._result import RunResult, versions
@@ -61,17 +61,6 @@ def check_memory(walkers: int, dim: int, n_state: int = 2, *, runs: int = 1, wha
     if need > limit:
         raise ParamError(f"walkers={walkers:,} x dim={dim:,} needs about {need / 2**30:.1f} GiB for {what}; "
                          f"this machine allows {limit / 2**30:.1f} GiB (half its memory): use fewer walkers")
-
-
-def curvature_bound(land: Landscape, X: np.ndarray) -> float:
-    """A first guess at the curvature near critical points, before the detector has located
-    any: the median over the points X of the largest |Hessian eigenvalue| (power iteration on
-    Hessian-vector products; the sphere's Riemannian Hessian where it applies)."""
-    from ._geometry import top_curvature
-
-    tops = top_curvature(land, X, iters=12)
-    tops = tops[np.isfinite(tops) & (tops > 0)]
-    return float(np.median(tops)) if len(tops) else 1.0
 
 
 def _positive_int(value: Any, what: str, low: int = 1) -> int:
@@ -143,9 +132,13 @@ class Session:
         self.landscape.retract(X)
         self.x0 = X.copy()
         self.X = X
-        # lr="auto" (the default of the gradient methods) becomes a number here, from the
-        # curvature where the walkers start; what was chosen goes into the result
-        self.optimizer, self.auto = resolve_auto(self.optimizer, self.landscape, X)
+        self.detecting = bool(detect) and X.shape[1] <= EVENTS_MAX_DIM
+        # the curvature at a few starts, measured once for both of its uses: lr="auto" (the
+        # default of the gradient methods) becomes a number from it here, what was chosen goes
+        # into the result; and the detector's first guess at the curvature near critical points
+        tops = (start_curvatures(self.landscape, X) if self.detecting or wants_auto(self.optimizer)
+                else np.empty(0))
+        self.optimizer, self.auto = resolve_auto(self.optimizer, self.landscape, X, tops)
         self.bound = float(bound)
         self.t = 0
         B, D = X.shape
@@ -161,7 +154,6 @@ class Session:
         if not (isinstance(etol, (int, float)) and 0 < etol < 1):
             raise ParamError(f"etol={etol!r} is not allowed; use a number in (0, 1)")
         self.saddle_radius = float(saddle_radius)
-        self.detecting = bool(detect) and D <= EVENTS_MAX_DIM
         # the absolute radius of a saddle's (or minimum's) ball; 0 turns detection off
         self.near = self.saddle_radius * self.landscape.feature_scale if self.detecting else 0.0
         self.etol = float(etol)
@@ -181,9 +173,10 @@ class Session:
         self._first_class: tuple[Any, ...] | None = None  # the kernels as first-class functions, addresses looked up once
         self._init_state()
         # a bound on |H| near critical points: only walkers with |g| <= GATE * curv * near can be
-        # within `near` of one; it starts from the curvature at a few starts and grows with every
-        # Hessian the detector forms
-        self.curv = np.array([curvature_bound(self.landscape, self.X[:8]) if self.detecting else 0.0, 0.0])
+        # within `near` of one; it starts from the median curvature at the starts measured above
+        # and grows with every Hessian the detector forms
+        good = tops[np.isfinite(tops) & (tops > 0)]
+        self.curv = np.array([(float(np.median(good)) if len(good) else 1.0) if self.detecting else 0.0, 0.0])
 
     # -- optimizer state ------------------------------------------------------------------
     def _init_state(self) -> None:
