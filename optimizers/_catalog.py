@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from saddlescape.landscapes._params import Param
 
-__all__ = ["AUTO_LR", "BUILTIN_OPTIMIZERS", "OptimizerSpec", "hyper_slots", "state_slots"]
+__all__ = ["AUTO_LR", "AUTO_MAX_STEP", "BUILTIN_OPTIMIZERS", "OptimizerSpec", "hyper_slots", "state_slots"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,10 @@ AUTO_LR = ("1/L, L = the largest |Hessian eigenvalue| over the walkers' starts: 
            "stability limit 2/L, inside heavy ball's 2(1+beta)/L and Nesterov's 2(1+beta)/((1+2 beta) L)")
 
 
+AUTO_MAX_STEP = ("a quarter of the landscape's feature scale (the typical distance between neighbouring "
+                 "critical points): a step never jumps past the next basin")
+
+
 def _lr(default: float | str) -> Param:
     return Param("lr", default, low=0.0, open_low=True, doc="step size",
                  auto=AUTO_LR if default == "auto" else "")
@@ -46,6 +50,8 @@ def _lr(default: float | str) -> Param:
 
 _BETA = Param("beta", 0.9, low=0.0, high=0.9999, doc="momentum coefficient")
 _EPS = Param("eps", 1e-8, low=0.0, open_low=True, doc="added to the denominator")
+_MAX_STEP = Param("max_step", "auto", low=0.0, open_low=True,
+                  doc="trust radius: a longer step is shortened to this length", auto=AUTO_MAX_STEP)
 _KRYLOV = Param("krylov", 30, kind="int", low=1, high=2000,
                 doc="Lanczos subspace size when dim > 500 (exact eigendecomposition below)")
 
@@ -76,7 +82,8 @@ BUILTIN_OPTIMIZERS: tuple[OptimizerSpec, ...] = (
                   "damped Newton: attracted to saddles", "Nocedal & Wright 2006, ch. 3"),
     OptimizerSpec("saddle-free-newton", "._second_order:saddle_free_newton_step",
                   (_lr(1.0), Param("damping", 0.1, low=0.0, open_low=True,
-                                   doc="added to |eigenvalues| (keeps flat directions finite)"), _KRYLOV),
+                                   doc="added to |eigenvalues| (keeps flat directions finite)"), _KRYLOV,
+                   _MAX_STEP),
                   "Newton with |H|: repelled by saddles", "Dauphin et al. 2014"),
     OptimizerSpec("perturbed-gd", "._first_order:perturbed_gd_step",
                   (_lr("auto"), Param("g_thres", 1e-3, low=0.0, open_low=True, doc="perturb when |g| is below this"),

@@ -1,5 +1,6 @@
-"""Step sizes from the landscape: ``lr="auto"`` resolved where the walkers start, and the
-largest stable step a divergence hint quotes.
+"""Step sizes from the landscape: ``lr="auto"`` resolved where the walkers start (and the
+second-order methods' ``max_step="auto"`` from its feature scale), and the largest stable step a
+divergence hint quotes.
 
 Rule (``optimizers.AUTO_LR``): lr = 1/L with L the largest |Hessian eigenvalue| over the starts
 (power iteration on Hessian-vector products at up to ``SAMPLE`` of them). That is half gradient
@@ -62,17 +63,22 @@ def stable_lr(opt: optimizers.Optimizer, L: float) -> float | None:
 
 def resolve_auto(opt: optimizers.Optimizer, land: Landscape, X: np.ndarray,
                  tops: np.ndarray | None = None) -> tuple[optimizers.Optimizer, dict[str, Any]]:
-    """``opt`` with every "auto" hyper-parameter replaced by its value at the starts X (from
-    ``start_curvatures`` of them, measured here unless given), and what was chosen ({"lr":
-    {"value", "curvature", "rule"}}; empty when nothing was auto)."""
-    if not wants_auto(opt):
-        return opt, {}
-    L = start_curvature(land, X, tops)
-    lr = 1.0 / L if np.isfinite(L) and L > 0 else 0.01  # flat or undefined at every start: the old default
-    lr = float(f"{lr:.3g}")
-    from saddlescape.optimizers._catalog import AUTO_LR
+    """``opt`` with every "auto" hyper-parameter replaced by its value here, and what was chosen
+    ({name: {"value", "rule", ...}}; empty when nothing was auto): ``lr`` from the curvature at
+    the starts X (``start_curvatures`` of them, measured here unless given; the value also
+    carries that "curvature"), ``max_step`` from the landscape's feature scale."""
+    from saddlescape.optimizers._catalog import AUTO_LR, AUTO_MAX_STEP
 
-    return opt.with_hyper(lr=lr), {"lr": {"value": lr, "curvature": L, "rule": AUTO_LR}}
+    chosen: dict[str, Any] = {}
+    if opt.hyper.get("lr") == "auto":
+        L = start_curvature(land, X, tops)
+        lr = 1.0 / L if np.isfinite(L) and L > 0 else 0.01  # flat or undefined at every start: the old default
+        chosen["lr"] = {"value": float(f"{lr:.3g}"), "curvature": L, "rule": AUTO_LR}
+    if opt.hyper.get("max_step") == "auto":
+        chosen["max_step"] = {"value": float(f"{0.25 * land.feature_scale:.3g}"), "rule": AUTO_MAX_STEP}
+    if not chosen:
+        return opt, {}
+    return opt.with_hyper(**{k: v["value"] for k, v in chosen.items()}), chosen
 
 
 def wants_auto(opt: optimizers.Optimizer) -> bool:

@@ -17,7 +17,7 @@ from saddlescape import optimizers
 from saddlescape.landscapes import ParamError
 from saddlescape.landscapes._base import as_points
 
-from ._auto import divergence_hint, resolve_auto, start_curvatures, wants_auto
+from ._auto import divergence_hint, resolve_auto, start_curvatures
 from ._events import FREE, GATE, IN_SADDLE, EventLog, MinimaRegistry
 from ._resolve import resolve_landscape, resolve_optimizer
 from ._result import RunResult, versions
@@ -136,7 +136,7 @@ class Session:
         # the curvature at a few starts, measured once for both of its uses: lr="auto" (the
         # default of the gradient methods) becomes a number from it here, what was chosen goes
         # into the result; and the detector's first guess at the curvature near critical points
-        tops = (start_curvatures(self.landscape, X) if self.detecting or wants_auto(self.optimizer)
+        tops = (start_curvatures(self.landscape, X) if self.detecting or self.optimizer.hyper.get("lr") == "auto"
                 else np.empty(0))
         self.optimizer, self.auto = resolve_auto(self.optimizer, self.landscape, X, tops)
         self.bound = float(bound)

@@ -203,10 +203,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
         table.add_row(row["name"], what, params)
     console = Console()
     console.print(table)
-    rules = {q["auto"] for row in rows for q in row["params"] if q.get("auto")}
-    for rule in sorted(rules):  # how an 'auto' default is chosen, said once
-        console.print(f"lr='auto' is chosen per run: {rule}; the value is in the run's JSON "
-                      "(optimizer.auto) and an explicit -o lr=... always wins", markup=False)
+    rules = {(q["name"], q["auto"]) for row in rows for q in row["params"] if q.get("auto")}
+    for name, rule in sorted(rules):  # how an 'auto' default is chosen, said once
+        console.print(f"{name}='auto' is chosen per run: {rule}; the value is in the run's JSON "
+                      f"(optimizer.auto) and an explicit -o {name}=... always wins", markup=False)
     return 0
 
 

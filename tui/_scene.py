@@ -123,8 +123,8 @@ class Scene:
             self.notices.clear()
             for run in self.runs:
                 opt = run.session.optimizer
-                if "lr" in run.session.auto:  # an automatic step size is chosen afresh for the new starts
-                    opt = opt.with_hyper(lr="auto")
+                if run.session.auto:  # what was chosen automatically is chosen afresh for the new starts
+                    opt = opt.with_hyper(**dict.fromkeys(run.session.auto, "auto"))
                 run.session = self._session(opt)
                 run.optimizer = run.session.optimizer
                 run.diverged_told = run.hint_told = False
