@@ -78,7 +78,7 @@ BUILTIN_OPTIMIZERS: tuple[OptimizerSpec, ...] = (
                    Param("beta2", 0.999, low=0.0, high=0.999999, doc="second-moment decay"), _EPS),
                   "adaptive moments", "Kingma & Ba 2015", state=("m", "v")),
     OptimizerSpec("newton", "._second_order:newton_step",
-                  (_lr(1.0), Param("damping", 1e-3, low=0.0, doc="added to the Hessian's eigenvalues"), _KRYLOV),
+                  (_lr(1.0), Param("damping", 1e-3, low=0.0, doc="added to the Hessian's eigenvalues"), _KRYLOV, _MAX_STEP),
                   "damped Newton: attracted to saddles", "Nocedal & Wright 2006, ch. 3"),
     OptimizerSpec("saddle-free-newton", "._second_order:saddle_free_newton_step",
                   (_lr(1.0), Param("damping", 0.1, low=0.0, open_low=True,

@@ -4,11 +4,11 @@ Both step along f(H)^-1 g in the eigenbasis of the Hessian: Newton uses 1 / (lam
 (so it is drawn to saddles, where it treats negative curvature as a reason to climb), and
 saddle-free Newton (Dauphin et al. 2014) uses 1 / (|lambda| + damping) (so it descends along
 negative curvature); both add ``damping`` (|lambda| + damping for saddle-free Newton, as
-Dauphin et al. damp |H|), which keeps steps along flat directions finite. Saddle-free Newton
-also shortens a step longer than ``max_step`` to that length (a trust region; by default a
-quarter of the landscape's feature scale: near an inflection its step is g / damping, which
-jumped rastrigin walkers across many basins and Lennard-Jones atoms into each other; half the
-scale left a rastrigin walker in two cycling between two points). Up to
+Dauphin et al. damp |H|), which keeps steps along flat directions finite. Both shorten a step
+longer than ``max_step`` to that length (a trust region; by default a quarter of the
+landscape's feature scale: near an inflection the step is g / damping, which jumped rastrigin
+walkers across many basins, Lennard-Jones atoms into each other and every mlp walker out to
+overflow; half the scale left a rastrigin walker in two cycling between two points). Up to
 ``EXACT_MAX_DIM`` the eigendecomposition is exact; above, it is taken in a Lanczos (Krylov)
 subspace of ``krylov`` Hessian-vector products started at the gradient, as Dauphin et al.
 do. On the sphere the Riemannian Hessian P H P - (x.g/r^2) P is used (Absil, Mahony &
@@ -23,10 +23,10 @@ from saddlescape.landscapes._kernel import deferred, kernel
 from ._catalog import hyper_slots
 from ._protocol import STEP_SIG
 
-CURV_LR, CURV_DAMPING, CURV_KRYLOV = hyper_slots("newton", "lr", "damping", "krylov")
-if hyper_slots("saddle-free-newton", "lr", "damping", "krylov") != (CURV_LR, CURV_DAMPING, CURV_KRYLOV):
-    raise ImportError("newton and saddle-free-newton must declare lr, damping, krylov in the same order")
-(SFN_MAX_STEP,) = hyper_slots("saddle-free-newton", "max_step")
+_SLOTS = ("lr", "damping", "krylov", "max_step")
+CURV_LR, CURV_DAMPING, CURV_KRYLOV, CURV_MAX_STEP = hyper_slots("newton", *_SLOTS)
+if hyper_slots("saddle-free-newton", *_SLOTS) != (CURV_LR, CURV_DAMPING, CURV_KRYLOV, CURV_MAX_STEP):
+    raise ImportError("newton and saddle-free-newton must declare lr, damping, krylov, max_step in the same order")
 
 EXACT_MAX_DIM = 500
 
@@ -75,6 +75,8 @@ def curvature_direction(x, g, radius, radial, hess, hvp, data, damping, krylov, 
             P = np.eye(D) - np.outer(x, x) / (radius * radius)
             H = np.dot(P, np.dot(H, P)) - radial * P + np.outer(x, x) / (radius * radius)
         H = 0.5 * (H + H.T)
+        if not np.isfinite(H).all():  # (overflowed far out) a NaN step: the walker is marked diverged
+            return np.full(D, np.nan)
         lam, V = np.linalg.eigh(H)
         c = np.dot(V.T, g)
         for k in range(D):
@@ -106,6 +108,8 @@ def curvature_direction(x, g, radius, radial, hess, hvp, data, damping, krylov, 
         if j + 1 < k_used:
             T[j, j + 1] = beta[j]
             T[j + 1, j] = beta[j]
+    if not np.isfinite(T).all():
+        return np.full(D, np.nan)
     theta, S = np.linalg.eigh(T)
     c = gn * S[0, :].copy()  # coordinates of g in the eigenbasis of T
     for k in range(k_used):
@@ -117,12 +121,13 @@ def curvature_direction(x, g, radius, radial, hess, hvp, data, damping, krylov, 
 
 
 @kernel()
-def curvature_step(X, G, hyper, max_step, active, radius, radial, hess, hvp, data, saddle_free):
+def curvature_step(X, G, hyper, active, radius, radial, hess, hvp, data, saddle_free):
     """x <- x - lr f(H)^-1 g for every active walker, shortened to max_step where longer (a
     trust region: where an eigenvalue is near 0 the step is huge, and would jump over many
-    basins); newton and saddle-free-newton declare lr, damping and krylov at the same positions
-    (checked at import)."""
+    basins); newton and saddle-free-newton declare lr, damping, krylov and max_step at the same
+    positions (checked at import)."""
     lr, damping, krylov = hyper[CURV_LR], hyper[CURV_DAMPING], int(hyper[CURV_KRYLOV])
+    max_step = hyper[CURV_MAX_STEP]
     for b in range(X.shape[0]):
         if active[b]:
             d = curvature_direction(X[b], G[b], radius, radial[b], hess, hvp, data, damping, krylov,
@@ -135,14 +140,12 @@ def curvature_step(X, G, hyper, max_step, active, radius, radial, hess, hvp, dat
 
 @deferred(STEP_SIG)
 def newton_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
-    """Damped Newton: x <- x - lr (H + damping I)^-1 g. Attracted to saddles (no trust region:
-    one changes where it goes: on rastrigin steps capped at half the period random-walked
-    walkers out to a loss of 366)."""
-    curvature_step(X, G, hyper, np.inf, active, radius, radial, hess, hvp, data, False)
+    """Damped Newton: x <- x - lr (H + damping I)^-1 g, at most max_step long. Attracted to saddles."""
+    curvature_step(X, G, hyper, active, radius, radial, hess, hvp, data, False)
 
 
 @deferred(STEP_SIG)
 def saddle_free_newton_step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data):
     """Saddle-free Newton (Dauphin et al. 2014): x <- x - lr (|H| + damping I)^-1 g, at most
     max_step long."""
-    curvature_step(X, G, hyper, hyper[SFN_MAX_STEP], active, radius, radial, hess, hvp, data, True)
+    curvature_step(X, G, hyper, active, radius, radial, hess, hvp, data, True)
