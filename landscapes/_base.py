@@ -1,6 +1,7 @@
 """The Landscape object: compiled kernels plus what is known about them, behind a NumPy API."""
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,12 +20,38 @@ def landscape_rng(name: str, seed: int, *salt: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([zlib.crc32(name.encode()), int(seed), *salt]))
 
 
+def memory_limit() -> int:
+    """Bytes one run may use: half of this machine's memory (the rest is for the system, the UI
+    and NumPy's temporaries)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) // 2
+    except (ValueError, OSError, AttributeError):  # no sysconf: assume 8 GiB
+        return 4 << 30
+
+
+def check_bytes(need: float, what: str, advice: str) -> None:
+    """A one-line ParamError before ``need`` bytes are allocated for ``what``, when they would not
+    fit in ``memory_limit()``: the estimate, what this machine allows, and ``advice``."""
+    limit = memory_limit()
+    if need > limit:
+        raise ParamError(f"{what} needs about {need / 2**30:,.1f} GiB; this machine allows {limit / 2**30:,.1f} GiB "
+                         f"(half its memory): {advice}")
+
+
 def as_points(x: Any, dim: int, owner: str, what: str = "point") -> tuple[np.ndarray, bool]:
     """Check ``x`` is one point ``(dim,)`` or a batch ``(walkers, dim)`` of finite numbers.
 
     Returns a C-contiguous float64 ``(walkers, dim)`` array and whether ``x`` was one point.
     """
-    arr = np.asarray(x, dtype=np.float64)
+    raw = np.asarray(x)
+    if raw.dtype.kind == "c":  # NumPy would keep the real part only, with a warning
+        raise ParamError(f"{what} is complex ({raw.dtype}); {owner} takes real numbers")
+    if raw.dtype.kind not in "biuf":
+        try:
+            raw = raw.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ParamError(f"{what} of {raw.dtype} is not allowed; {owner} takes real numbers") from None
+    arr = np.asarray(raw, dtype=np.float64)
     single = arr.ndim == 1
     if arr.ndim not in (1, 2) or arr.shape[-1] != dim or (arr.ndim == 2 and arr.shape[0] == 0):
         raise ParamError(

@@ -87,6 +87,9 @@ class Family:
                 "params": [p.describe() for p in self.params], "references": list(self.references)}
 
 
+MAX_DIM = 10**9  # one point is 8 GB: the engine holds several per walker
+
+
 def _as_int(value: Any, where: str, allowed: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ParamError(f"{where} cannot take dim={value!r}; allowed: {allowed}")
@@ -96,6 +99,9 @@ def _as_int(value: Any, where: str, allowed: str) -> int:
         raise ParamError(f"{where} cannot take dim={value!r}; allowed: {allowed}") from None
     if not number.is_integer() or number < 1:
         raise ParamError(f"{where} cannot take dim={value!r}; allowed: {allowed}")
+    if number > MAX_DIM:
+        raise ParamError(f"{where} cannot take dim={int(number):,}; at most {MAX_DIM:,} (one point alone is "
+                         f"{8 * number / 2**30:,.0f} GiB there)")
     return int(number)
 
 
@@ -172,7 +178,7 @@ BUILTIN_FAMILIES: tuple[Family, ...] = (
     Family("logistic", "._learning:build_logistic",
            (Param("l2", 0.0, low=0.0, doc="weight decay; 0 leaves no minimum at all"),
             Param("samples", 100, kind="int", low=1, high=1_000_000, doc="data points"),
-            Param("margin", 0.1, low=0.0, doc="smallest distance of a point to the true separator")),
+            Param("margin", 0.1, low=0.0, high=20.0, doc="smallest distance of a point to the true separator")),
            "logistic regression on separable data: no minimum unless l2 > 0",
            references=("Soudry et al. 2018",)),
     Family("lennard-jones", "._physical:build_lennard_jones", (),

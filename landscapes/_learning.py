@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ._base import Landscape, landscape_rng
+from ._base import Landscape, check_bytes, landscape_rng
 from ._fastmath import tanh_any
 from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, counter_uniform, deferred, kernel
 from ._params import ParamError
@@ -280,6 +280,8 @@ def build_mlp(dim: int, seed: int, params: dict) -> Landscape:
     task = params["task"]
     if task == "spirals" and inputs != 2:
         raise ParamError(f"mlp parameter inputs={inputs} is not allowed with task='spirals'; use inputs=2")
+    check_bytes(8.0 * n * (inputs + 2 * width * depth + 2), f"mlp data and activations of {n:,} samples",
+                "use fewer samples, inputs or width")
     rng = landscape_rng("mlp", seed)
     Xd, y = _teacher_data(rng, n, inputs) if task == "teacher" else _spirals_data(rng, n)
     header = [n, inputs, width, depth, ACTIVATIONS.index(params["activation"]),
@@ -399,14 +401,20 @@ def logistic_hvp(x, v, out, data):
 
 def build_logistic(dim: int, seed: int, params: dict) -> Landscape:
     n, l2, margin = params["samples"], params["l2"], params["margin"]
+    check_bytes(8.0 * n * (dim + 1), f"logistic data of {n:,} samples x dim={dim:,}", "use fewer samples or dim")
     rng = landscape_rng("logistic", seed)
     w_star = rng.standard_normal(dim)
     w_star /= np.linalg.norm(w_star)
-    rows: list[np.ndarray] = []
-    while sum(len(r) for r in rows) < n:  # keep only points at least `margin` from the separator
-        cand = rng.standard_normal((2 * n, dim))
-        rows.append(cand[np.abs(cand @ w_star) >= margin])
-    Xd = np.concatenate(rows)[:n]
+    # Gaussian points conditioned on lying at least `margin` from the separator, drawn directly:
+    # the part along w_star from a normal truncated to |z| >= margin (the inverse CDF of its
+    # tail), the rest unchanged (rejection sampling looped for ever above margin 6)
+    from scipy.special import ndtr, ndtri
+
+    Xd = rng.standard_normal((n, dim))
+    Xd -= np.outer(Xd @ w_star, w_star)
+    tail = ndtr(-margin)  # P(z >= margin)
+    z = -ndtri(rng.uniform(0.0, 1.0, n) * tail)  # z >= margin, with the normal's tail law
+    Xd += np.outer(np.where(rng.uniform(size=n) < 0.5, -z, z), w_star)
     y = np.sign(Xd @ w_star)
     data = np.concatenate([[n, dim, l2], Xd.ravel(), y]).astype(np.float64)
     known: dict = {"separable": True, "separator": list(w_star), "n_samples": n,

@@ -23,6 +23,9 @@ LJ_GLOBAL_MINIMA = {
 LJ_MINIMA_COUNTS = {6: 2, 7: 4, 8: 8, 9: 21, 10: 64, 11: 170, 12: 515, 13: 1509}
 
 
+R2_MIN = 1e-50  # below this squared distance r^-12 overflows (1e-300): the pair's energy is +inf
+
+
 @deferred(VALUE_AND_GRAD_SIG)
 def lj_vg(X, G, F, data, keys, batch):
     B, D = X.shape
@@ -37,6 +40,9 @@ def lj_vg(X, G, F, data, keys, batch):
                 dy = X[b, 3 * i + 1] - X[b, 3 * j + 1]
                 dz = X[b, 3 * i + 2] - X[b, 3 * j + 2]
                 r2 = dx * dx + dy * dy + dz * dz
+                if r2 < R2_MIN:  # two atoms (nearly) at one place: the energy is +inf, never NaN
+                    e = np.inf
+                    continue
                 ir6 = 1.0 / (r2 * r2 * r2)
                 e += 4.0 * (ir6 * ir6 - ir6)
                 k = (-48.0 * ir6 * ir6 + 24.0 * ir6) / r2  # (dE/dr) / r
@@ -60,6 +66,9 @@ def lj_hess(x, H, data):
             for a in range(3):
                 d[a] = x[3 * i + a] - x[3 * j + a]
             r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+            if r2 < R2_MIN:
+                H[:, :] = np.inf
+                return
             ir6 = 1.0 / (r2 * r2 * r2)
             d1 = (-48.0 * ir6 * ir6 + 24.0 * ir6) / r2          # phi'(r) / r
             d2 = (624.0 * ir6 * ir6 - 168.0 * ir6) / r2         # phi''(r)

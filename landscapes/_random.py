@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ._base import Landscape, landscape_rng
+from ._base import Landscape, check_bytes, landscape_rng, memory_limit
 from ._fastmath import sincos
 from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, deferred, kernel, matvec_into
 from ._params import ParamError
@@ -264,6 +264,8 @@ def random_spectrum_matrix(kind: str, dim: int, rng: np.random.Generator, ratio:
         G = rng.standard_normal((dim, dim))
         return (G + G.T) / math.sqrt(2 * dim)
     n = max(1, round(dim / ratio))
+    check_bytes(8.0 * n * dim, f"a Wishart matrix from {n:,} samples (dim={dim:,} / ratio={ratio:g})",
+                f"use ratio >= {dim * dim * 8 / memory_limit():.2g}")
     Z = rng.standard_normal((n, dim))
     W = Z.T @ Z / n
     if kind == "wishart":

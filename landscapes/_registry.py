@@ -73,7 +73,11 @@ def make(name: Any, dim: Any = None, seed: int = 0, **params: Any):
             raise ParamError(f"seed={seed!r} is not allowed; use an integer >= 0") from None
         if seed < 0:
             raise ParamError(f"seed={seed!r} is not allowed; use an integer >= 0")
-        return fam.build(d, seed, values)
+        try:
+            return fam.build(d, seed, values)
+        except MemoryError as exc:  # a size no builder estimated: NumPy's message names it
+            shown = ", ".join(f"{k}={v}" for k, v in values.items())
+            raise ParamError(f"landscape {fam.name!r} at dim={d:,} ({shown}) does not fit in memory: {exc}") from None
     if isinstance(obj, Landscape):
         if params:
             raise ParamError(f"landscape object {obj.name!r} takes no parameters; got {sorted(params)}")

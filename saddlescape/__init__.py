@@ -12,7 +12,8 @@ from typing import Any
 
 from ._version import __version__
 
-__all__ = ["DEFAULT_SADDLE_RADIUS", "CensusResult", "ParamError", "Plane", "RunResult", "SaddlescapeError",
+__all__ = ["DEFAULT_SADDLE_RADIUS", "CensusResult", "KernelError", "OutputError", "ParamError", "Plane", "RunResult",
+           "SaddlescapeError",
            "Session", "__version__", "census", "check_memory", "check_saddle_radius", "coordinate_plane", "drive",
            "fit_extent", "grid_values", "hessian_spectrum", "landscapes", "manifold_hessian", "optimizers",
            "pca_plane", "plane_through", "preload", "random_plane", "run", "spectral_density"]
@@ -50,6 +51,14 @@ def __getattr__(name: str) -> Any:  # lazy, so `saddlescape --help` never import
         from . import _geometry
 
         return getattr(_geometry, name)
+    if name == "KernelError":
+        from ._trap import KernelError
+
+        return KernelError
+    if name == "OutputError":
+        from ._files import OutputError
+
+        return OutputError
     if name == "RunResult":
         from ._result import RunResult
 

@@ -29,10 +29,12 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from saddlescape.landscapes import ParamError
+from saddlescape.landscapes._base import as_points, check_bytes
 
 from ._critical import GRADNORM, MAXIMA, MINIMA, NEWTON, POLISH, fingerprints, search_critical_points
 from ._geometry import classify, manifold_hessian
 from ._resolve import resolve_landscape
+from ._signals import stop_requests
 
 __all__ = ["METHODS", "CensusResult", "census"]
 
@@ -85,6 +87,7 @@ class CensusResult:
     domain: str = "box"
     outcomes: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    stopped_by: str | None = None  # "SIGINT"/"SIGTERM" when a signal ended the search early
 
     @property
     def counts_by_index(self) -> dict[int, int]:
@@ -158,19 +161,21 @@ class CensusResult:
                 "estimated_counts_by_index": {str(k): round(v, 1) for k, v in self.estimated_counts_by_index().items()},
                 "index_vs_loss": self.index_vs_loss(), "elapsed_s": round(self.elapsed_s, 4),
                 "domain": self.domain, "outcomes": self.outcomes, "warnings": self.warnings,
+                "stopped_by": self.stopped_by,
                 "versions": self.versions, "critical_points": self.critical_points}
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.summary(), indent=1) + "\n")
-        return path
+        from ._files import write_text_atomic
+
+        return write_text_atomic(path, json.dumps(self.summary(), indent=1) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> CensusResult:
         s = json.loads(Path(path).read_text())
         return cls(s["landscape"], s["method"], s["starts"], s["seed"], s["n_converged"],
                    tuple(s["identify"]), s["critical_points"], s["max_index"], s["elapsed_s"],
-                   s.get("versions", {}), s.get("domain", "box"), s.get("outcomes", {}), s.get("warnings", []))
+                   s.get("versions", {}), s.get("domain", "box"), s.get("outcomes", {}), s.get("warnings", []),
+                   s.get("stopped_by"))
 
 
 def _tangent_grad(land: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -260,7 +265,8 @@ def _merge_degenerate(land: Any, X: np.ndarray, F: np.ndarray, gn: np.ndarray, i
 def census(landscape: Any, *, starts: int = 1000, seed: int = 0, method: str = "all",
            x0: Any = None, max_iter: int = 60, trust: float | None = None, gtol: float = 1e-9,
            etol: float | None = None, xtol: float | None = None,
-           identify: tuple[str, ...] | None = None, domain: str = "box", chunk: int = 20000) -> CensusResult:
+           identify: tuple[str, ...] | None = None, domain: str = "box", chunk: int = 20000,
+           progress: Any = None) -> CensusResult:
     """Find and classify critical points of ``landscape`` from ``starts`` random starts.
 
     Args:
@@ -279,6 +285,11 @@ def census(landscape: Any, *, starts: int = 1000, seed: int = 0, method: str = "
             translation, rotation and permutation of Lennard-Jones atoms).
         domain: ``"box"`` counts points inside the declared domain only (the sphere, and a
             cluster free to translate, are all domain); ``"all"`` counts those found outside too.
+        progress: optional ``progress(done, total)`` called between chunks of starts (total:
+            starts times searches).
+
+    Ctrl-C or SIGTERM stops it between chunks (a quarter of a second each); what the searches
+    found so far is returned, ``stopped_by`` naming the signal and ``warnings`` how far it got.
 
     Example:
         >>> import saddlescape
@@ -298,7 +309,13 @@ def census(landscape: Any, *, starts: int = 1000, seed: int = 0, method: str = "
     if isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 1:
         raise ParamError(f"starts={starts!r} is not allowed; use an integer >= 1")
     t0 = time.perf_counter()
-    X0 = land.sample(int(starts), seed=seed) if x0 is None else np.array(x0, dtype=np.float64, order="C")
+    n_starts = int(starts) if x0 is None else int(np.shape(x0)[0])
+    check_bytes(8.0 * n_starts * land.dim * 4, f"a census from {n_starts:,} starts in dim {land.dim:,}",
+                "use fewer starts")  # (the starts, a search's copy, the points found, their fingerprints)
+    if x0 is None:
+        X0 = land.sample(int(starts), seed=seed)
+    else:
+        X0 = as_points(np.atleast_2d(np.asarray(x0)), land.dim, f"landscape {land.name!r}", "x0")[0].copy()
     radius = float(land.radius) if land.manifold == "sphere" else 0.0
     lo, hi = land.domain
     trust = float(trust if trust is not None else max(0.5, 0.25 * (hi - lo)))
@@ -308,29 +325,46 @@ def census(landscape: Any, *, starts: int = 1000, seed: int = 0, method: str = "
     bound = np.inf if "translation" in ident else max(abs(lo), abs(hi)) + (hi - lo)
     found_x, found_f, found_g, found_slow = [], [], [], []
     outcomes = dict.fromkeys(("converged", "outside", "failed", "left"), 0)
-    for search in _SEARCHES[method]:
-        X = X0.copy()
-        if search == "quench":
-            _quench(land, X, max_iter)
-        conv, F, gn, rate = np.zeros(N, np.uint8), np.zeros(N), np.zeros(N), np.zeros(N)
-        for a in range(0, N, chunk):  # chunks keep memory flat; the kernel releases the GIL
-            sl = slice(a, min(N, a + chunk))
-            Xc = np.ascontiguousarray(X[sl])
-            cc, Fc, gc, rc = conv[sl].copy(), F[sl].copy(), gn[sl].copy(), rate[sl].copy()
-            search_critical_points(land.value_and_grad_kernel, land.hessian_kernel, Xc, land.data, radius,
-                                   _CODES[search], int(max_iter), trust, float(gtol), float(bound), cc, Fc, gc, rc)
-            X[sl], conv[sl], F[sl], gn[sl], rate[sl] = Xc, cc, Fc, gc, rc
-        ok = conv.astype(bool)
-        inside = _inside(land, X, ident)
-        outcomes["converged"] += int((ok & inside).sum())
-        outcomes["outside"] += int((ok & ~inside).sum())
-        outcomes["failed"] += int((~ok & inside).sum())
-        outcomes["left"] += int((~ok & ~inside).sum())
-        keep = ok & (inside if domain == "box" else True)
-        found_x.append(X[keep])
-        found_f.append(F[keep])
-        found_g.append(gn[keep])
-        found_slow.append(rate[keep] > 0.1)
+    stopped = ""
+    with stop_requests() as stop:
+        for k, search in enumerate(_SEARCHES[method]):
+            X = X0.copy()
+            if search == "quench":
+                _quench(land, X, max_iter)
+            conv, F, gn, rate = np.zeros(N, np.uint8), np.zeros(N), np.zeros(N), np.zeros(N)
+            a, size = 0, 1
+            while a < N and not stop:  # chunks keep memory flat, and Ctrl-C is taken between them
+                sl = slice(a, min(N, a + size))
+                Xc = np.ascontiguousarray(X[sl])
+                cc, Fc, gc, rc = conv[sl].copy(), F[sl].copy(), gn[sl].copy(), rate[sl].copy()
+                t1 = time.perf_counter()
+                search_critical_points(land.value_and_grad_kernel, land.hessian_kernel, Xc, land.data, radius,
+                                       _CODES[search], int(max_iter), trust, float(gtol), float(bound),
+                                       cc, Fc, gc, rc)
+                X[sl], conv[sl], F[sl], gn[sl], rate[sl] = Xc, cc, Fc, gc, rc
+                a = sl.stop
+                if progress is not None:
+                    progress(k * N + a, N * len(_SEARCHES[method]))
+                took = time.perf_counter() - t1  # about a quarter of a second a chunk
+                size = int(min(chunk, 4 * size, max(1, size * 0.25 / max(took, 1e-6))))
+            if stop:
+                done = np.arange(N) < a  # starts searched before the signal
+                stopped = (f"stopped by {stop.name} in the "
+                           f"{search} search after {a} of {N} starts: counts are from the searches done")
+                X, conv, F, gn, rate = X[done], conv[done], F[done], gn[done], rate[done]
+            ok = conv.astype(bool)
+            inside = _inside(land, X, ident)
+            outcomes["converged"] += int((ok & inside).sum())
+            outcomes["outside"] += int((ok & ~inside).sum())
+            outcomes["failed"] += int((~ok & inside).sum())
+            outcomes["left"] += int((~ok & ~inside).sum())
+            keep = ok & (inside if domain == "box" else True)
+            found_x.append(X[keep])
+            found_f.append(F[keep])
+            found_g.append(gn[keep])
+            found_slow.append(rate[keep] > 0.1)
+            if stop:
+                break
     Xc, Fc, Gc, slow = (np.concatenate(found_x), np.concatenate(found_f), np.concatenate(found_g),
                         np.concatenate(found_slow))
     scale = max(1.0, float(np.abs(Xc).max()) if len(Xc) else 1.0)
@@ -364,13 +398,14 @@ def census(landscape: Any, *, starts: int = 1000, seed: int = 0, method: str = "
                        "hits": hits[i], "x": [float(v) for v in Xc[i]]})
     points.sort(key=lambda cp: (cp["value"], -1 if cp["index"] is None else cp["index"]))
     max_index = (land.dim - (1 if radius > 0 else 0)) - zero_modes
-    n_searches = N * len(_SEARCHES[method])
+    n_searches = sum(outcomes.values())
     n_conv = outcomes["converged"] + outcomes["outside"]
-    warnings = []
-    if n_conv < LOW_SHARE * n_searches:
+    warnings = [stopped] if stopped else []
+    if n_searches and n_conv < LOW_SHARE * n_searches:
         hint = (" (for minima of clusters, method='quench' converges far more often)"
                 if method != "quench" else "; more iterations (max_iter) may help")
         warnings.append(f"only {n_conv:,} of {n_searches:,} searches ({100 * n_conv / n_searches:.1f}%) "
                         f"converged to a critical point{hint}")
     return CensusResult(land.describe(), method, N, int(seed), n_conv, ident, points, max_index,
-                        time.perf_counter() - t0, versions(), domain, outcomes, warnings)
+                        time.perf_counter() - t0, versions(), domain, outcomes, warnings,
+                        stop.name)

@@ -6,7 +6,7 @@ and change hyper-parameters between chunks; ``run`` drives a session to the end.
 from __future__ import annotations
 
 import functools
-import os
+import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,12 +15,13 @@ import numpy as np
 
 from saddlescape import optimizers
 from saddlescape.landscapes import ParamError
-from saddlescape.landscapes._base import as_points
+from saddlescape.landscapes._base import as_points, check_bytes, memory_limit
 
 from ._auto import divergence_hint, resolve_auto, start_curvatures
 from ._events import FREE, GATE, IN_SADDLE, EventLog, MinimaRegistry
 from ._resolve import resolve_landscape, resolve_optimizer
 from ._result import RunResult, versions
+from ._trap import KernelError, kernel_errors
 
 __all__ = ["Session", "drive", "run"]
 
@@ -37,15 +38,6 @@ def check_saddle_radius(value: Any) -> float:
     return float(value)
 
 
-def memory_limit() -> int:
-    """Bytes a run may use: half of this machine's memory (the rest is for the system, the UI
-    and NumPy's temporaries)."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")) // 2
-    except (ValueError, OSError, AttributeError):  # no sysconf: assume 8 GiB
-        return 4 << 30
-
-
 def session_bytes(walkers: int, dim: int, n_state: int = 2, *, detect: bool = True) -> int:
     """Memory a Session of ``walkers`` x ``dim`` holds: positions, gradients, starts, optimizer
     state, the detector's located points, and a chunk's worth of temporaries."""
@@ -55,17 +47,22 @@ def session_bytes(walkers: int, dim: int, n_state: int = 2, *, detect: bool = Tr
 
 def check_memory(walkers: int, dim: int, n_state: int = 2, *, runs: int = 1, what: str = "this run") -> None:
     """A one-line ParamError, before anything is allocated, when ``runs`` sessions of this size
-    would not fit in ``memory_limit()``."""
-    need = runs * session_bytes(walkers, dim, n_state)
-    limit = memory_limit()
-    if need > limit:
-        raise ParamError(f"walkers={walkers:,} x dim={dim:,} needs about {need / 2**30:.1f} GiB for {what}; "
-                         f"this machine allows {limit / 2**30:.1f} GiB (half its memory): use fewer walkers")
+    would not fit in ``landscapes._base.memory_limit()``."""
+    check_bytes(runs * session_bytes(walkers, dim, n_state), f"walkers={walkers:,} x dim={dim:,} for {what}",
+                "use fewer walkers")
 
 
-def _positive_int(value: Any, what: str, low: int = 1) -> int:
+INT_MAX = 2**62  # steps, record intervals: step counters are int64 in the kernels, with room to add
+SEED_MAX = 2**63 - 1  # seeds are int64 in the kernels' counter-based random streams
+
+
+def _positive_int(value: Any, what: str, low: int = 1, high: int = INT_MAX) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ParamError(f"{what}={value!r} is not allowed; use an integer >= {low}")
+    if value > high:
+        raise ParamError(f"{what}={value!r} is not allowed; use an integer <= {high:,} (2**{high.bit_length() - 1})"
+                         if high == 2 ** (high.bit_length() - 1) else
+                         f"{what}={value!r} is not allowed; use an integer <= {high:,}")
     return int(value)
 
 
@@ -119,13 +116,13 @@ class Session:
                  etol: float = 1e-6):
         self.landscape = resolve_landscape(landscape)
         self.optimizer = resolve_optimizer(optimizer)
-        self.seed = _positive_int(seed, "seed", 0)
+        self.seed = _positive_int(seed, "seed", 0, SEED_MAX)
         self.record_every = _positive_int(record_every, "record_every")
         if x0 is None:
             self.walkers = _positive_int(walkers, "walkers")
             check_memory(self.walkers, self.landscape.dim, max(self.optimizer.n_state, 1))
             x0 = self.landscape.sample(self.walkers, seed=self.seed)
-        X, _ = as_points(np.atleast_2d(np.asarray(x0, float)), self.landscape.dim,
+        X, _ = as_points(np.atleast_2d(np.asarray(x0)), self.landscape.dim,
                          f"landscape {self.landscape.name!r}", "x0")
         X = X.copy()  # never step the caller's array
         self.walkers = X.shape[0]
@@ -141,6 +138,8 @@ class Session:
         self.optimizer, self.auto = resolve_auto(self.optimizer, self.landscape, X, tops)
         self.bound = float(bound)
         self.t = 0
+        self.chunk_open = 0  # steps of a chunk under way (0 between chunks)
+        self.failed = ""  # what a kernel raised, once one has (the run cannot go on)
         B, D = X.shape
         self.G = np.zeros((B, D))
         self.F = np.full(B, np.nan)
@@ -224,6 +223,8 @@ class Session:
     def advance(self, n: int) -> int:
         """Take ``n`` steps (fewer only if every walker has diverged); returns steps taken."""
         n = int(n)
+        if self.failed:
+            raise KernelError(self.failed)
         if n <= 0 or not self.active.any():
             return 0
         first, rows = self._record_rows(n)
@@ -234,10 +235,12 @@ class Session:
         self._ev = np.zeros((cap, 6))
         self._ev_x = np.zeros((cap if self.detecting else 0, D))
         self.vstate[B] = 0
-        if self.optimizer.plugin is None:
-            self._advance_compiled(n, first, rec_loss, rec_pos)
-        else:
-            self._advance_plugin(n, first, rec_loss, rec_pos)
+        self.chunk_open = n  # (until the bookkeeping below is done: see drive)
+        with kernel_errors() as trapped:
+            if self.optimizer.plugin is None:
+                self._advance_compiled(n, first, rec_loss, rec_pos)
+            else:
+                self._advance_plugin(n, first, rec_loss, rec_pos)
         n_ev = int(self.vstate[B])
         self.events.truncated |= n_ev > cap
         self.recent = self.events.ingest(self._ev, self._ev_x, min(n_ev, cap))
@@ -245,6 +248,11 @@ class Session:
         self._loss_chunks.append(rec_loss)
         if self.record_positions:
             self._pos_chunks.append(rec_pos)
+        self.chunk_open = 0
+        if trapped:  # the outputs of a kernel that raised are garbage: no walker moves on from them
+            self.failed = (f"compiled code raised {trapped.describe()} between steps {self.t - n} and {self.t}; "
+                           "the run stopped there")
+            raise KernelError(self.failed)
         return n
 
     def _advance_compiled(self, n, first, rec_loss, rec_pos) -> None:
@@ -284,7 +292,13 @@ class Session:
             if batch:
                 self.keys[:] = [np.int64(np.uint64(counter_key(self.seed, b, t)).astype(np.int64))
                                 for b in range(self.walkers)]
-            vg_kernel(self.X, self.G, self.F, land.data, self.keys, batch)
+            try:
+                vg_kernel(self.X, self.G, self.F, land.data, self.keys, batch)
+            except Exception as exc:  # (called from Python here, so it raises: said as in a compiled chunk)
+                self.failed = (f"the landscape's compiled code raised {type(exc).__name__}: {exc} at step {t}; "
+                               "the run stopped there")
+                self.t, self.chunk_open = t, 0  # the walkers are at step t: say so
+                raise KernelError(self.failed) from None
             screen(self.X, self.G, self.F, self.active, radius, self.radial, self.bound,
                    self.diverged_at, self.best, t, self.gnorm)
             if self.near > 0 and self._events_due():
@@ -351,7 +365,11 @@ class Session:
         F = np.full(self.walkers, np.nan)
         live = self.active.astype(bool)
         if live.any():
-            F[live] = self.landscape.value_and_grad(np.ascontiguousarray(self.X[live]))[0]
+            try:
+                F[live] = self.landscape.value_and_grad(np.ascontiguousarray(self.X[live]))[0]
+            except Exception:
+                if not self.failed:  # (after a kernel failure the loss there is unknown: NaN)
+                    raise
         return F
 
     def loss_history(self) -> tuple[np.ndarray, np.ndarray]:
@@ -369,7 +387,9 @@ class Session:
         return RunResult(
             landscape=self.landscape.describe(),
             optimizer={**self.optimizer.describe(), **({"auto": self.auto} if self.auto else {})}, seed=self.seed,
-            walkers=self.walkers, steps=self.t, steps_requested=steps_requested,
+            # every walker stopped: the steps taken are the last divergence's, not the chunk's end
+            walkers=self.walkers, steps=self.t if self.active.any() else min(self.t, int(self.diverged_at.max())),
+            steps_requested=steps_requested,
             record_every=self.record_every, final_loss=final,
             best_loss_per_walker=np.where(np.isfinite(best), best, np.nan),
             diverged=self.active == 0, diverged_at_step=self.diverged_at.copy(), complete=complete,
@@ -413,6 +433,14 @@ def run(landscape: Any, optimizer: Any, *, walkers: int = 16, steps: int = 1000,
     """
     steps = _positive_int(steps, "steps", 0)
     every = record_every if record_every is not None else max(1, steps // 1000)
+    if record_positions:  # checked before the session samples its starts
+        land = resolve_landscape(landscape)
+        n = walkers if x0 is None else int(np.shape(x0)[0]) if np.ndim(x0) == 2 else 1
+        records = steps // every + 1
+        check_bytes(8.0 * records * n * land.dim, f"recording {records:,} positions of {n:,} walkers in dim {land.dim:,}",
+                    f"record fewer (record_every={max(every, int(8.0 * steps * n * land.dim // memory_limit()) + 1):,} "
+                    "fits)")
+        landscape = land
     session = Session(landscape, optimizer, walkers=walkers, seed=seed, x0=x0, record_every=every,
                       record_positions=record_positions, bound=bound, detect=detect, saddle_radius=saddle_radius,
                       etol=etol)
@@ -421,22 +449,40 @@ def run(landscape: Any, optimizer: Any, *, walkers: int = 16, steps: int = 1000,
 
 def drive(session: Session, steps: int, *, chunk: int | None = None,
           callback: Callable[[Session], bool | None] | None = None) -> RunResult:
-    """Advance ``session`` by ``steps`` in chunks sized to ~50 ms; stop on Ctrl-C or callback."""
+    """Advance ``session`` by ``steps`` in chunks sized to ~50 ms; stop on Ctrl-C, SIGTERM or
+    the callback. A signal is taken between chunks, so the result's positions, losses and
+    ``steps`` all belong to the same step (``stopped_by`` names the signal)."""
+    from ._signals import stop_requests
+
     start = time.perf_counter()
     complete = True
     size = chunk or 16
     target = session.t + steps
-    try:
-        while session.t < target and session.active.any():
-            t0 = time.perf_counter()
-            session.advance(min(size, target - session.t))
-            took = time.perf_counter() - t0
-            if chunk is None:
-                size = int(min(max(1, size * (0.05 / max(took, 1e-6))), 4 * size, 1_000_000))
-            if callback is not None and callback(session):
-                complete = session.t >= target
-                break
-    except KeyboardInterrupt:
-        complete = False
-    return session.result(steps_requested=steps, elapsed_s=time.perf_counter() - start,
-                          complete=complete and (session.t >= target or not session.active.any()))
+    with stop_requests() as stop:
+        try:
+            while session.t < target and session.active.any() and not stop:
+                t0 = time.perf_counter()
+                session.advance(min(size, target - session.t))
+                took = time.perf_counter() - t0
+                if chunk is None:
+                    size = int(min(max(1, size * (0.05 / max(took, 1e-6))), 4 * size, 1_000_000))
+                if callback is not None and callback(session):
+                    complete = session.t >= target
+                    break
+        except KeyboardInterrupt:  # a second Ctrl-C (or one outside the main thread): now, mid-chunk
+            complete = False
+            stop.signum = stop.signum or signal.SIGINT
+        except KernelError:
+            complete = False
+    result = session.result(steps_requested=steps, elapsed_s=time.perf_counter() - start,
+                            complete=complete and not stop and (session.t >= target or not session.active.any()))
+    if stop:
+        result.stopped_by = stop.name
+    elif session.failed:
+        result.stopped_by = "error"
+        result.warnings.insert(0, session.failed)
+    if session.chunk_open:
+        result.warnings.append(f"stopped inside a chunk: the final positions may be up to {session.chunk_open} "
+                               f"steps past step {session.t}")
+        session.chunk_open = 0
+    return result

@@ -39,6 +39,8 @@ class RunResult:
         best_loss_per_walker: (walkers,) lowest loss each walker reached.
         diverged: (walkers,) bool; diverged_at_step: step at which it was stopped (-1: never).
         complete: False when the run was interrupted; what was computed is kept.
+        stopped_by: what stopped it early: "SIGINT", "SIGTERM", or "error" (compiled code
+            raised: the first line of ``warnings`` says what); else None.
         elapsed_s: wall time of the stepping.
         loss: (records, walkers) loss at steps ``record_steps``; positions: (records, walkers,
             dim) when recorded; x0 and final_x: (walkers, dim).
@@ -69,6 +71,7 @@ class RunResult:
     discovery_curve: list[int] = field(default_factory=list)
     events_truncated: bool = False
     warnings: list[str] = field(default_factory=list)
+    stopped_by: str | None = None
 
     @property
     def best_loss(self) -> float | None:
@@ -81,7 +84,7 @@ class RunResult:
         return {
             "landscape": self.landscape, "optimizer": self.optimizer, "seed": self.seed,
             "walkers": self.walkers, "steps": self.steps, "steps_requested": self.steps_requested,
-            "complete": self.complete, "record_every": self.record_every,
+            "complete": self.complete, "stopped_by": self.stopped_by, "record_every": self.record_every,
             "final_loss": _finite_or_none(self.final_loss), "best_loss": self.best_loss,
             "best_loss_per_walker": _finite_or_none(self.best_loss_per_walker),
             "diverged": [bool(d) for d in self.diverged],
@@ -98,22 +101,21 @@ class RunResult:
 
     def save(self, path: str | Path) -> Path:
         """Write the JSON summary to ``path``."""
-        path = Path(path)
-        path.write_text(json.dumps(self.summary(), indent=1) + "\n")
-        return path
+        from ._files import write_text_atomic
+
+        return write_text_atomic(path, json.dumps(self.summary(), indent=1) + "\n")
 
     def save_trajectory(self, path: str | Path) -> Path:
         """Write loss history, starts, final positions (and positions if recorded) as .npz."""
-        path = Path(path)
+        from ._files import write_atomic
+
         arrays = dict(record_steps=self.record_steps, loss=self.loss, x0=self.x0, final_x=self.final_x,
                       final_loss=self.final_loss, best_loss_per_walker=self.best_loss_per_walker,
                       diverged=self.diverged, diverged_at_step=self.diverged_at_step,
                       summary=np.array(json.dumps(self.summary())))
         if self.positions is not None:
             arrays["positions"] = self.positions
-        with open(path, "wb") as fh:
-            np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]  # (numpy's stub: allow_pickle)
-        return path
+        return write_atomic(path, lambda fh: np.savez_compressed(fh, **arrays))  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: str | Path, trajectory: str | Path | None = None) -> RunResult:
@@ -138,4 +140,4 @@ class RunResult:
             versions=s.get("versions", {}), saddle_escapes=s.get("saddle_escapes", []),
             saddle_visits_open=s.get("saddle_visits_open", []), minima=s.get("minima", []),
             discovery_curve=s.get("discovery_curve", []), events_truncated=s.get("events_truncated", False),
-            warnings=s.get("warnings", []))
+            warnings=s.get("warnings", []), stopped_by=s.get("stopped_by"))

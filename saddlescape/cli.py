@@ -8,10 +8,11 @@ Heavy imports (NumPy, Numba, Textual) happen inside the subcommands, so ``--help
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -157,21 +158,21 @@ def _cmd_census(args: argparse.Namespace) -> int:
     from ._census import census
 
     land = landscapes.make(args.landscape, dim=args.dim, seed=args.seed, **lparams)
-    result = census(land, starts=args.starts, seed=args.seed, method=args.method, max_iter=args.max_iter,
-                    domain=args.domain)
+    with _progress(f"census of {land.name}", "searches") as progress:
+        result = census(land, starts=args.starts, seed=args.seed, method=args.method, max_iter=args.max_iter,
+                        domain=args.domain, progress=progress)
     for line in result.warnings:
         print(f"warning: {line}", file=sys.stderr)
-    if out is not None:
-        result.save(out)
-    else:
-        print(json.dumps(result.summary(), indent=1))
+    status = _save_json(result, out, "the census")
     if sys.stderr.isatty():
         counts = ", ".join(f"index {k}: {n}" for k, n in result.counts_by_index.items())
         o = result.outcomes
         print(f"{len(result.critical_points)} critical points ({counts}); {result.n_degenerate} degenerate; "
               f"searches: {o['converged']} converged, {o['outside']} outside the domain, {o['failed']} failed, "
               f"{o['left']} left it", file=sys.stderr)
-    return 0
+    if result.stopped_by:
+        return 143 if result.stopped_by == "SIGTERM" else 130
+    return status
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -240,39 +241,89 @@ def _cmd_run(args: argparse.Namespace) -> int:
     land = landscapes.make(args.landscape, dim=args.dim, seed=args.seed, **lparams)
     opt = optimizers.make(args.optimizer, **hyper)
     radius = check_saddle_radius(args.saddle_radius) if args.saddle_radius is not None else DEFAULT_SADDLE_RADIUS
-    progress = None
-    callback = None
-    if sys.stderr.isatty():
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                            TextColumn("{task.completed}/{task.total} steps"), TimeRemainingColumn(),
-                            console=Console(stderr=True), transient=True)
-        task = progress.add_task(f"{opt.name} on {land.name}", total=args.steps)
-        callback = lambda s: progress.update(task, completed=s.t)  # noqa: E731
-        progress.start()
-    try:
+    with _progress(f"{opt.name} on {land.name}", "steps") as progress:
+        callback = None if progress is None else lambda s: progress(s.t, args.steps)
         result = run(land, opt, walkers=args.walkers, steps=args.steps, seed=args.seed,
                      record_every=args.record_every, record_positions=traj is not None,
                      callback=callback, detect=not args.no_events, saddle_radius=radius)
-    finally:
-        if progress is not None:
-            progress.stop()
-    text = json.dumps(result.summary(), indent=1)
-    if out is not None:
-        result.save(out)
-    else:
-        print(text)
-    if traj is not None:
-        result.save_trajectory(traj)
+    status = _save_run(result, out, traj)
     for line in result.warnings:  # e.g. most walkers diverged: how many, by when, a stable step size
         print(f"saddlescape: {line}", file=sys.stderr)
+    if result.stopped_by == "error":  # (the line saying what raised is among the warnings above)
+        return 1
     if not result.complete:
-        print(f"saddlescape: interrupted at step {result.steps} of {result.steps_requested}; "
+        how = "terminated (SIGTERM)" if result.stopped_by == "SIGTERM" else "interrupted"
+        print(f"saddlescape: {how} at step {result.steps} of {result.steps_requested}; "
               "wrote what was computed (complete: false)", file=sys.stderr)
-        return 130
-    return 0
+        return 143 if result.stopped_by == "SIGTERM" else 130
+    return status
+
+
+@contextlib.contextmanager
+def _progress(what: str, unit: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal (gone when done): ``update(done, total)``;
+    None when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(f"{{task.completed}}/{{task.total}} {unit}"),
+                   TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    task = bar.add_task(what, total=None)
+    bar.start()
+    try:
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+    finally:
+        bar.stop()
+
+
+def _save_json(result: Any, out: Path | None, what: str) -> int:
+    """``result.save(out)``, or its JSON on stdout (no ``out``, or ``out`` cannot be written:
+    said in one line, and 1 returned)."""
+    from ._files import OutputError
+
+    if out is not None:
+        try:
+            result.save(out)
+            return 0
+        except OutputError as exc:
+            print(f"saddlescape: {exc}; {what} is on stdout instead", file=sys.stderr)
+    _print(json.dumps(result.summary(), indent=1))
+    return 0 if out is None else 1
+
+
+def _save_run(result: Any, out: Path | None, traj: Path | None) -> int:
+    """Write the run's JSON (to ``out`` or stdout) and trajectory; a file that cannot be written
+    is said in one line and its content kept elsewhere (the JSON on stdout, the trajectory in the
+    temporary folder): 1 then, else 0."""
+    import tempfile
+
+    from ._files import OutputError
+
+    status = _save_json(result, out, "the result")
+    if traj is not None:
+        try:
+            result.save_trajectory(traj)
+        except OutputError as exc:
+            spare = Path(tempfile.gettempdir()) / f"saddlescape-{os.getpid()}-{traj.name}"
+            try:
+                result.save_trajectory(spare)
+                print(f"saddlescape: {exc}; the trajectory was written to {spare} instead", file=sys.stderr)
+            except OutputError:
+                print(f"saddlescape: {exc}; no other place to write the trajectory could be found", file=sys.stderr)
+            status = 1
+    return status
+
+
+def _print(text: str) -> None:
+    """Print to stdout; a reader that closed the pipe early (``| head``) ends the output quietly."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # (so the interpreter's own flush at exit cannot fail)
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
@@ -313,9 +364,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "tui"
     if args.command is None:
         args = _parser().parse_args(["tui", *(argv or [])])
+    from ._trap import install, take_interrupt
+
+    install()  # Ctrl-C while Numba compiles is taken, not printed and lost
     try:
-        return {"list": _cmd_list, "run": _cmd_run, "census": _cmd_census, "tui": _cmd_tui,
-                "experiment": _cmd_experiment}[command](args)
+        status = {"list": _cmd_list, "run": _cmd_run, "census": _cmd_census, "tui": _cmd_tui,
+                  "experiment": _cmd_experiment}[command](args)
+        if take_interrupt():  # swallowed by a compiler callback and not taken by a loop since
+            raise KeyboardInterrupt
+        return status
     except SaddlescapeError as exc:  # bad input (ParamError, PluginError, UsageError): one line naming the value
         print(f"saddlescape: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
         return 2

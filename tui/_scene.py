@@ -114,45 +114,60 @@ class Scene:
     def reset(self, *, reseed: bool = False) -> None:
         """Back to step 0 (new starting points when ``reseed``)."""
         with self.lock:
-            self._version += 1
+            seed, x0 = self.seed, self.x0
             if reseed:
-                self.seed += 1
-                self.x0 = self.land.sample(self.walkers, seed=self.seed)
-            self.log.clear()
-            self.log_count = 0
-            self.notices.clear()
-            for run in self.runs:
-                opt = run.session.optimizer
-                if run.session.auto:  # what was chosen automatically is chosen afresh for the new starts
-                    opt = opt.with_hyper(**dict.fromkeys(run.session.auto, "auto"))
-                run.session = self._session(opt)
-                run.optimizer = run.session.optimizer
-                run.diverged_told = run.hint_told = False
-                run.trail = deque(maxlen=self._trail_depth())  # the landscape's dimension may have changed
-                run.loss.clear()
-                run.gnorm.clear()
-                run.trail.append(run.session.X[: self.traced].copy())
+                seed += 1
+                x0 = self.land.sample(self.walkers, seed=seed)
+            sessions = self._fresh_sessions(self.land, x0, seed, self.saddle_radius)
+            self.seed, self.x0 = seed, x0
+            self._install(sessions)
+
+    def _fresh_sessions(self, land: Any, x0: np.ndarray, seed: int, saddle_radius: float) -> list:
+        """A new session per optimizer on these starts (what was chosen automatically is chosen
+        afresh for them); nothing of the scene changes."""
+        sessions = []
+        for run in self.runs:
+            opt = run.session.optimizer
+            if run.session.auto:
+                opt = opt.with_hyper(**dict.fromkeys(run.session.auto, "auto"))
+            sessions.append(saddlescape.Session(land, opt, x0=x0, seed=seed, record_every=10**9,
+                                                saddle_radius=saddle_radius))
+        return sessions
+
+    def _install(self, sessions: list) -> None:
+        """Swap in sessions made by ``_fresh_sessions`` (the scene's fields already set)."""
+        self._version += 1
+        self.log.clear()
+        self.log_count = 0
+        self.notices.clear()
+        for run, session in zip(self.runs, sessions):
+            run.session = session
+            run.optimizer = session.optimizer
+            run.diverged_told = run.hint_told = False
+            run.trail = deque(maxlen=self._trail_depth())  # the landscape's dimension may have changed
+            run.loss.clear()
+            run.gnorm.clear()
+            run.trail.append(session.X[: self.traced].copy())
 
     def set_landscape(self, name: str, dim: int | None = None, params: dict | None = None,
                       walkers: int | None = None, saddle_radius: float | None = None) -> None:
         """A new landscape (and walkers, and detection radius); optimizers and their
-        hyper-parameters carry over."""
+        hyper-parameters carry over. Everything new is checked and built before any of the scene
+        changes: a bad value leaves it as it was, stepping on."""
         radius = self.saddle_radius if saddle_radius is None else saddlescape.check_saddle_radius(saddle_radius)
+        if walkers is not None and (isinstance(walkers, bool) or not isinstance(walkers, (int, np.integer))
+                                    or walkers < 1):
+            raise ParamError(f"walkers={walkers!r} is not allowed; use an integer >= 1")
         land = landscapes.make(name, dim=dim, seed=self.seed, **(params or {}))
         n = self.walkers if walkers is None else int(walkers)
-        if n >= 1:  # refused with the estimate before anything of that size is allocated
-            saddlescape.check_memory(n, land.dim, runs=max(1, len(self.runs)),
-                                     what=f"{max(1, len(self.runs))} optimizer(s) on one set of starts")
+        runs = max(1, len(self.runs))  # refused with the estimate before anything of that size is allocated
+        saddlescape.check_memory(n, land.dim, runs=runs, what=f"{runs} optimizer(s) on one set of starts")
+        x0 = land.sample(n, seed=self.seed)
         with self.lock:
-            self.land = land
-            self.saddle_radius = radius
+            sessions = self._fresh_sessions(land, x0, self.seed, radius)
+            self.land, self.x0, self.walkers, self.saddle_radius = land, x0, n, radius
             self.landscape_spec = (name, dim, dict(params or {}))
-            if walkers is not None:
-                if walkers < 1:
-                    raise ParamError(f"walkers={walkers} is not allowed; use an integer >= 1")
-                self.walkers = int(walkers)
-            self.x0 = self.land.sample(self.walkers, seed=self.seed)
-            self.reset()
+            self._install(sessions)
 
     def set_hyper(self, i: int, **hyper: Any) -> None:
         """Change hyper-parameters of optimizer ``i`` in the running session."""

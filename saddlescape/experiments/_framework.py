@@ -8,10 +8,13 @@ its items, so the same study gives the same numbers whichever way its items were
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
+import io
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -19,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from saddlescape._files import write_text_atomic
+from saddlescape._signals import stop_requests
 from saddlescape.landscapes._params import ParamError
 
 __all__ = ["Plot", "Report", "Study", "StudyRun", "execute", "item_key", "register", "run_study", "study"]
@@ -87,6 +92,35 @@ def item_key(study: str, item: dict[str, Any]) -> str:
     return hashlib.sha1(blob).hexdigest()[:16]
 
 
+@functools.cache
+def code_version() -> str:
+    """A hash of the computing code's sources (saddlescape, its landscapes and optimizers; not
+    the playground): a saved item is reused only when it was computed by the same code."""
+    import saddlescape
+    from saddlescape import landscapes, optimizers
+
+    h = hashlib.sha1()
+    for package in (saddlescape, landscapes, optimizers):
+        root = Path(str(package.__file__)).parent
+        for f in sorted(root.rglob("*.py")):
+            if "tui" not in f.relative_to(root).parts:
+                h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _saved_result(path: Path, item: dict[str, Any]) -> dict[str, Any] | None:
+    """The result saved at ``path`` for ``item`` by this code, or None (missing, unreadable,
+    malformed, for another item, or computed by other code: then it is computed again)."""
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(saved, dict) and saved.get("item") == item and saved.get("code") == code_version()
+            and isinstance(saved.get("result"), dict)):
+        return None
+    return saved["result"]
+
+
 def register(study: Study) -> Study:
     """Make ``study`` known by its name (to ``names()``, ``run_study`` and the playground)."""
     STUDIES[study.name] = study
@@ -112,9 +146,8 @@ def execute(study_name: str, item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_json(path: Path, payload: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=1, default=_jsonable) + "\n")
-    os.replace(tmp, path)  # atomic: a half-written item never counts as done
+    # whole or not at all: a half-written item never counts as done
+    write_text_atomic(path, json.dumps(payload, indent=1, default=_jsonable) + "\n")
 
 
 def _jsonable(value: Any) -> Any:
@@ -183,16 +216,20 @@ def _local_map(todo: list[tuple[int, dict]], name: str, workers: int, on_done: C
     method = ("fork" if "fork" in methods and threading.active_count() == 1
               else "forkserver" if "forkserver" in methods else "spawn")
     ctx = mp.get_context(method)
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx, initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx, initializer=_worker_init,
+                               initargs=(os.getpid(),))
     futures: dict[Future, int] = {}
     try:
-        for idx, item in todo:
-            futures[pool.submit(execute, name, item)] = idx
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                on_done(futures[fut], fut.result())
+        with stop_requests() as stop:  # SIGTERM too: a batch scheduler's stop must not orphan the workers
+            for idx, item in todo:
+                futures[pool.submit(execute, name, item)] = idx
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    on_done(futures[fut], fut.result())
+                if stop:
+                    raise KeyboardInterrupt
     except BaseException:
         # Ctrl-C (or a failed item): stop now; items in flight are lost, finished ones are on disk
         for proc in list(getattr(pool, "_processes", {}).values()):
@@ -202,11 +239,28 @@ def _local_map(todo: list[tuple[int, dict]], name: str, workers: int, on_done: C
     pool.shutdown(wait=True)
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them and keeps what is done."""
+def _worker_init(parent: int) -> None:
+    """Workers leave Ctrl-C to the parent, which stops them and keeps what is done; and end
+    when the parent is gone (killed with SIGKILL it cannot stop them): at once where Linux can
+    signal it (PR_SET_PDEATHSIG), else within a second of noticing a new parent process."""
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import contextlib
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    if os.getppid() == parent:  # (forkserver and spawn workers have another parent: the first check covers fork)
+        threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _dask_map(todo: list[tuple[int, dict]], name: str, scheduler: Any, on_done: Callable) -> None:
@@ -262,15 +316,8 @@ def run_study(name: str, *, quick: bool = False, out: str | Path | None = None, 
         item_dir.mkdir(parents=True, exist_ok=True)
         if resume:
             for i, key in enumerate(keys):
-                f = item_dir / f"{key}.json"
-                if f.exists():
-                    try:
-                        saved = json.loads(f.read_text())
-                    except (OSError, ValueError):
-                        continue  # unreadable: computed again
-                    if saved.get("item") == items[i]:
-                        results[i] = saved["result"]
-                        reused += 1
+                results[i] = _saved_result(item_dir / f"{key}.json", items[i])
+                reused += results[i] is not None
     t0 = time.perf_counter()
     done = [sum(r is not None for r in results)]
     if progress is not None:
@@ -279,7 +326,7 @@ def run_study(name: str, *, quick: bool = False, out: str | Path | None = None, 
     def on_done(idx: int, result: dict) -> None:
         results[idx] = result
         if item_dir is not None:
-            _write_json(item_dir / f"{keys[idx]}.json", {"item": items[idx], "result": result})
+            _write_json(item_dir / f"{keys[idx]}.json", {"item": items[idx], "code": code_version(), "result": result})
         done[0] += 1
         if progress is not None and progress(done[0], len(items)):
             raise _Stop  # the caller asked to stop: handled as an interrupt below
@@ -301,10 +348,11 @@ def run_study(name: str, *, quick: bool = False, out: str | Path | None = None, 
         _write_json(paths["json"], run.summary())
         if report is not None:
             paths["csv"] = folder / f"{name}.csv"
-            with open(paths["csv"], "w", newline="") as fh:
-                w = csv.writer(fh)
-                w.writerow(report.columns)
-                w.writerows(_clean(report.rows))
+            table = io.StringIO(newline="")
+            w = csv.writer(table)
+            w.writerow(report.columns)
+            w.writerows(_clean(report.rows))
+            write_text_atomic(paths["csv"], table.getvalue())
         run.paths = paths
     return run
 

@@ -182,14 +182,26 @@ async def test_configure_applies_good_input_and_reports_bad_input():
                              (("rastrigin", "2", "A", "10", "0.1"), "'A' is malformed"),
                              (("rastrigin", "two", "", "10", "0.1"), "dim and walkers must be whole numbers"),
                              (("rastrigin", "2", "", "10", "3"), "saddle_radius=3.0 is not allowed; use a number in (0, 1]"),
-                             (("rastrigin", "2", "", "10", "wide"), "saddle radius 'wide' is not a number")):
+                             (("rastrigin", "2", "", "10", "wide"), "saddle radius 'wide' is not a number"),
+                             # before: these swapped the landscape in, then failed, leaving a
+                             # scene that crashed on the next step or exported the bad walkers
+                             (("rastrigin", "3", "", "0", "0.1"), "walkers=0 is not allowed"),
+                             (("rastrigin", "100000000", "", "10", "0.1"), "use fewer walkers"),
+                             (("rastrigin", "2", "", "1000000000000", "0.1"), "use fewer walkers")):
             await pilot.press("c")
             for field, value in zip(("#landscape", "#dim", "#params", "#walkers", "#radius"), bad):
                 app.screen.query_one(field).value = value
             await pilot.press("enter")
             await built(pilot, app)
             assert message in app.errors()[-1]
-            assert app.scene.land.name == "p-spin"
+            assert app.scene.land.name == "p-spin" and app.scene.land.dim == 20 and app.scene.walkers == 12
+        steps = app.scene.step
+        await pilot.press("n")  # the scene as it was still steps
+        await pilot.pause(0.2)
+        while app.scene.step == steps:
+            await pilot.pause(0.05)
+        assert all(r.session.X.shape == (12, 20) for r in app.scene.runs)
+        assert "--walkers 12" in app.live.export()[0] and "p-spin" in app.live.export()[0]
         await pilot.press("c")
         await pilot.press("escape")
         assert not isinstance(app.screen, ConfigureScreen)
@@ -521,11 +533,12 @@ def test_the_playground_and_the_engine_share_one_default_radius():
 
 def test_a_scene_too_big_for_memory_is_refused_before_anything_is_allocated(monkeypatch):
     import saddlescape
-    from saddlescape import _engine
+    from saddlescape.landscapes import _base
     from saddlescape.tui._scene import Scene
 
-    monkeypatch.setattr(_engine, "memory_limit", lambda: 2 << 30)  # a 4 GiB machine
-    with pytest.raises(saddlescape.ParamError, match=r"walkers=10,000,000 x dim=10 needs about .* GiB .* allows 2.0 GiB"):
+    monkeypatch.setattr(_base, "memory_limit", lambda: 2 << 30)  # a 4 GiB machine
+    with pytest.raises(saddlescape.ParamError,
+                       match=r"walkers=10,000,000 x dim=10 for .* needs about .* GiB; this machine allows 2.0 GiB"):
         Scene(landscape="rastrigin", dim=10, walkers=10_000_000)
     with pytest.raises(saddlescape.ParamError, match="needs about"):
         saddlescape.Session("rastrigin", "adam", walkers=10_000_000)  # and headless, the same check

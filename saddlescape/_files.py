@@ -1,0 +1,57 @@
+"""Files written whole or not at all.
+
+Every result file (a run's JSON and .npz, a census, a study's items and tables) is written to a
+temporary file in the same folder, flushed to disk, then renamed over the target: a reader,
+a second writer, a full disk, a second Ctrl-C or a kill never leaves a half-written file under
+the target's name (two runs writing the same path: the last rename wins, whole). A write that
+fails raises ``OutputError`` (one line: the path and why), the temporary file removed.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from saddlescape.landscapes._params import SaddlescapeError
+
+__all__ = ["OutputError", "write_atomic", "write_text_atomic"]
+
+
+class OutputError(SaddlescapeError):
+    """A result file could not be written (no space, no permission, the folder gone)."""
+
+
+def write_atomic(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
+    """Call ``write(fh)`` on a temporary binary file beside ``path`` and rename it to ``path``
+    (a device or pipe, such as /dev/stdout, is written directly: it cannot be replaced)."""
+    path = Path(path)
+    tmp: str | None = None
+    try:
+        if path.exists() and not path.is_file():
+            with open(path, "wb") as fh:
+                write(fh)
+            return path
+        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
+                                   suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """``write_atomic`` for UTF-8 text."""
+    data = text.encode()
+    return write_atomic(path, lambda fh: fh.write(data))
