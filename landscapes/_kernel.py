@@ -45,8 +45,32 @@ def cache_dir() -> str:
     return os.path.join(base, "saddlescape", "numba")
 
 
-if not os.environ.get("NUMBA_CACHE_DIR") and not _sources_writable():
-    os.environ["NUMBA_CACHE_DIR"] = cache_dir()  # before Numba reads its configuration
+def _writable_folder(path: str) -> bool:
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(path, os.W_OK)
+
+
+def _session_cache() -> str:
+    """A temporary cache for this process when no cache folder can be written (a read-only
+    install and a read-only home): compiling still works, and the user is told once."""
+    import atexit
+    import shutil
+    import sys
+    import tempfile
+
+    tried = cache_dir()
+    folder = tempfile.mkdtemp(prefix="saddlescape-numba-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    print(f"saddlescape: no writable cache folder ({tried}); compiled code is kept for this session only "
+          "(set NUMBA_CACHE_DIR to a writable folder to keep it)", file=sys.stderr)
+    return folder
+
+
+if os.environ.get("NUMBA_CACHE_DIR") or not _sources_writable():  # before Numba reads its configuration
+    os.environ["NUMBA_CACHE_DIR"] = cache_dir() if _writable_folder(cache_dir()) else _session_cache()
 
 import numba  # noqa: E402
 from numba import float64, int64, njit, types, void  # noqa: E402

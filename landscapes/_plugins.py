@@ -34,6 +34,9 @@ def load_object(spec: str) -> Any:
     try:
         if target.endswith(".py") or "/" in target or "\\" in target:
             path = Path(target).expanduser()
+            if path.is_dir():
+                raise PluginError(f"plug-in {str(path)!r} is a folder; give a Python file, e.g. "
+                                  f"{str(path / 'my_plugin.py')!r}:{attr}, or a module name")
             if not path.is_file():
                 raise PluginError(f"plug-in file {str(path)!r} does not exist")
             # the same name in every process (str hashes are salted per process): Numba's on-disk
@@ -56,7 +59,7 @@ def load_object(spec: str) -> Any:
             module = importlib.import_module(target)
     except PluginError:
         raise
-    except Exception as exc:  # any import-time failure of user code becomes one line
+    except (Exception, SystemExit) as exc:  # any import-time failure of user code becomes one line
         raise PluginError(f"plug-in {spec!r} failed to import: {type(exc).__name__}: {exc}") from None
     try:
         return getattr(module, attr)

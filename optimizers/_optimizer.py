@@ -115,24 +115,37 @@ def _from_plugin(obj: Any, label: str) -> Optimizer:
     if inspect.isclass(obj):
         try:
             obj = obj()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise PluginError(f"optimizer plug-in {label!r} could not be created: {type(exc).__name__}: {exc}") from None
     missing = [m for m in ("init", "step") if not callable(getattr(obj, m, None))]
     if missing:
         raise PluginError(f"optimizer plug-in {label!r} lacks {' and '.join(missing)}(); "
                           "it needs init(x) and step(x, g, f, state, *, t, hyper, rng)")
-    params = tuple(getattr(obj, "params", ()))
-    if not params:
-        params = tuple(Param(k, v, kind="int" if isinstance(v, int) and not isinstance(v, bool) else "float")
-                       for k, v in dict(getattr(obj, "hyper", {})).items())
+    try:
+        params = tuple(getattr(obj, "params", ()))
+        if not params:
+            params = tuple(Param(k, v, kind="int" if isinstance(v, int) and not isinstance(v, bool) else "float")
+                           for k, v in dict(getattr(obj, "hyper", {})).items())
+    except (TypeError, ValueError):
+        raise PluginError(f"optimizer plug-in {label!r}: params must be a tuple of Param and hyper a dict of "
+                          "defaults") from None
+    bad = [p for p in params if not isinstance(p, Param)]
+    if bad:
+        raise PluginError(f"optimizer plug-in {label!r}: params holds {bad[0]!r}; each entry must be a Param "
+                          "(from saddlescape.landscapes import Param)")
     name = str(getattr(obj, "name", label))
     batch = getattr(obj, "minibatch", None)
     if batch is True:  # the older spelling: a plug-in declaring `minibatch = True` sizes batches by "batch"
         batch = "batch"
-    return Optimizer(name, {p.name: p.default for p in params}, params, 0, None, obj,
-                     batch or None, str(getattr(obj, "reference", "")),
-                     str(getattr(obj, "summary", (obj.__doc__ or "").strip().split("\n")[0])),
-                     noise=tuple(getattr(obj, "noise", ())))
+    opt = Optimizer(name, {p.name: p.default for p in params}, params, 0, None, obj,
+                    batch or None, str(getattr(obj, "reference", "")),
+                    str(getattr(obj, "summary", (obj.__doc__ or "").strip().split("\n")[0])),
+                    noise=tuple(getattr(obj, "noise", ())))
+    try:  # a plug-in's own defaults must pass its own ranges
+        _validate(opt, opt.hyper)
+    except ParamError as exc:
+        raise PluginError(f"optimizer plug-in {label!r} has a default its own range refuses: {exc}") from None
+    return opt
 
 
 def make(name: Any, **hyper: Any) -> Optimizer:

@@ -185,7 +185,7 @@ class Session:
         else:
             try:
                 self.S = opt.plugin.init(self.X.copy())
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # (exit() in a plug-in is a failure, not an exit)
                 raise optimizers.PluginError(
                     f"optimizer plug-in {opt.name!r} failed in init(): {type(exc).__name__}: {exc}") from None
 
@@ -317,7 +317,7 @@ class Session:
                 new_x, self.S = opt.plugin.step(self.X if all_live else self.X.copy(), self.G, self.F,
                                                 self.S, t=t, hyper=hyper, rng=_LazyRng(self.seed, t))
                 new_x = np.asarray(new_x, dtype=np.float64)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # (exit() in a plug-in is a failure, not an exit)
                 raise optimizers.PluginError(
                     f"optimizer plug-in {opt.name!r} failed in step(): {type(exc).__name__}: {exc}") from None
             if new_x.shape != self.X.shape:

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from saddlescape._files import write_text_atomic
+from saddlescape._files import OutputError, write_text_atomic
 from saddlescape._signals import stop_requests
 from saddlescape.landscapes._params import ParamError
 
@@ -313,7 +313,10 @@ def run_study(name: str, *, quick: bool = False, out: str | Path | None = None, 
     if out is not None:
         folder = Path(out) / name
         item_dir = folder / "items"
-        item_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            item_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # before any work: nothing could be kept
+            raise OutputError(f"cannot write under {str(out)!r}: {exc.strerror or exc}") from None
         if resume:
             for i, key in enumerate(keys):
                 results[i] = _saved_result(item_dir / f"{key}.json", items[i])

@@ -352,3 +352,98 @@ def test_an_item_computed_by_other_code_is_computed_again(tmp_path):
     f.write_text(json.dumps({**saved, "code": "0000000000000000", "result": {**saved["result"], "stale": True}}))
     again = experiments.run_study("no-minimum", quick=True, out=tmp_path, workers=1)
     assert again.reused == len(first.items) - 1 and "stale" not in again.results[0]
+
+
+PLUGINS = {
+    "tuple_params.py": "class Opt:\n    params = (1, 2)\n    def init(self, x): return None\n"
+                       "    def step(self, x, g, f, s, *, t, hyper, rng): return x, s\n",
+    "bad_default.py": "from saddlescape.landscapes import Param\nclass Opt:\n"
+                      "    params = (Param('lr', -1.0, low=0.0, open_low=True),)\n"
+                      "    def init(self, x): return None\n    def step(self, x, g, f, s, *, t, hyper, rng): return x, s\n",
+    "exits.py": "import sys\nclass Opt:\n    def init(self, x): return None\n"
+                "    def step(self, x, g, f, s, *, t, hyper, rng): sys.exit(3)\n",
+    "exits_on_import.py": "raise SystemExit('bye')\n",
+}
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("tuple_params.py:Opt", "optimizer plug-in '{d}/tuple_params.py:Opt': params holds 1; each entry must be a Param"),
+    ("bad_default.py:Opt", "has a default its own range refuses: optimizer '{d}/bad_default.py:Opt' parameter "
+                           "lr=-1.0 is out of range"),
+    ("exits.py:Opt", "optimizer plug-in '{d}/exits.py:Opt' failed in step(): SystemExit: 3"),
+    ("exits_on_import.py:Opt", "failed to import: SystemExit: bye"),
+    (":Opt", "is a folder; give a Python file"),
+])
+def test_broken_plugins_are_one_line(tmp_path, spec, message, capsys):
+    # before: tracebacks (params = (1, 2)), defaults never checked, a silent exit (SystemExit in
+    # the plug-in), and a folder reported as a missing file
+    for name, text in PLUGINS.items():
+        (tmp_path / name).write_text(text)
+    status = main(["run", "--landscape", "himmelblau", "--optimizer", f"{tmp_path}/{spec}", "--steps", "5", "--walkers", "2"])
+    assert status == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert message.format(d=tmp_path) in line
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "--landscape"], "saddlescape run: argument --landscape: expected one argument (see saddlescape run --help)"),
+    (["frob"], "saddlescape: argument command: invalid choice: 'frob'"),
+    (["run", "--landscape", "rastrigin", "--optimizer", "gd", "--steps", "ten"], "invalid int value: 'ten'"),
+])
+def test_usage_errors_are_one_line(argv, message, capsys):
+    # before: several lines of usage, then the error
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert message in line and line.endswith("--help)")
+
+
+def test_a_reader_that_closes_the_pipe_early_gets_no_traceback():
+    # `saddlescape run ... | head -c 10`
+    proc = subprocess.Popen([sys.executable, "-m", "saddlescape", "run", "--landscape", "rastrigin", "--optimizer",
+                             "adam", "--walkers", "256", "--steps", "200"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(10) == b'{\n "landsc'
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=600) == 0 and err == ""
+
+
+@pytest.mark.slow  # (compiles everything afresh: a minute)
+def test_a_read_only_install_with_no_writable_cache_still_runs(tmp_path):
+    # before: RuntimeError "cannot cache function ...: no locator available" at import
+    import shutil
+
+    root = Path(__file__).resolve().parents[2]
+    tree, mounted = tmp_path / "tree", tmp_path / "ro"
+    shutil.copytree(root / "saddlescape", tree / "saddlescape", ignore=shutil.ignore_patterns("__pycache__"))
+    for part in ("landscapes", "optimizers", "tui"):
+        shutil.copytree(root / part, tree / "saddlescape" / part, ignore=shutil.ignore_patterns("__pycache__"))
+    mounted.mkdir()
+    bind = subprocess.run(["mount", "--bind", str(tree), str(mounted)], capture_output=True)
+    if bind.returncode != 0:
+        pytest.skip("a read-only bind mount needs mount privileges here")
+    try:
+        assert subprocess.run(["mount", "-o", "remount,ro,bind", str(mounted)]).returncode == 0
+        with pytest.raises(OSError):  # read-only even for root
+            (mounted / "saddlescape" / "probe").write_text("")
+        env = {**os.environ, "HOME": "/proc/nohome", "XDG_CACHE_HOME": "/proc/nocache", "PYTHONPATH": str(mounted)}
+        env.pop("NUMBA_CACHE_DIR", None)
+        r = subprocess.run([sys.executable, "-c", "import sys, saddlescape; from saddlescape.cli import main; "
+                            "assert saddlescape.__file__.startswith(sys.argv[1]), saddlescape.__file__; "
+                            "sys.exit(main(['run', '--landscape', 'himmelblau', '--optimizer', 'adam', "
+                            "'--steps', '5']))", str(mounted)],
+                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    finally:
+        subprocess.run(["umount", str(mounted)])
+    assert r.returncode == 0, r.stderr[-500:]
+    (line,) = r.stderr.splitlines()
+    assert line.startswith("saddlescape: no writable cache folder (/proc/nocache/saddlescape/numba)")
+    assert json.loads(r.stdout)["steps"] == 5
+
+
+def test_an_experiment_folder_that_cannot_be_made_is_one_line_before_any_work(capsys):
+    # before: a FileNotFoundError traceback
+    assert main(["experiment", "no-minimum", "--quick", "--out", "/proc/nope"]) == 2
+    assert capsys.readouterr().err == "saddlescape: cannot write under '/proc/nope': No such file or directory\n"
