@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ._base import Landscape
-from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, deferred, matvec_into
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, compiled, deferred, matvec_into
 from ._params import ParamError
 
 
@@ -214,10 +214,36 @@ def _point_facts(points) -> dict:
     }
 
 
+def _rosenbrock_second_minimum(dim: int) -> np.ndarray:
+    """The local minimum near (-1, 1, ..., 1) that the N-D form has for dim >= 4, by Newton
+    steps on the first min(dim, 64) coordinates (beyond the 47th they are 1 to double precision,
+    so the rest is padded with ones: exact for any dim)."""
+    n = min(dim, 64)
+    x = np.ones(n)
+    x[0] = -1.0
+    g, H, f = np.empty((1, n)), np.empty((n, n)), np.empty(1)
+    vg, hess = compiled(rosenbrock_vg), compiled(rosenbrock_hess)
+    for _ in range(60):
+        vg(x[None, :], g, f, np.zeros(1), np.zeros(1, np.int64), 0)
+        hess(x, H, np.zeros(1))
+        x = x - np.linalg.solve(H, g[0])
+    return np.concatenate([x, np.ones(dim - n)])
+
+
 def build_rosenbrock(dim: int, seed: int, params: dict) -> Landscape:
     lo, hi = -2.048, 2.048
-    facts = {"global_min_value": 0.0, "global_min_x": [1.0] * dim,
-             "references": ["Rosenbrock 1960", "Shang & Qiu 2006 (N-D form and its minima)"]}
+    facts: dict = {"global_min_value": 0.0, "global_min_x": [1.0] * dim,
+                   "references": ["Rosenbrock 1960", "Shang & Qiu 2006 (N-D form and its minima)",
+                                  "Kok & Sandrock 2009 (for 4 <= dim <= 30: exactly two minima)"]}
+    if dim <= 3:
+        facts["n_local_minima"] = 1
+    else:  # a second, local minimum near (-1, 1, ..., 1): 3.7014 at dim 4, 3.98662 from dim 20 on
+        second = _rosenbrock_second_minimum(dim)
+        g, f = np.empty((1, dim)), np.empty(1)
+        compiled(rosenbrock_vg)(second[None, :], g, f, np.zeros(1), np.zeros(1, np.int64), 0)
+        facts["local_minima"] = [{"x": [float(v) for v in second], "value": float(f[0]), "index": 0}]
+        if dim <= 30:
+            facts["n_local_minima"] = 2
     return Landscape(
         name="rosenbrock", dim=dim, value_and_grad_kernel=rosenbrock_vg, hessian_kernel=rosenbrock_hess,
         hvp_kernel=rosenbrock_hvp, data=np.zeros(1), params=params, seed=seed, domain=(lo, hi), known=facts,

@@ -11,15 +11,21 @@ import numpy as np
 
 from ._base import Landscape
 from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, deferred, matvec_into
+from ._lj_minima import LJ_RELAXED_MINIMA
 
-# Global minimum energies, Cambridge Cluster Database (Wales & Doye 1997), N = 2..20
-LJ_GLOBAL_MINIMA = {
+# Global minimum energies as the Cambridge Cluster Database lists them (six decimals; Wales &
+# Doye 1997), N = 2..20: kept to check the relaxed values against
+LJ_DATABASE_MINIMA = {
     2: -1.0, 3: -3.0, 4: -6.0, 5: -9.103852, 6: -12.712062, 7: -16.505384, 8: -19.821489,
     9: -24.113360, 10: -28.422532, 11: -32.765970, 12: -37.967600, 13: -44.326801,
     14: -47.845157, 15: -52.322627, 16: -56.815742, 17: -61.317995, 18: -66.530949,
     19: -72.659782, 20: -77.177043,
 }
-# Numbers of distinct minima from exhaustive searches (Tsai & Jordan 1993; Doye & Wales 1999)
+# The energies to full precision: exact for 2-4 atoms, relaxed structures above (_lj_minima)
+LJ_GLOBAL_MINIMA = {2: -1.0, 3: -3.0, 4: -6.0, **{n: e for n, (e, _) in LJ_RELAXED_MINIMA.items()}}
+# Numbers of distinct minima from exhaustive eigenmode-following searches (Tsai & Jordan 1993,
+# J. Phys. Chem. 97, 11227; LJ13's 1,509 confirmed by Doye & Wales 2002, J. Chem. Phys. 116,
+# 3777); older, incomplete counts (Hoare & McInnes 1976: 18, 57, 145, 366, 988 for 9..13) differ
 LJ_MINIMA_COUNTS = {6: 2, 7: 4, 8: 8, 9: 21, 10: 64, 11: 170, 12: 515, 13: 1509}
 
 
@@ -116,16 +122,20 @@ def build_lennard_jones(dim: int, seed: int, params: dict) -> Landscape:
         return out
 
     known: dict = {"atoms": n_atoms, "zero_modes": 5 if n_atoms == 2 else 6,
-                   "references": ["Jones 1924", "Wales & Doye 1997 (Cambridge Cluster Database)"]}
+                   "references": ["Jones 1924", "Wales & Doye 1997 (Cambridge Cluster Database; its six-decimal "
+                                  "energies, relaxed here to full precision)"]}
     if n_atoms in LJ_GLOBAL_MINIMA:
         known["global_min_value"] = LJ_GLOBAL_MINIMA[n_atoms]
     x_min = _exact_minimum(n_atoms)
     if x_min is not None:
         known.update(global_min_x=x_min, n_local_minima=1)
+    elif n_atoms in LJ_RELAXED_MINIMA:
+        known["global_min_x"] = list(LJ_RELAXED_MINIMA[n_atoms][1])
     theory = {}
     if n_atoms in LJ_MINIMA_COUNTS:
         theory = {"n_local_minima": LJ_MINIMA_COUNTS[n_atoms],
-                  "references": ["Tsai & Jordan 1993; Doye & Wales 1999 (exhaustive searches)"]}
+                  "references": ["Tsai & Jordan 1993, J. Phys. Chem. 97, 11227 (exhaustive searches); "
+                                 "Doye & Wales 2002, J. Chem. Phys. 116, 3777 (LJ13)"]}
     return Landscape(
         name="lennard-jones", dim=dim, value_and_grad_kernel=lj_vg, hessian_kernel=lj_hess, hvp_kernel=lj_hvp,
         data=np.zeros(1), params=params, seed=seed, domain=(-radius, radius), known=known, theory=theory,

@@ -88,6 +88,37 @@ def _symmetrise(A: np.ndarray) -> np.ndarray:
     return T / len(perms)
 
 
+PSPIN_UNITS = ("energy per spin, with covariance E[H(x) H(y)] = N (x.y / N)^p on |x|^2 = N (Auffinger, Ben "
+               "Arous & Cerny's convention); the sum over i < j < k with couplings of variance p! / (2 N^(p-1)) "
+               "(Crisanti & Sommers) halves the covariance: its energies are these divided by sqrt(2)")
+
+
+def pspin_ground_state(p: int) -> float:
+    """The N -> infinity ground-state energy per spin of the pure spherical p-spin model, in the
+    units of ``PSPIN_UNITS``: -E_inf = -2 sqrt((p-1)/p) for p = 2 (the edge of the semicircle);
+    for p >= 3 -E_0, the zero below -E_inf of the complexity of local minima
+    Theta_p(u) = log(p-1)/2 - (p-2) u^2 / (4(p-1)) - I_1(u) (Auffinger, Ben Arous & Cerny 2013),
+    which Subag (2017) proved is the ground state and agrees with the 1RSB solution of the
+    Parisi formula (Crisanti & Sommers 1992): -1.65700 for p = 3, -1.79409 for p = 4."""
+    e_inf = 2.0 * math.sqrt((p - 1) / p)
+    if p == 2:
+        return -e_inf
+
+    def theta(u: float) -> float:
+        s = math.sqrt(u * u - e_inf * e_inf)
+        i1 = -u / e_inf**2 * s - math.log(-u + s) + math.log(e_inf)
+        return 0.5 * math.log(p - 1) - (p - 2) / (4 * (p - 1)) * u * u - i1
+
+    lo, hi = -e_inf - 4.0, -e_inf - 1e-12  # theta < 0 far below, > 0 just below -E_inf
+    for _ in range(200):  # bisection to full precision
+        mid = 0.5 * (lo + hi)
+        if theta(mid) < 0:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
 def build_pspin(dim: int, seed: int, params: dict) -> Landscape:
     p, N = params["p"], dim
     if N < 2:
@@ -104,9 +135,11 @@ def build_pspin(dim: int, seed: int, params: dict) -> Landscape:
                    "references": ["Crisanti & Sommers 1992; Auffinger, Ben Arous & Cerny 2013 "
                                   "(H = -N^{-(p-1)/2} sum A_{i1..ip} x_i1..x_ip, A iid N(0,1))"]}
     theory = {"threshold_energy_per_spin": -2 * math.sqrt((p - 1) / p),
-              "references": ["Cugliandolo & Kurchan 1993 (threshold); Crisanti & Sommers 1992"]}
-    if p == 3:
-        theory["ground_state_energy_per_spin"] = -1.6572
+              "ground_state_energy_per_spin": pspin_ground_state(p),
+              "units": PSPIN_UNITS,
+              "references": ["Cugliandolo & Kurchan 1993 (threshold); Auffinger, Ben Arous & Cerny 2013, Thm 2.5 "
+                             "and Subag 2017 (ground state: the zero of the complexity, = Crisanti & Sommers' "
+                             "1992 1RSB value)"]}
     if p == 2:
         # exact at finite N: critical points are +-sqrt(N) v_k, index = number of larger eigenvalues
         lam, V = np.linalg.eigh(T)
@@ -124,7 +157,6 @@ def build_pspin(dim: int, seed: int, params: dict) -> Landscape:
                 {"x": list(s * math.sqrt(N) * V[:, k]), "value": float(-scale * N * lam[k]), "index": k}
                 for k in range(N) for s in (1.0, -1.0)]
         known["references"].append("p=2: critical points are the eigenvectors of the coupling matrix")
-        theory["ground_state_energy_per_spin"] = -math.sqrt(2)
     radius = math.sqrt(N)
 
     def sampler(rng: np.random.Generator, n: int) -> np.ndarray:

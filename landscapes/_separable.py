@@ -206,34 +206,33 @@ def griewank_hess(x, H, data):
 
 @deferred(HVP_SIG)
 def griewank_hvp(x, v, out, data):
+    """H v in O(D) with no division: H_ii = 1/2000 + c_i / (i+1) prod_{k != i} c_k and
+    H_ij = -u_i u_j prod_{k != i, j} c_k (u_i = sin(x_i / r_i) / r_i), the products over all but
+    one or two factors from running prefix and suffix products. (Dividing the full product by
+    c_i c_j lost 8 digits when a cosine was just above the old switch to a dense product.)"""
     D = x.shape[0]
-    small = False
-    prod = 1.0
-    t_sum = 0.0
+    c = np.empty(D)
+    w = np.empty(D)  # u_j v_j
+    u = np.empty(D)
     for i in range(D):
         root = np.sqrt(i + 1.0)
-        ci = np.cos(x[i] / root)
-        if abs(ci) < 1e-8:
-            small = True
-        prod *= ci
-    if not small:
-        # H_ij = -u_i u_j P / (c_i c_j) for i != j: a rank-one term, O(D)
-        for i in range(D):
-            root = np.sqrt(i + 1.0)
-            t_sum += np.sin(x[i] / root) / root / np.cos(x[i] / root) * v[i]
-        for i in range(D):
-            root = np.sqrt(i + 1.0)
-            ci = np.cos(x[i] / root)
-            ti = np.sin(x[i] / root) / root / ci
-            out[i] = (1.0 / 2000.0 + prod / (i + 1.0)) * v[i] - prod * ti * (t_sum - ti * v[i])
-        return
-    H = np.empty((D, D))  # a cosine is (nearly) zero: fall back to the exact dense product
-    griewank_hess(x, H, data)
+        c[i] = np.cos(x[i] / root)
+        u[i] = np.sin(x[i] / root) / root
+        w[i] = u[i] * v[i]
+    suf = np.empty(D)  # suf[i] = prod_{k > i} c_k
+    tail = np.empty(D)  # tail[i] = sum_{j > i} w_j prod_{k > i, k != j} c_k
+    p, t = 1.0, 0.0
+    for i in range(D - 1, -1, -1):
+        suf[i] = p
+        tail[i] = t
+        t = t * c[i] + w[i] * p
+        p *= c[i]
+    pre, head = 1.0, 0.0  # prod_{k < i} c_k and sum_{j < i} w_j prod_{k < i, k != j} c_k
     for i in range(D):
-        acc = 0.0
-        for j in range(D):
-            acc += H[i, j] * v[j]
-        out[i] = acc
+        others = head * suf[i] + tail[i] * pre  # sum_{j != i} w_j prod_{k != i, j} c_k
+        out[i] = (1.0 / 2000.0 + c[i] / (i + 1.0) * pre * suf[i]) * v[i] - u[i] * others
+        head = head * c[i] + w[i] * pre
+        pre *= c[i]
 
 
 # ------------------------------------------------------------------- exact separable counts

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import saddlescape
 from saddlescape import landscapes
 
 from .helpers import close, fd_gradient, stationarity
@@ -229,3 +230,89 @@ def test_a_file_plugin_with_cached_numba_kernels_loads_again_in_a_new_process(tm
         assert out.stdout.strip() == "0.0"
         if run == 0:
             assert list(cache.rglob("cached_bowl*.nbi"))  # the cached kernel the second run loads
+
+
+def test_p_spin_ground_states_are_the_published_values_in_stated_units():
+    # before: -1.6572 for p = 3 (off in the fourth digit), none for p = 4, and no units
+    from saddlescape.landscapes._random import pspin_ground_state
+
+    assert pspin_ground_state(2) == -math.sqrt(2)  # the semicircle's edge
+    e3 = landscapes.make("p-spin", dim=20, p=3).theory
+    assert e3["ground_state_energy_per_spin"] == pytest.approx(-1.656998, abs=1e-6)
+    assert round(-e3["ground_state_energy_per_spin"], 3) == 1.657  # Auffinger, Ben Arous & Cerny 2013
+    assert round(e3["ground_state_energy_per_spin"] / math.sqrt(2), 3) == -1.172  # Crisanti & Sommers' units
+    assert "sqrt(2)" in e3["units"]
+    e4 = landscapes.make("p-spin", dim=12, p=4).theory["ground_state_energy_per_spin"]
+    assert e4 == pytest.approx(-1.794085, abs=1e-6)
+    for p in (3, 4, 5):  # below the threshold, where the complexity of minima is zero
+        assert pspin_ground_state(p) < -2 * math.sqrt((p - 1) / p)
+
+
+def test_p_spin_two_ground_state_is_the_finite_n_minimum_in_the_limit():
+    land = landscapes.make("p-spin", dim=400, p=2, seed=0)
+    assert land.known["global_min_value"] / 400 == pytest.approx(land.theory["ground_state_energy_per_spin"], rel=0.03)
+
+
+@pytest.mark.parametrize("atoms", range(5, 21))
+def test_lennard_jones_global_minima_are_stored_to_full_precision(atoms):
+    # before: the database's six decimals, above the true minimum by up to 5e-7 for 10 of 16 sizes
+    from saddlescape.landscapes._physical import LJ_DATABASE_MINIMA
+
+    f = landscapes.make("lennard-jones", dim=3 * atoms)
+    x = np.asarray(f.known["global_min_x"])
+    value, g = f.value_and_grad(x)
+    assert value == pytest.approx(f.known["global_min_value"], rel=1e-14)
+    assert np.abs(g).max() < 1e-12  # a critical point to the last digits, not to six decimals
+    eig = np.linalg.eigvalsh(f.hessian(x))
+    assert np.abs(eig[:6]).max() < 1e-8 and eig[6] > 1.0  # six zero modes (translation, rotation), then a minimum
+    assert abs(value - LJ_DATABASE_MINIMA[atoms]) <= 5e-7 + 1e-12  # the database's value is its rounding
+
+
+@pytest.mark.parametrize("dim", [4, 5, 7, 30, 1000])
+def test_rosenbrocks_second_minimum_is_declared_from_dim_4(dim):
+    # before: a user counting minima at dim >= 4 met a minimum the landscape did not declare
+    f = landscapes.make("rosenbrock", dim=dim)
+    (m,) = f.known["local_minima"]
+    x = np.asarray(m["x"])
+    value, g = f.value_and_grad(x)
+    assert value == pytest.approx(m["value"], rel=1e-12) and np.abs(g).max() < 1e-10
+    assert x[0] < -0.7 and value > f.known["global_min_value"]
+    if dim <= 50:
+        assert np.linalg.eigvalsh(f.hessian(x)).min() > 0.3  # a minimum (0.38 at dim 4, 0.50 above)
+    if dim == 4:  # as published (Shang & Qiu 2006; Kok & Sandrock 2009): near (-0.776, 0.613, 0.382), f = 3.70
+        np.testing.assert_allclose(x[:3], [-0.776, 0.613, 0.382], atol=1e-3)
+        assert value == pytest.approx(3.70, abs=0.01)
+    assert f.known.get("n_local_minima") == (2 if dim <= 30 else None)
+    # and descent from next to it stays there
+    r = saddlescape.run(f, "gd", x0=x[None, :] + 1e-3, steps=3000, detect=False)
+    assert np.linalg.norm(r.final_x[0] - x) < 1e-3
+    assert "local_minima" not in landscapes.make("rosenbrock", dim=3).known
+
+
+def _griewank_hessian_long(x):
+    """Griewank's Hessian in extended precision, straight from its definition."""
+    x = np.asarray(x, np.longdouble)
+    D = len(x)
+    r = np.sqrt(np.arange(1, D + 1, dtype=np.longdouble))
+    c, u = np.cos(x / r), np.sin(x / r) / r
+    H = np.empty((D, D), np.longdouble)
+    for i in range(D):
+        for j in range(D):
+            rest = np.prod([c[k] for k in range(D) if k not in (i, j)], dtype=np.longdouble)
+            H[i, j] = (np.longdouble(1) / 2000 + c[i] / (i + 1) * rest) if i == j else -u[i] * u[j] * rest
+    return H
+
+
+def test_griewank_hvp_is_accurate_where_a_cosine_nearly_vanishes():
+    # before: relative error up to 1e-8 just above the 1e-8 switch-over to a dense product
+    f = landscapes.make("griewank", dim=6)
+    rng = np.random.default_rng(3)
+    worst = 0.0
+    for k in range(60):
+        x = rng.uniform(-600, 600, 6)
+        i = k % 6  # a cosine between 1e-9 and 1e-6 (the old switch-over was at 1e-8)
+        x[i] = np.sqrt(i + 1.0) * (np.pi / 2 - 10.0 ** rng.uniform(-9, -6))
+        v = rng.standard_normal(6)
+        ref = _griewank_hessian_long(x) @ v.astype(np.longdouble)
+        worst = max(worst, float(np.abs(f.hvp(x, v) - ref).max() / np.abs(ref).max()))
+    assert worst < 1e-11, worst  # (x_i / r_i rounds in float64 first: c_i near 1e-9 carries ~1e-7 relative)

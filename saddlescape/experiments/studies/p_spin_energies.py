@@ -57,7 +57,9 @@ def _pe_analyse(results: list[dict], quick: bool) -> Report:
                    "threshold": _r(e_th), "ground_state": _r(e_gs)},
                   "Cugliandolo & Kurchan 1993: gradient descent from random starts on the spherical p-spin "
                   "glass reaches the threshold energy -2 sqrt((p-1)/p) = -1.633 (p=3) as N grows, not the ground "
-                  "state -1.657 (Crisanti & Sommers 1992; Auffinger, Ben Arous & Cerny 2013); at finite N the "
+                  "state -1.6570 (Crisanti & Sommers 1992; Auffinger, Ben Arous & Cerny 2013; Subag 2017; energies "
+                  "per spin with E[H(x)H(y)] = N (x.y/N)^p: Crisanti & Sommers' convention divides them by "
+                  "sqrt(2)); at finite N the "
                   "energies reached lie above the threshold (Folena et al. 2020).",
                   verdict, ok)
 
