@@ -16,7 +16,7 @@ __all__ = ["DEFAULT_SADDLE_RADIUS", "CensusResult", "KernelError", "OutputError"
            "SaddlescapeError",
            "Session", "__version__", "census", "check_memory", "check_saddle_radius", "coordinate_plane", "drive",
            "fit_extent", "grid_values", "hessian_spectrum", "landscapes", "manifold_hessian", "optimizers",
-           "pca_plane", "plane_through", "preload", "random_plane", "run", "spectral_density"]
+           "pca_plane", "plane_through", "preload", "random_plane", "run", "spectral_density", "spectral_estimate"]
 
 
 def preload() -> None:
@@ -47,7 +47,7 @@ def __getattr__(name: str) -> Any:  # lazy, so `saddlescape --help` never import
         from . import _projection
 
         return getattr(_projection, name)
-    if name in ("hessian_spectrum", "spectral_density", "manifold_hessian"):
+    if name in ("hessian_spectrum", "spectral_density", "spectral_estimate", "manifold_hessian"):
         from . import _geometry
 
         return getattr(_geometry, name)

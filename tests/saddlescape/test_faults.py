@@ -447,3 +447,9 @@ def test_an_experiment_folder_that_cannot_be_made_is_one_line_before_any_work(ca
     # before: a FileNotFoundError traceback
     assert main(["experiment", "no-minimum", "--quick", "--out", "/proc/nope"]) == 2
     assert capsys.readouterr().err == "saddlescape: cannot write under '/proc/nope': No such file or directory\n"
+
+
+def test_a_run_whose_walkers_all_diverge_reports_the_steps_taken():
+    # before: the end of the first chunk (16 and more), not when the last walker stopped
+    r = saddlescape.run("rosenbrock", saddlescape.optimizers.make("gd", lr=1.0), walkers=4, steps=400, chunk=64)
+    assert r.diverged.all() and r.steps == r.diverged_at_step.max() < 64

@@ -175,22 +175,47 @@ def test_lanczos_ends_match_exact_eigenvalues_above_the_dense_limit():
     assert np.allclose(s["lowest"], ev[:3], atol=1e-6) and np.allclose(s["highest"], ev[::-1][:3], atol=1e-6)
 
 
-@pytest.mark.parametrize("spectrum, edges", [("goe", (-2.0, 2.0)), ("wishart", ((1 - 0.5 ** 0.5) ** 2, (1 + 0.5 ** 0.5) ** 2))])
-def test_slq_density_matches_semicircle_and_marchenko_pastur(spectrum, edges):
-    dim = 1500
+def _semicircle_cdf(x):
+    x = np.clip(x, -2, 2)
+    return 0.5 + (x * np.sqrt(4 - x * x) / 4 + np.arcsin(x / 2)) / np.pi
+
+
+def _marchenko_pastur_cdf(x, ratio=0.5):
+    lo, hi = (1 - ratio**0.5) ** 2, (1 + ratio**0.5) ** 2
+    t = np.linspace(lo, hi, 20001)
+    d = np.sqrt(np.clip((hi - t) * (t - lo), 0, None)) / (2 * np.pi * ratio * t)
+    c = np.concatenate([[0], np.cumsum((d[1:] + d[:-1]) / 2 * np.diff(t))])
+    return np.interp(x, t, c / c[-1])
+
+
+@pytest.mark.parametrize("spectrum, dim", [("goe", 400), ("wishart", 400),
+                                           pytest.param("goe", 1500, marks=pytest.mark.slow),
+                                           pytest.param("wishart", 1500, marks=pytest.mark.slow)])
+def test_slq_matches_the_semicircle_and_marchenko_pastur_laws(spectrum, dim):
+    # before: 10 probes and a fixed width, Marchenko-Pastur's mean 2% off at dim 400 and no error reported
     f = landscapes.make("random-quadratic", dim=dim, seed=0, spectrum=spectrum, negative_fraction=0.0)
-    shift = f.known["shift"]
-    grid, dens = saddlescape.spectral_density(f, np.zeros(dim), probes=8, steps=90, bins=200)
-    x = grid + shift  # undo the shift the landscape applied
-    lo, hi = edges
-    if spectrum == "goe":
-        theory = np.where(np.abs(x) < 2, np.sqrt(np.clip(4 - x ** 2, 0, None)) / (2 * np.pi), 0)
-    else:
-        lam = 0.5
-        theory = np.where((x > lo) & (x < hi), np.sqrt(np.clip((hi - x) * (x - lo), 0, None)) / (2 * np.pi * lam * x), 0)
-    assert np.trapezoid(dens, grid) == pytest.approx(1.0, abs=0.02)
-    inner = (x > lo + 0.15 * (hi - lo)) & (x < hi - 0.15 * (hi - lo))
-    assert np.max(np.abs(dens[inner] - theory[inner])) < 0.12 * theory[inner].max()
+    ev = np.array(f.known["eigenvalues"])
+    e = saddlescape.spectral_estimate(f, np.zeros(dim))
+    assert e.converged and e.steps == 100 and 10 <= e.probes <= 200
+    # the estimate's stated errors hold against the exact spectrum, and meet the tolerance
+    assert abs(e.mean - ev.mean()) <= 4 * e.mean_error <= 4 * 0.01 * ev.std()
+    assert abs(e.variance - ev.var()) <= 4 * e.variance_error <= 4 * 0.01 * ev.var()
+    # the whole distribution against the analytic law: Kolmogorov distance within 0.02
+    t = np.linspace(ev.min() - 0.5, ev.max() + 0.5, 4001)
+    law = (_semicircle_cdf if spectrum == "goe" else _marchenko_pastur_cdf)(t + f.known["shift"])
+    assert np.abs(e.cdf(t) - law).max() < 0.02
+    # the hard edges: the extreme Ritz values are the extreme eigenvalues
+    assert abs(e.nodes.min() - ev.min()) < 1e-3 * np.ptp(ev) and abs(e.nodes.max() - ev.max()) < 1e-3 * np.ptp(ev)
+    grid, dens = e.density(bins=200)
+    assert np.trapezoid(dens, grid) == pytest.approx(1.0, abs=0.01)
+
+
+def test_slq_says_how_far_it_got_when_the_probe_budget_runs_out():
+    f = landscapes.make("random-quadratic", dim=400, seed=0, spectrum="wishart", negative_fraction=0.0)
+    e = saddlescape.spectral_estimate(f, np.zeros(400), max_probes=10, tol=1e-4)
+    assert not e.converged and e.probes == 10 and e.mean_error > 1e-4 * np.sqrt(e.variance)
+    with pytest.raises(landscapes.ParamError, match="probes=0 is not allowed"):
+        saddlescape.spectral_estimate(f, np.zeros(400), probes=0)
 
 
 @pytest.mark.parametrize("name,dim", [("random-quadratic", 40), ("rosenbrock", 4), ("p-spin", 12)])
