@@ -29,6 +29,7 @@ class OptimizerSpec:
     minibatch: str | None = None
     minibatch_replaces: tuple[str, ...] = ()
     noise: tuple[str, ...] = ()
+    scratch: str = ""  # "module:function": (hyper, dim) -> bytes a step allocates, checked before a run
 
     @property
     def n_state(self) -> int:
@@ -79,12 +80,14 @@ BUILTIN_OPTIMIZERS: tuple[OptimizerSpec, ...] = (
                   "adaptive moments", "Kingma & Ba 2015", state=("m", "v")),
     OptimizerSpec("newton", "._second_order:newton_step",
                   (_lr(1.0), Param("damping", 1e-3, low=0.0, doc="added to the Hessian's eigenvalues"), _KRYLOV, _MAX_STEP),
-                  "damped Newton: attracted to saddles", "Nocedal & Wright 2006, ch. 3"),
+                  "damped Newton: attracted to saddles", "Nocedal & Wright 2006, ch. 3",
+                  scratch="._second_order:scratch_bytes"),
     OptimizerSpec("saddle-free-newton", "._second_order:saddle_free_newton_step",
                   (_lr(1.0), Param("damping", 0.1, low=0.0, open_low=True,
                                    doc="added to |eigenvalues| (keeps flat directions finite)"), _KRYLOV,
                    _MAX_STEP),
-                  "Newton with |H|: repelled by saddles", "Dauphin et al. 2014"),
+                  "Newton with |H|: repelled by saddles", "Dauphin et al. 2014",
+                  scratch="._second_order:scratch_bytes"),
     OptimizerSpec("perturbed-gd", "._first_order:perturbed_gd_step",
                   (_lr("auto"), Param("g_thres", 1e-3, low=0.0, open_low=True, doc="perturb when |g| is below this"),
                    Param("perturbation", 0.1, low=0.0, open_low=True, doc="radius of the uniform ball perturbation"),

@@ -51,6 +51,14 @@ class Optimizer:
     summary: str = field(default="", compare=False)
     minibatch_replaces: tuple[str, ...] = ()
     noise: tuple[str, ...] = ()
+    scratch: str = field(default="", compare=False)
+
+    def scratch_bytes(self, dim: int) -> int:
+        """Bytes one step allocates for a walker (built-ins that declare it; else 0)."""
+        if not self.scratch:
+            return 0
+        module, _, attr = self.scratch.partition(":")
+        return int(getattr(importlib.import_module(module, __package__), attr)(self.hyper, dim))
 
     def with_hyper(self, **changes: Any) -> Optimizer:
         """A copy with some hyper-parameters changed (validated the same way)."""
@@ -108,7 +116,7 @@ def _builtin(s: OptimizerSpec) -> Optimizer:
 
     step = compiled(getattr(importlib.import_module(module, __package__), attr))
     return Optimizer(s.name, {p.name: p.default for p in s.params}, s.params, s.n_state, step,
-                     None, s.minibatch, s.reference, s.summary, s.minibatch_replaces, s.noise)
+                     None, s.minibatch, s.reference, s.summary, s.minibatch_replaces, s.noise, s.scratch)
 
 
 def _from_plugin(obj: Any, label: str) -> Optimizer:

@@ -31,6 +31,14 @@ if hyper_slots("saddle-free-newton", *_SLOTS) != (CURV_LR, CURV_DAMPING, CURV_KR
 EXACT_MAX_DIM = 500
 
 
+def scratch_bytes(hyper: dict, dim: int) -> int:
+    """What one step allocates for a walker: the dense Hessian and its eigenvectors up to
+    EXACT_MAX_DIM, else the Krylov basis of ``krylov`` vectors."""
+    if dim <= EXACT_MAX_DIM:
+        return 8 * 3 * dim * dim
+    return 8 * (int(hyper["krylov"]) + 4) * dim
+
+
 @kernel()
 def _apply_curvature(x, v, out, radius, radial, hvp, data, tmp):
     """out = (Riemannian) Hessian times v."""

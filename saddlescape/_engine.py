@@ -56,6 +56,14 @@ INT_MAX = 2**62  # steps, record intervals: step counters are int64 in the kerne
 SEED_MAX = 2**63 - 1  # seeds are int64 in the kernels' counter-based random streams
 
 
+def _check_scratch(opt: optimizers.Optimizer, dim: int) -> None:
+    """A one-line refusal when one step of ``opt`` would allocate more than this machine allows
+    (a Krylov basis of krylov x dim numbers: 15 GiB at krylov=2000, dim=10^6)."""
+    krylov = f" (krylov={opt.hyper['krylov']})" if "krylov" in opt.hyper else ""
+    check_bytes(opt.scratch_bytes(dim), f"a {opt.name} step at dim {dim:,}{krylov}",
+                "use a smaller krylov" if krylov else "use a first-order optimizer")
+
+
 def _positive_int(value: Any, what: str, low: int = 1, high: int = INT_MAX) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ParamError(f"{what}={value!r} is not allowed; use an integer >= {low}")
@@ -136,6 +144,7 @@ class Session:
         tops = (start_curvatures(self.landscape, X) if self.detecting or self.optimizer.hyper.get("lr") == "auto"
                 else np.empty(0))
         self.optimizer, self.auto = resolve_auto(self.optimizer, self.landscape, X, tops)
+        _check_scratch(self.optimizer, X.shape[1])
         self.bound = float(bound)
         self.t = 0
         self.chunk_open = 0  # steps of a chunk under way (0 between chunks)
@@ -195,6 +204,7 @@ class Session:
         stays as it is)."""
         changes = {k: v for k, v in changes.items() if not (v == "auto" and k in self.auto)}
         opt = self.optimizer.with_hyper(**changes)
+        _check_scratch(opt, self.X.shape[1])
         if any(v == "auto" for v in opt.hyper.values()):
             live = self.active.astype(bool)
             opt, auto = resolve_auto(opt, self.landscape, self.X[live] if live.any() else self.x0)
@@ -314,8 +324,9 @@ class Session:
                     rec_pos[row] = self.X
             try:
                 all_live = bool(self.active.all())  # stopped walkers must not be touched
-                new_x, self.S = opt.plugin.step(self.X if all_live else self.X.copy(), self.G, self.F,
-                                                self.S, t=t, hyper=hyper, rng=_LazyRng(self.seed, t))
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a walker that overflows
+                    new_x, self.S = opt.plugin.step(self.X if all_live else self.X.copy(), self.G, self.F,  # is marked
+                                                    self.S, t=t, hyper=hyper, rng=_LazyRng(self.seed, t))
                 new_x = np.asarray(new_x, dtype=np.float64)
             except (Exception, SystemExit) as exc:  # (exit() in a plug-in is a failure, not an exit)
                 raise optimizers.PluginError(

@@ -453,3 +453,31 @@ def test_a_run_whose_walkers_all_diverge_reports_the_steps_taken():
     # before: the end of the first chunk (16 and more), not when the last walker stopped
     r = saddlescape.run("rosenbrock", saddlescape.optimizers.make("gd", lr=1.0), walkers=4, steps=400, chunk=64)
     assert r.diverged.all() and r.steps == r.diverged_at_step.max() < 64
+
+
+def test_a_plugin_that_overflows_marks_its_walkers_without_numpy_warnings(tmp_path):
+    # before: NumPy's overflow and invalid-value warnings on stderr, on top of the result
+    (tmp_path / "blowup.py").write_text("class Opt:\n    def init(self, x): return None\n"
+                                        "    def step(self, x, g, f, s, *, t, hyper, rng): return x * 1e200, s\n")
+    r = subprocess.run([sys.executable, "-m", "saddlescape", "run", "--landscape", "rastrigin", "--optimizer",
+                        f"{tmp_path / 'blowup.py'}:Opt", "--walkers", "4", "--steps", "20"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and json.loads(r.stdout)["n_diverged"] == 4
+    assert "Warning" not in r.stderr and r.stderr.startswith("saddlescape: 4 of 4 walkers diverged by step")
+
+
+def test_a_second_order_step_too_big_for_memory_is_refused_before_the_run(monkeypatch):
+    # before: newton -o krylov=2000 at D=10^6 failed to allocate inside the kernel every step and
+    # reported success with walkers that never moved
+    from saddlescape.landscapes import _base
+
+    monkeypatch.setattr(_base, "memory_limit", lambda: 2**30)
+    land = landscapes.make("rastrigin", dim=100_000)
+    big = saddlescape.optimizers.make("newton", krylov=2000)
+    with pytest.raises(landscapes.ParamError, match=r"^a newton step at dim 100,000 \(krylov=2000\) needs about 1.5 GiB; "
+                                                    r"this machine allows 1.0 GiB .*: use a smaller krylov$"):
+        saddlescape.Session(land, big, walkers=2)
+    s = saddlescape.Session(land, "newton", walkers=2)
+    with pytest.raises(landscapes.ParamError, match="use a smaller krylov"):
+        s.set_hyper(krylov=2000)
+    assert s.optimizer.hyper["krylov"] == 30
