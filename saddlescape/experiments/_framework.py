@@ -247,6 +247,7 @@ def _worker_init(parent: int) -> None:
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (a fork inherits the parent's stop flag handler: terminate() must kill)
     if sys.platform.startswith("linux"):
         import contextlib
         import ctypes
