@@ -29,6 +29,7 @@ __all__ = [
     "SaddlescapeError",
     "custom",
     "family",
+    "logistic_data",
     "make",
     "names",
     "parse_value",
@@ -45,4 +46,8 @@ def __getattr__(name: str) -> Any:  # lazy: these import NumPy / Numba
         from ._custom import custom
 
         return custom
+    if name == "logistic_data":
+        from ._learning import logistic_data
+
+        return logistic_data
     raise AttributeError(f"module 'saddlescape.landscapes' has no attribute {name!r}")

@@ -1,6 +1,7 @@
 """The Landscape object: compiled kernels plus what is known about them, behind a NumPy API."""
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,18 @@ def check_bytes(need: float, what: str, advice: str) -> None:
     if need > limit:
         raise ParamError(f"{what} needs about {need / 2**30:,.1f} GiB; this machine allows {limit / 2**30:,.1f} GiB "
                          f"(half its memory): {advice}")
+
+
+def origin_facts(dim: int, index: int) -> dict[str, Any]:
+    """``known`` facts of a landscape whose only critical point is the origin, of this index,
+    with value 0: a minimum when the index is 0, else unbounded below."""
+    facts: dict[str, Any] = {"n_critical_points": 1, "counts_by_index": {index: 1},
+                             "critical_points": [{"x": [0.0] * dim, "value": 0.0, "index": index}]}
+    if index == 0:
+        facts.update(global_min_value=0.0, global_min_x=[0.0] * dim)
+    else:
+        facts.update(has_minimum=False, infimum=-math.inf)
+    return facts
 
 
 def as_points(x: Any, dim: int, owner: str, what: str = "point") -> tuple[np.ndarray, bool]:

@@ -29,8 +29,9 @@ class Family:
         min_dim: smallest allowed dim.
         fixed_dim: the only allowed dim, if any.
         dim_multiple: dim must be a multiple of this.
-        derive_dim: computes dim from the parameters (mlp: the number of weights).
+        derive_dim: computes dim from the parameters (mlp: the number of weights; None: not derived).
         references: where the landscape and its facts come from.
+        conventions: scaling, units and reductions a user comparing with a paper must know.
     """
 
     name: str
@@ -41,14 +42,15 @@ class Family:
     min_dim: int = 1
     fixed_dim: int | None = None
     dim_multiple: int = 1
-    derive_dim: Callable[[dict], int] | None = None
+    derive_dim: Callable[[dict], int | None] | None = None
     references: tuple[str, ...] = field(default_factory=tuple)
+    conventions: str = ""
 
     def dims(self) -> str:
         """Human description of the allowed dimensions."""
         if self.fixed_dim is not None:
             return f"dim={self.fixed_dim} only"
-        if self.derive_dim is not None:
+        if self.derive_dim is not None and self.name == "mlp":
             return "dim = the number of weights (derived from the parameters)"
         if self.dim_multiple > 1:
             return f"a multiple of {self.dim_multiple}, >= {self.min_dim}"
@@ -57,12 +59,16 @@ class Family:
     def resolve_dim(self, dim: Any, params: dict) -> int:
         """Check ``dim`` (None: the default) against the family's rule; return it."""
         where = f"landscape {self.name!r}"
-        if self.derive_dim is not None:
-            derived = self.derive_dim(params)
+        derived = self.derive_dim(params) if self.derive_dim is not None else None
+        if derived is not None:
             if dim is not None and _as_int(dim, where, self.dims()) != derived:
-                shown = ", ".join(f"{k}={params[k]}" for k in ("inputs", "width", "depth") if k in params)
-                raise ParamError(f"{where} dim={dim} does not match its {derived} weights ({shown}); "
-                                 f"omit dim or pass dim={derived}")
+                if params.get("data") and self.name != "mlp":
+                    what = f"the {derived} features of data={params['data']!r}"
+                else:
+                    shown = ", ".join(f"{k}={params[k]}" for k in ("inputs", "width", "depth") if k in params)
+                    what = f"its {derived} weights ({shown}" + (f", data={params['data']!r}" if params.get("data")
+                                                               else "") + ")"
+                raise ParamError(f"{where} dim={dim} does not match {what}; omit dim or pass dim={derived}")
             return derived
         if dim is None:
             return self.fixed_dim if self.fixed_dim is not None else self.default_dim
@@ -82,7 +88,7 @@ class Family:
         return builder(dim, seed, params)
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "summary": self.summary, "dims": self.dims(),
+        return {"name": self.name, "summary": self.summary, "dims": self.dims(), "conventions": self.conventions,
                 "default_dim": self.default_dim if self.derive_dim is None else None,
                 "params": [p.describe() for p in self.params], "references": list(self.references)}
 
@@ -103,6 +109,19 @@ def _as_int(value: Any, where: str, allowed: str) -> int:
         raise ParamError(f"{where} cannot take dim={int(number):,}; at most {MAX_DIM:,} (one point alone is "
                          f"{8 * number / 2**30:,.0f} GiB there)")
     return int(number)
+
+
+def data_features(params: dict, owner: str) -> int | None:
+    """The number of features of the data file ``params["data"]`` (None when there is none)."""
+    if not params.get("data"):
+        return None
+    from ._data import load_dataset  # (NumPy: only when a file is given)
+
+    return int(load_dataset(params["data"], owner)[0].shape[1])
+
+
+_DATA = Param("data", "", kind="path", choices=(".csv", ".npy", ".npz"),
+              doc="your data set instead of the generated one: the label last (.csv, .npy) or X and y (.npz)")
 
 
 def mlp_n_weights(inputs: int, width: int, depth: int) -> int:
@@ -146,7 +165,9 @@ BUILTIN_FAMILIES: tuple[Family, ...] = (
     Family("p-spin", "._random:build_pspin",
            (Param("p", 3, kind="int", low=2, high=4, doc="interaction order"),),
            "spherical p-spin glass on |x|^2 = D", default_dim=50, min_dim=2,
-           references=("Crisanti & Sommers 1992", "Auffinger, Ben Arous & Cerny 2013")),
+           references=("Crisanti & Sommers 1992", "Auffinger, Ben Arous & Cerny 2013"),
+           conventions="H(x) = D^-(p-1)/2 sum A x..x, A iid N(0,1): E[H(x)H(y)] = D (x.y/D)^p; energies per "
+                       "spin in these units (Crisanti & Sommers' i<j<k sum gives them / sqrt(2))"),
     Family("gaussian-field", "._random:build_gaussian_field",
            (Param("length_scale", 1.0, low=0.0, open_low=True, doc="correlation length"),
             Param("features", 256, kind="int", low=1, high=1_000_000, doc="random Fourier features"),
@@ -156,11 +177,18 @@ BUILTIN_FAMILIES: tuple[Family, ...] = (
            references=("Rahimi & Recht 2007", "Bray & Dean 2007")),
     Family("random-quadratic", "._random:build_random_quadratic",
            (Param("spectrum", "goe", kind="choice", choices=("goe", "wishart", "bulk-outliers"),
-                  doc="eigenvalue distribution"),
-            Param("negative_fraction", 0.1, low=0.0, high=1.0, doc="fraction of negative eigenvalues"),
-            Param("ratio", 0.5, low=0.0, high=1.0, open_low=True, doc="dim / samples of the Wishart part"),
+                  doc="eigenvalue distribution: goe = (G + G^T) / sqrt(2 dim), semicircle on [-2, 2]; "
+                      "wishart = Z^T Z / samples, Marchenko-Pastur; bulk-outliers = 0.1 wishart + spikes 10, 20, ..."),
+            Param("shift", "auto", doc="A = A0 - shift I", auto="0 for goe and wishart (the plain law); for "
+                  "bulk-outliers, what puts negative_fraction = 0.1 of the eigenvalues below 0"),
+            Param("negative_fraction", "auto", low=0.0, high=1.0, auto="set by shift",
+                  doc="choose the shift so this fraction of eigenvalues is negative (instead of shift)"),
+            Param("ratio", 0.5, low=0.0, high=100.0, open_low=True,
+                  doc="dim / samples of the Wishart part (above 1: a null space of dim (1 - 1/ratio))"),
             Param("outliers", 3, kind="int", low=0, doc="spikes for bulk-outliers")),
-           "x^T A x / 2 with a random spectrum and a chosen fraction of negative directions",
+           "x^T A x / 2 with a random spectrum (GOE, Marchenko-Pastur, bulk and outliers), optionally shifted",
+           conventions="goe: (G + G^T) / sqrt(2 dim), semicircle on [-2, 2]; wishart: Z^T Z / samples, "
+                       "Marchenko-Pastur; neither shifted unless shift or negative_fraction is given",
            default_dim=20, references=("Wigner 1958", "Marchenko & Pastur 1967", "Sagun et al. 2016")),
     Family("mlp", "._learning:build_mlp",
            (Param("width", 8, kind="int", low=1, high=4096, doc="hidden units per layer"),
@@ -171,16 +199,27 @@ BUILTIN_FAMILIES: tuple[Family, ...] = (
             Param("task", "teacher", kind="choice", choices=("teacher", "spirals"),
                   doc="teacher-student regression or two-spirals classification"),
             Param("samples", 128, kind="int", low=1, high=1_000_000, doc="size of the data set"),
-            Param("inputs", 2, kind="int", low=1, high=1024, doc="input features")),
+            Param("inputs", 2, kind="int", low=1, high=1024, doc="input features"), _DATA),
            "a small neural network's training loss; dim = number of weights",
-           derive_dim=lambda p: mlp_n_weights(p["inputs"], p["width"], p["depth"]),
-           references=("Sagun et al. 2016", "Lang & Witbrock 1988")),
+           derive_dim=lambda p: mlp_n_weights(data_features(p, "landscape 'mlp'") or p["inputs"], p["width"],
+                                              p["depth"]),
+           references=("Sagun et al. 2016", "Lang & Witbrock 1988"),
+           conventions="the mean over samples of (out - y)^2 / 2 (task=teacher) or of the logistic loss "
+                       "(task=spirals); with data=, task picks the loss (labels -1/+1 or 0/1 for spirals) and "
+                       "inputs and samples come from the file"),
     Family("logistic", "._learning:build_logistic",
            (Param("l2", 0.0, low=0.0, doc="weight decay; 0 leaves no minimum at all"),
             Param("samples", 100, kind="int", low=1, high=1_000_000, doc="data points"),
-            Param("margin", 0.1, low=0.0, high=20.0, doc="smallest distance of a point to the true separator")),
+            Param("margin", 0.1, low=0.0, high=20.0, doc="smallest distance of a point to the true separator"),
+            Param("reduction", "mean", kind="choice", choices=("mean", "sum"),
+                  doc="the loss over samples: their mean, or their sum as Soudry et al. write it"),
+            _DATA),
            "logistic regression on separable data: no minimum unless l2 > 0",
-           references=("Soudry et al. 2018",)),
+           derive_dim=lambda p: data_features(p, "landscape 'logistic'"),
+           references=("Soudry et al. 2018",),
+           conventions="reduction=mean (the default): the mean of log(1 + exp(-y w.x)) over samples, so an lr "
+                       "here is Soudry et al.'s (who sum) times the number of samples; reduction=sum as they write "
+                       "it; + l2 |w|^2 / 2. With data=, labels are -1/+1 (or 0/1)"),
     Family("lennard-jones", "._physical:build_lennard_jones", (),
            "a Lennard-Jones cluster of dim/3 atoms", default_dim=18, min_dim=6, dim_multiple=3,
            references=("Wales & Doye 1997",)),

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ._base import Landscape
+from ._base import Landscape, origin_facts
 from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, compiled, deferred, matvec_into
 from ._params import ParamError
 
@@ -302,12 +302,7 @@ def build_saddle(dim: int, seed: int, params: dict) -> Landscape:
                  "value": sum(-a * v * v / 2 + q * v ** 4 / 4 for v in c)}
                 for c in itertools.product((0.0, r, -r), repeat=k)]
     else:
-        facts.update(n_critical_points=1, counts_by_index={k: 1},
-                     critical_points=[{"x": [0.0] * dim, "value": 0.0, "index": k}])
-        if k == 0:
-            facts.update(global_min_value=0.0, global_min_x=[0.0] * dim)
-        else:
-            facts.update(has_minimum=False, infimum=-math.inf)
+        facts.update(origin_facts(dim, k))
     return Landscape(name="saddle", dim=dim, value_and_grad_kernel=saddle_vg, hessian_kernel=saddle_hess, hvp_kernel=saddle_hvp,
                      data=np.array([k, a, p, q], dtype=np.float64), params=params, seed=seed, domain=(-1.0, 1.0), known=facts,
                      symmetries=("coordinate-sign",),

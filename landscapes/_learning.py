@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ._base import Landscape, check_bytes, landscape_rng
+from ._data import load_dataset
 from ._fastmath import tanh_any
 from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, counter_uniform, deferred, kernel
 from ._params import ParamError
@@ -278,12 +279,18 @@ def _spirals_data(rng, n):
 def build_mlp(dim: int, seed: int, params: dict) -> Landscape:
     inputs, width, depth, n = params["inputs"], params["width"], params["depth"], params["samples"]
     task = params["task"]
-    if task == "spirals" and inputs != 2:
+    if params["data"]:  # the user's: inputs and samples from the file, task picks the loss
+        Xd, y = load_dataset(params["data"], "landscape 'mlp'")
+        n, inputs = Xd.shape
+        if task == "spirals":
+            y = _plus_minus_labels(y, params["data"], "mlp")
+    elif task == "spirals" and inputs != 2:
         raise ParamError(f"mlp parameter inputs={inputs} is not allowed with task='spirals'; use inputs=2")
     check_bytes(8.0 * n * (inputs + 2 * width * depth + 2), f"mlp data and activations of {n:,} samples",
                 "use fewer samples, inputs or width")
     rng = landscape_rng("mlp", seed)
-    Xd, y = _teacher_data(rng, n, inputs) if task == "teacher" else _spirals_data(rng, n)
+    if not params["data"]:
+        Xd, y = _teacher_data(rng, n, inputs) if task == "teacher" else _spirals_data(rng, n)
     header = [n, inputs, width, depth, ACTIVATIONS.index(params["activation"]),
               float(params["skip"]), TASKS.index(task)]
     data = np.concatenate([header, Xd.ravel(), y]).astype(np.float64)
@@ -302,17 +309,20 @@ def build_mlp(dim: int, seed: int, params: dict) -> Landscape:
         name="mlp", dim=dim, value_and_grad_kernel=mlp_vg, hessian_kernel=mlp_hess, hvp_kernel=mlp_hvp,
         data=data, params=params, seed=seed, domain=(-2.0, 2.0), known=known, symmetries=symmetries,
         n_samples=n, sampler=sampler,
-        summary=f"{depth}x{width} {params['activation']} network, {task} task, {dim} weights",
+        summary=(f"{depth}x{width} {params['activation']} network on {params['data']} ({n} samples, "
+                 f"{'squared' if task == 'teacher' else 'logistic'} loss), {dim} weights" if params["data"] else
+                 f"{depth}x{width} {params['activation']} network, {task} task, {dim} weights"),
     )
 
 
 # ----------------------------------------------------------------------------------- logistic
-# data = [n, d, l2, X (n x d), y (n)]; f = mean log(1 + exp(-y w.x)) + l2 |w|^2 / 2
+# data = [n, d, l2, scale, X (n x d), y (n)]; f = scale * sum log(1 + exp(-y w.x)) + l2 |w|^2 / 2,
+# scale = 1/n (reduction "mean") or 1 ("sum", as Soudry et al. write it)
 @kernel()
 def _logistic_header(data):
     n = int(data[0])
     d = int(data[1])
-    return n, d, data[2], data[3:3 + n * d].reshape((n, d)), data[3 + n * d:3 + n * d + n]
+    return n, d, data[2], data[3], data[4:4 + n * d].reshape((n, d)), data[4 + n * d:4 + n * d + n]
 
 
 @kernel()
@@ -326,9 +336,10 @@ def _softplus_and_sigmoid(m):
 
 @deferred(VALUE_AND_GRAD_SIG)
 def logistic_vg(X, G, F, data, keys, batch):
-    n, d, l2, Xd, y = _logistic_header(data)
+    n, d, l2, scale, Xd, y = _logistic_header(data)
     B = X.shape[0]
     if batch > 0:
+        w = scale * n / batch  # the minibatch's mean, times n for a sum: an unbiased estimate either way
         for b in range(B):
             rows = minibatch_rows(keys[b], n, batch)
             f = 0.0
@@ -339,9 +350,9 @@ def logistic_vg(X, G, F, data, keys, batch):
                 for i in range(d):
                     z += Xd[r, i] * X[b, i]
                 sp, sg = _softplus_and_sigmoid(-y[r] * z)
-                f += sp / batch
+                f += sp * w
                 for i in range(d):
-                    G[b, i] += -y[r] * sg / batch * Xd[r, i]
+                    G[b, i] += -y[r] * sg * w * Xd[r, i]
             sq = 0.0
             for i in range(d):
                 sq += X[b, i] * X[b, i]
@@ -353,11 +364,11 @@ def logistic_vg(X, G, F, data, keys, batch):
         for r in range(n):
             sp, sg = _softplus_and_sigmoid(-y[r] * Z[b, r])
             f += sp
-            Z[b, r] = -y[r] * sg / n
+            Z[b, r] = -y[r] * sg * scale
         sq = 0.0
         for i in range(d):
             sq += X[b, i] * X[b, i]
-        F[b] = f / n + 0.5 * l2 * sq
+        F[b] = f * scale + 0.5 * l2 * sq
     Gd = np.dot(Z, Xd)
     for b in range(B):
         for i in range(d):
@@ -365,19 +376,19 @@ def logistic_vg(X, G, F, data, keys, batch):
 
 
 @kernel()
-def _logistic_curvature(x, Xd, y, n):
+def _logistic_curvature(x, Xd, y, n, scale):
     z = np.dot(Xd, x)
     c = np.empty(n)
     for r in range(n):
         _sp, sg = _softplus_and_sigmoid(-y[r] * z[r])
-        c[r] = sg * (1.0 - sg) / n
+        c[r] = sg * (1.0 - sg) * scale
     return c
 
 
 @deferred(HESSIAN_SIG)
 def logistic_hess(x, H, data):
-    n, d, l2, Xd, y = _logistic_header(data)
-    c = _logistic_curvature(x, Xd, y, n)
+    n, d, l2, scale, Xd, y = _logistic_header(data)
+    c = _logistic_curvature(x, Xd, y, n, scale)
     S = np.empty((n, d))
     for r in range(n):
         for i in range(d):
@@ -391,16 +402,36 @@ def logistic_hess(x, H, data):
 
 @deferred(HVP_SIG)
 def logistic_hvp(x, v, out, data):
-    n, d, l2, Xd, y = _logistic_header(data)
-    c = _logistic_curvature(x, Xd, y, n)
+    n, d, l2, scale, Xd, y = _logistic_header(data)
+    c = _logistic_curvature(x, Xd, y, n, scale)
     t = np.dot(Xd, v) * c
     r = np.dot(Xd.T, t)
     for i in range(d):
         out[i] = r[i] + l2 * v[i]
 
 
+def _plus_minus_labels(y: np.ndarray, path: str, owner: str) -> np.ndarray:
+    """Class labels as -1/+1 (0/1 accepted and mapped); anything else is a one-line error."""
+    values = set(np.unique(y).tolist())
+    if values <= {0.0, 1.0}:
+        return 2.0 * y - 1.0
+    if not values <= {-1.0, 1.0}:
+        odd = sorted(values - {-1.0, 1.0, 0.0})[:1] or [0.0]
+        raise ParamError(f"landscape {owner!r} data={path!r} has the label {odd[0]:g}; class labels must be "
+                         "-1/+1 (or 0/1)")
+    return y
+
+
+def logistic_data(land: Landscape) -> tuple[np.ndarray, np.ndarray]:
+    """The data set of a ``logistic`` landscape: (X (samples, dim), y (samples,) in -1/+1)."""
+    n, d = int(land.data[0]), int(land.data[1])
+    return land.data[4:4 + n * d].reshape(n, d), land.data[4 + n * d:4 + n * d + n]
+
+
 def build_logistic(dim: int, seed: int, params: dict) -> Landscape:
     n, l2, margin = params["samples"], params["l2"], params["margin"]
+    if params["data"]:
+        return _logistic_landscape(*load_dataset(params["data"], "landscape 'logistic'"), params, seed)
     check_bytes(8.0 * n * (dim + 1), f"logistic data of {n:,} samples x dim={dim:,}", "use fewer samples or dim")
     rng = landscape_rng("logistic", seed)
     w_star = rng.standard_normal(dim)
@@ -416,17 +447,28 @@ def build_logistic(dim: int, seed: int, params: dict) -> Landscape:
     z = -ndtri(rng.uniform(0.0, 1.0, n) * tail)  # z >= margin, with the normal's tail law
     Xd += np.outer(np.where(rng.uniform(size=n) < 0.5, -z, z), w_star)
     y = np.sign(Xd @ w_star)
-    data = np.concatenate([[n, dim, l2], Xd.ravel(), y]).astype(np.float64)
-    known: dict = {"separable": True, "separator": list(w_star), "n_samples": n,
+    land = _logistic_landscape(Xd, y, params, seed)
+    land.known.update(separable=True, separator=list(w_star))
+    if l2 == 0:
+        land.known.update(has_minimum=False, infimum=0.0)
+    land.summary = f"logistic regression, {n} separable points, l2={l2}"
+    return land
+
+
+def _logistic_landscape(Xd: np.ndarray, y: np.ndarray, params: dict, seed: int) -> Landscape:
+    n, dim = Xd.shape
+    l2 = params["l2"]
+    if params["data"]:
+        y = _plus_minus_labels(y, params["data"], "logistic")
+    scale = 1.0 / n if params["reduction"] == "mean" else 1.0
+    data = np.concatenate([[n, dim, l2, scale], Xd.ravel(), y]).astype(np.float64)
+    known: dict = {"n_samples": n,
                    "references": ["Soudry et al. 2018 (GD on separable data diverges in norm, "
                                   "converges in direction to the max-margin separator)"]}
-    if l2 == 0:
-        known.update(has_minimum=False, infimum=0.0)
-    else:
-        known.update(n_critical_points=1, n_local_minima=1, counts_by_index={0: 1},
-                     convex="strictly (l2 > 0)")
+    if l2 > 0:
+        known.update(n_critical_points=1, n_local_minima=1, counts_by_index={0: 1}, convex="strictly (l2 > 0)")
     return Landscape(
         name="logistic", dim=dim, value_and_grad_kernel=logistic_vg, hessian_kernel=logistic_hess,
         hvp_kernel=logistic_hvp, data=data, params=params, seed=seed, domain=(-3.0, 3.0), known=known,
-        n_samples=n, summary=f"logistic regression, {n} separable points, l2={l2}",
+        n_samples=n, summary=f"logistic regression on {params['data']} ({n} points), l2={l2}, {params['reduction']}",
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,7 @@ class Param:
     Attributes:
         name: the keyword.
         default: the value used when the caller gives none.
-        kind: "float", "int", "bool" or "choice".
+        kind: "float", "int", "bool", "choice" or "path" (a file name; "" for none).
         low, high: inclusive bounds for numbers (None: unbounded on that side).
         choices: allowed values for kind "choice".
         doc: one sentence for ``saddlescape list``.
@@ -60,6 +61,8 @@ class Param:
         """Human description of the allowed values."""
         if self.kind == "choice":
             return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "path":
+            return "a file path (" + ", ".join(self.choices) + ")" if self.choices else "a file path"
         if self.kind == "bool":
             return "true or false"
         lo = "-inf" if self.low is None else repr(self.low)
@@ -74,6 +77,10 @@ class Param:
         where = f"{owner} parameter {self.name}={value!r}"
         if self.auto and isinstance(value, str) and value.strip().lower() == "auto":
             return "auto"
+        if self.kind == "path":
+            if not isinstance(value, (str, os.PathLike)):
+                raise ParamError(f"{where} is not allowed; use {self.allowed()}")
+            return os.fspath(value)
         if self.kind == "choice":
             if value not in self.choices:
                 raise ParamError(f"{where} is not allowed; use {self.allowed()}")

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ._base import Landscape, check_bytes, landscape_rng, memory_limit
+from ._base import Landscape, check_bytes, landscape_rng, memory_limit, origin_facts
 from ._fastmath import sincos
 from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, deferred, kernel, matvec_into
 from ._params import ParamError
@@ -314,33 +314,46 @@ def build_random_quadratic(dim: int, seed: int, params: dict) -> Landscape:
     if kind == "bulk-outliers" and params["outliers"] > dim:
         raise ParamError(f"random-quadratic outliers={params['outliers']} is out of range for "
                          f"dim={dim}; use an integer in [0, {dim}]")
+    shift_given, frac_given = params["shift"] != "auto", frac != "auto"
+    if shift_given and frac_given:
+        raise ParamError(f"random-quadratic takes shift={params['shift']} or negative_fraction={frac}, not both")
     rng = landscape_rng("random-quadratic", seed)
     A0 = random_spectrum_matrix(kind, dim, rng, params["ratio"], params["outliers"])
     lam0 = np.linalg.eigvalsh(A0)
-    k = round(frac * dim)
-    spread = max(float(lam0[-1] - lam0[0]), 1e-3)
-    if k == 0:
-        shift = min(0.0, float(lam0[0])) - 0.05 * spread if lam0[0] <= 0.05 * spread else 0.0
-    elif k == dim:
-        shift = float(lam0[-1]) + 0.05 * spread
-    else:
-        shift = 0.5 * float(lam0[k - 1] + lam0[k])
+    if shift_given:
+        shift = float(params["shift"])
+    elif frac_given or kind == "bulk-outliers":
+        k = round((frac if frac_given else 0.1) * dim)
+        spread = max(float(lam0[-1] - lam0[0]), 1e-3)
+        if k == 0:
+            shift = min(0.0, float(lam0[0])) - 0.05 * spread if lam0[0] <= 0.05 * spread else 0.0
+        elif k == dim:
+            shift = float(lam0[-1]) + 0.05 * spread
+        else:
+            shift = 0.5 * float(lam0[k - 1] + lam0[k])
+    else:  # goe and wishart as the laws have them
+        shift = 0.0
     A = A0 - shift * np.eye(dim)
     A = 0.5 * (A + A.T)
     lam = np.linalg.eigvalsh(A)
+    # (a Wishart matrix from fewer samples than dim has an exact null space: its rounding noise is no direction)
+    null = kind == "wishart" and not shift and params["ratio"] > 1
+    n_null = dim - max(1, round(dim / params["ratio"])) if null else 0
+    if n_null:
+        lam[:n_null] = 0.0
     index = int((lam < 0).sum())
     known: dict = {"eigenvalues": [float(v) for v in lam], "shift": shift,
-                   "n_critical_points": 1, "counts_by_index": {index: 1},
-                   "critical_points": [{"x": [0.0] * dim, "value": 0.0, "index": index}],
                    "references": ["Wigner 1958 (semicircle); Marchenko & Pastur 1967; "
                                   "Sagun et al. 2016 (bulk and outliers)"]}
-    if index == 0:
-        known.update(global_min_value=0.0, global_min_x=[0.0] * dim)
+    if n_null:  # every point of the null space is a (degenerate) global minimum
+        known.update(global_min_value=0.0, global_min_x=[0.0] * dim, null_space_dim=n_null)
     else:
-        known.update(has_minimum=False, infimum=-math.inf)
+        known.update(origin_facts(dim, index))
     data = np.concatenate([[dim], A.ravel()]).astype(np.float64)
     return Landscape(
         name="random-quadratic", dim=dim, value_and_grad_kernel=quad_vg, hessian_kernel=quad_hess,
         hvp_kernel=quad_hvp, data=data, params=params, seed=seed, domain=(-1.0, 1.0), known=known,
-        summary=f"x^T A x / 2, {kind} spectrum with {index} of {dim} eigenvalues negative",
+        summary=(f"x^T A x / 2, {kind} spectrum"
+                 + (f" shifted by {shift:.3g}" if shift else ", unshifted")
+                 + (f", a null space of dim {n_null}" if n_null else f", {index} of {dim} eigenvalues negative")),
     )

@@ -208,6 +208,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         params = "\n".join(f"{q['name']}={q['default']!r}  ({q['allowed']})" for q in row["params"]) or "-"
         what = row["summary"] + (f"\n[dim]{row['dims']}[/dim]" if "dims" in row else "")
         what += f"\n[dim]{row['reference']}[/dim]" if row.get("reference") else ""
+        what += f"\n[dim italic]{row['conventions']}[/dim italic]" if row.get("conventions") else ""
         table.add_row(row["name"], what, params)
     console = Console()
     console.print(table)

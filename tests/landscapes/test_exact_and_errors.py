@@ -316,3 +316,96 @@ def test_griewank_hvp_is_accurate_where_a_cosine_nearly_vanishes():
         ref = _griewank_hessian_long(x) @ v.astype(np.longdouble)
         worst = max(worst, float(np.abs(f.hvp(x, v) - ref).max() / np.abs(ref).max()))
     assert worst < 1e-11, worst  # (x_i / r_i rounds in float64 first: c_i near 1e-9 carries ~1e-7 relative)
+
+
+def test_random_quadratic_goe_and_wishart_are_the_plain_laws_by_default():
+    # before: silently shifted so 10% of eigenvalues were negative: a "GOE" Hessian whose
+    # semicircle sat away from 0, a Wishart one moved off its Marchenko-Pastur support
+    goe = landscapes.make("random-quadratic", dim=400, seed=0)
+    ev = np.array(goe.known["eigenvalues"])
+    assert goe.known["shift"] == 0.0 and abs(ev.mean()) < 0.05 and 0.45 < (ev < 0).mean() < 0.55
+    assert -2.1 < ev.min() < -1.9 and 1.9 < ev.max() < 2.1  # the semicircle on [-2, 2]
+    assert goe.known["infimum"] == -math.inf and "unshifted" in goe.summary
+    w = np.array(landscapes.make("random-quadratic", dim=400, seed=0, spectrum="wishart").known["eigenvalues"])
+    lo, hi = (1 - 0.5**0.5) ** 2, (1 + 0.5**0.5) ** 2
+    assert lo - 0.05 < w.min() < lo + 0.05 and hi - 0.15 < w.max() < hi + 0.15
+    # the old behaviour, asked for; and an explicit shift
+    assert (np.array(landscapes.make("random-quadratic", dim=400, seed=0, negative_fraction=0.1)
+                     .known["eigenvalues"]) < 0).mean() == pytest.approx(0.1)
+    shifted = np.array(landscapes.make("random-quadratic", dim=400, seed=0, shift=1.5).known["eigenvalues"])
+    np.testing.assert_allclose(shifted, ev - 1.5, atol=1e-12)
+    bulk = landscapes.make("random-quadratic", dim=100, seed=0, spectrum="bulk-outliers")
+    assert (np.array(bulk.known["eigenvalues"]) < 0).mean() == pytest.approx(0.1)  # its stated default
+    with pytest.raises(landscapes.ParamError, match=r"shift=1\.0 or negative_fraction=0\.2, not both"):
+        landscapes.make("random-quadratic", shift=1.0, negative_fraction=0.2)
+
+
+def test_wishart_above_ratio_one_has_a_null_space_and_marchenko_pastur_beyond():
+    f = landscapes.make("random-quadratic", dim=400, seed=0, spectrum="wishart", ratio=4.0)
+    ev = np.array(f.known["eigenvalues"])
+    assert f.known["null_space_dim"] == 300 and (ev == 0).sum() == 300  # dim (1 - 1 / ratio)
+    nonzero = ev[300:]
+    # Marchenko-Pastur beyond ratio 1: the nonzero eigenvalues on [(sqrt(ratio) - 1)^2, (sqrt(ratio) + 1)^2] = [1, 9]
+    assert abs(nonzero.min() - 1.0) < 0.3 and abs(nonzero.max() - 9.0) < 0.6
+    exact = np.linalg.eigvalsh(f.hessian(np.zeros(400)))
+    assert np.abs(exact[:300]).max() < 1e-12 and np.allclose(exact[300:], nonzero, atol=1e-10)
+    assert f.known["global_min_value"] == 0.0 and "n_critical_points" not in f.known  # a critical subspace
+
+
+def _points(tmp_path, fmt):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    y = np.sign(X @ np.array([1.0, -2.0, 0.5]))
+    if fmt == "csv":
+        path = tmp_path / "points.csv"
+        np.savetxt(path, np.column_stack([X, (y + 1) / 2]), delimiter=",", header="a,b,c,label", comments="")
+    elif fmt == "npy":
+        path = tmp_path / "points.npy"
+        np.save(path, np.column_stack([X, y]))
+    else:
+        path = tmp_path / "points.npz"
+        np.savez(path, X=X, y=y)
+    return str(path), X, y
+
+
+@pytest.mark.parametrize("fmt", ["csv", "npy", "npz"])
+def test_logistic_and_mlp_take_a_users_data_set(tmp_path, fmt):
+    path, X, y = _points(tmp_path, fmt)
+    f = landscapes.make("logistic", data=path)
+    Xd, yd = landscapes.logistic_data(f)
+    assert f.dim == 3 and np.array_equal(Xd, X) and np.array_equal(yd, y)  # 0/1 labels read as -1/+1
+    w = np.array([0.3, -0.2, 0.1])
+    assert f.value(w) == pytest.approx(np.mean(np.log1p(np.exp(-y * (X @ w)))), rel=1e-12)
+    assert np.allclose(f.grad(w), fd_gradient(f, w), atol=1e-7)
+    m = landscapes.make("mlp", data=path, task="spirals", width=4)
+    assert m.known["n_samples"] == 40 and m.dim == 3 * 4 + 4 + 4 + 1 and "points" in m.summary
+    assert np.allclose(m.grad(m.sample(1, seed=0)[0]), fd_gradient(m, m.sample(1, seed=0)[0]), atol=1e-6)
+
+
+def test_logistic_sum_is_soudrys_convention():
+    mean = landscapes.make("logistic", dim=3, seed=0)
+    total = landscapes.make("logistic", dim=3, seed=0, reduction="sum")
+    w = np.array([0.5, -1.0, 2.0])
+    assert total.value(w) == pytest.approx(100 * mean.value(w), rel=1e-12)  # 100 samples
+    np.testing.assert_allclose(total.hessian(w), 100 * mean.hessian(w), rtol=1e-12)
+    assert "times the number of samples" in landscapes.family("logistic").conventions
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "data='{p}': no such file"),
+    ("1,2,3\n4,x,6\n", "line 2: 'x' is not a number"),
+    ("1,2,3\n4,5\n", "line 2 has 2 columns; the first row has 3"),
+    ("1,2,3\n4,nan,6\n", "sample 1 has a non-finite value in column 1"),
+    ("5\n6\n", "needs at least one row of two or more columns"),
+    ("1,2,0.5\n", "has the label 0.5; class labels must be -1/+1 (or 0/1)"),
+])
+def test_a_bad_data_file_is_one_line(tmp_path, content, message):
+    p = tmp_path / "d.csv"
+    if content is not None:
+        p.write_text(content)
+    with pytest.raises(landscapes.ParamError) as err:
+        landscapes.make("logistic", data=str(p))
+    assert message.format(p=p) in str(err.value) and "\n" not in str(err.value)
+    (tmp_path / "d.txt").write_text("1,2\n")
+    with pytest.raises(landscapes.ParamError, match=r"use a \.csv, \.npy, \.npz file"):
+        landscapes.make("logistic", data=str(tmp_path / "d.txt"))

@@ -28,7 +28,7 @@ CASES = [
     ("mlp", None, {"width": 3, "activation": "relu", "samples": 16}),
     # wider than the small fan-in loops: BLAS products in every layer, skip connections, 3 layers
     ("mlp", None, {"width": 6, "depth": 3, "skip": True, "inputs": 5, "samples": 24}),
-    ("logistic", 3, {}), ("logistic", 4, {"l2": 0.1}),
+    ("logistic", 3, {}), ("logistic", 4, {"l2": 0.1}), ("logistic", 3, {"l2": 0.1, "reduction": "sum"}),
     ("lennard-jones", 9, {}), ("lennard-jones", 12, {}),
 ]
 IDS = [f"{n}-{d}-{'-'.join(f'{k}{v}' for k, v in p.items())}" for n, d, p in CASES]

@@ -196,9 +196,8 @@ def test_ctrl_c_that_lands_in_a_compiler_callback_still_stops_the_run(monkeypatc
 def test_a_large_logistic_margin_builds_at_once():
     # before: rejection sampling looped for ever above margin 6
     f = landscapes.make("logistic", dim=5, margin=10.0, samples=500)
-    n, d = int(f.data[0]), int(f.data[1])
-    X = f.data[3:3 + n * d].reshape(n, d)
-    assert np.abs(X @ np.array(f.known["separator"])).min() >= 10.0
+    X, _ = landscapes.logistic_data(f)
+    assert X.shape == (500, 5) and np.abs(X @ np.array(f.known["separator"])).min() >= 10.0
     with pytest.raises(landscapes.ParamError, match="margin=30"):
         landscapes.make("logistic", margin=30)
 

@@ -41,12 +41,10 @@ def _nm_work(item: dict) -> dict:
 
     land = landscapes.make("logistic", dim=item["dim"], seed=item["seed"], l2=item["l2"],
                            samples=item["samples"], margin=item["margin"])
-    n, d = item["samples"], item["dim"]
-    Xd = land.data[3:3 + n * d].reshape(n, d)
-    y = land.data[3 + n * d:3 + n * d + n]
+    Xd, y = landscapes.logistic_data(land)
     w_hat = _max_margin(Xd, y)
     w_true = np.array(land.known["separator"])
-    s = saddlescape.Session(land, optimizers.make("gd", lr=item["lr"]), x0=np.zeros((1, d)),
+    s = saddlescape.Session(land, optimizers.make("gd", lr=item["lr"]), x0=np.zeros((1, land.dim)),
                             record_every=1_000_000_000, detect=False)
     rows = []
     for t in sorted({round(10 ** (k / 2)) for k in range(2, 2 * item["decades"] + 1)}):
