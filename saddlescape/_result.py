@@ -73,6 +73,15 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     stopped_by: str | None = None
 
+    def escape_survival(self) -> Any:
+        """The Kaplan-Meier curve of the steps walkers spent at a saddle (``KaplanMeier``):
+        escapes observed, visits still open at the end censored at the run's last step."""
+        from ._survival import kaplan_meier
+
+        durations = [e["dwell"] for e in self.saddle_escapes]
+        durations += [max(0, self.steps - v["step_in"]) for v in self.saddle_visits_open]
+        return kaplan_meier(durations, [True] * len(self.saddle_escapes) + [False] * len(self.saddle_visits_open))
+
     @property
     def best_loss(self) -> float | None:
         """Lowest loss any walker reached (None if every walker diverged at once)."""
@@ -94,6 +103,7 @@ class RunResult:
             "mean_escape_dwell": (float(np.mean([e["dwell"] for e in self.saddle_escapes]))
                                   if self.saddle_escapes else None),
             "saddle_visits_open": self.saddle_visits_open,
+            "escape_survival": self.escape_survival().summary(),
             "minima": self.minima, "n_distinct_minima": len(self.minima),
             "discovery_curve": self.discovery_curve, "events_truncated": self.events_truncated,
             "warnings": self.warnings, "elapsed_s": round(self.elapsed_s, 6), "versions": self.versions,
