@@ -18,8 +18,7 @@ from saddlescape.landscapes import Landscape
 
 from ._geometry import top_curvature
 
-__all__ = ["SAMPLE", "divergence_hint", "resolve_auto", "stable_lr", "start_curvature", "start_curvatures",
-           "wants_auto"]
+__all__ = ["SAMPLE", "divergence_hint", "resolve_auto", "stable_lr", "start_curvature", "start_curvatures"]
 
 SAMPLE = 16  # starts whose curvature is measured at most (evenly spread over the walkers)
 ITERS = 30  # power iterations a start
@@ -79,11 +78,6 @@ def resolve_auto(opt: optimizers.Optimizer, land: Landscape, X: np.ndarray,
     if not chosen:
         return opt, {}
     return opt.with_hyper(**{k: v["value"] for k, v in chosen.items()}), chosen
-
-
-def wants_auto(opt: optimizers.Optimizer) -> bool:
-    """Whether any hyper-parameter of ``opt`` is still "auto"."""
-    return any(v == "auto" for v in opt.hyper.values())
 
 
 def divergence_hint(opt: optimizers.Optimizer, land: Landscape, x0: np.ndarray, diverged_at: np.ndarray,

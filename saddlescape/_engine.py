@@ -68,9 +68,8 @@ def _positive_int(value: Any, what: str, low: int = 1, high: int = INT_MAX) -> i
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ParamError(f"{what}={value!r} is not allowed; use an integer >= {low}")
     if value > high:
-        raise ParamError(f"{what}={value!r} is not allowed; use an integer <= {high:,} (2**{high.bit_length() - 1})"
-                         if high == 2 ** (high.bit_length() - 1) else
-                         f"{what}={value!r} is not allowed; use an integer <= {high:,}")
+        shown = f"{high:,}" + (" (2**62)" if high == INT_MAX else "")
+        raise ParamError(f"{what}={value!r} is not allowed; use an integer <= {shown}")
     return int(value)
 
 
