@@ -20,6 +20,15 @@ from saddlescape.landscapes._params import SaddlescapeError
 __all__ = ["OutputError", "write_atomic", "write_text_atomic"]
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # (the only way to read it is to set it; put back at once)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
 class OutputError(SaddlescapeError):
     """A result file could not be written (no space, no permission, the folder gone)."""
 
@@ -36,6 +45,9 @@ def write_atomic(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
             return path
         fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
                                    suffix=".tmp")
+        # mkstemp makes the file private (0600); a result file gets the mode any new file gets
+        # (0666 less the umask), or keeps the mode of the file it replaces
+        os.fchmod(fd, path.stat().st_mode & 0o7777 if path.is_file() else 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()

@@ -140,6 +140,21 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
     assert target.read_text() == "old" and os.listdir(tmp_path) == ["r.json"]  # no temporary left behind
 
 
+def test_result_files_get_the_usual_mode_not_a_private_one(tmp_path):
+    # before: every result file kept mkstemp's 0600, so nobody else could read a shared run's output
+    from saddlescape._files import write_text_atomic
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    fresh = write_text_atomic(tmp_path / "new.json", "{}")
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~mask
+    kept = tmp_path / "kept.json"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    write_text_atomic(kept, "new")
+    assert kept.stat().st_mode & 0o777 == 0o640 and kept.read_text() == "new"
+
+
 def test_two_runs_writing_one_trajectory_leave_a_whole_file(tmp_path):
     # before: both exited 0 and the npz could not be read
     traj = tmp_path / "t.npz"
