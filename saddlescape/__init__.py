@@ -12,11 +12,46 @@ from typing import Any
 
 from ._version import __version__
 
-__all__ = ["DEFAULT_SADDLE_RADIUS", "CensusResult", "KernelError", "OutputError", "ParamError", "Plane", "RunResult",
-           "SaddlescapeError",
-           "Session", "__version__", "census", "check_memory", "check_saddle_radius", "coordinate_plane", "drive",
-           "fit_extent", "grid_values", "hessian_spectrum", "landscapes", "manifold_hessian", "optimizers",
-           "pca_plane", "plane_through", "preload", "random_plane", "run", "spectral_density", "spectral_estimate"]
+__all__ = [
+    "DEFAULT_SADDLE_RADIUS",
+    "CensusResult",
+    "KernelError",
+    "LandscapeMap",
+    "LiveConnectivity",
+    "OutputError",
+    "ParamError",
+    "Plane",
+    "RunResult",
+    "SaddlescapeError",
+    "Session",
+    "__version__",
+    "align",
+    "basin_hopping",
+    "census",
+    "check_memory",
+    "check_saddle_radius",
+    "connect",
+    "coordinate_plane",
+    "disconnectivity_graph",
+    "drive",
+    "fit_extent",
+    "grid_values",
+    "hessian_spectrum",
+    "landscapes",
+    "manifold_hessian",
+    "map_landscape",
+    "neb",
+    "optimizers",
+    "pca_plane",
+    "plane_through",
+    "preload",
+    "quench",
+    "random_plane",
+    "refine_transition_state",
+    "run",
+    "spectral_density",
+    "spectral_estimate",
+]
 
 
 def preload() -> None:
@@ -51,6 +86,23 @@ def __getattr__(name: str) -> Any:  # lazy, so `saddlescape --help` never import
         from . import _geometry
 
         return getattr(_geometry, name)
+    if name in ("connect", "basin_hopping", "neb", "refine_transition_state", "align", "map_landscape",
+                "LiveConnectivity"):
+        from . import _connect
+
+        return getattr(_connect, name)
+    if name == "quench":
+        from ._quench import quench
+
+        return quench
+    if name == "LandscapeMap":
+        from ._landmap import LandscapeMap
+
+        return LandscapeMap
+    if name == "disconnectivity_graph":
+        from ._dgraph import disconnectivity_graph
+
+        return disconnectivity_graph
     if name == "KernelError":
         from ._trap import KernelError
 

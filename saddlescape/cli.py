@@ -1,4 +1,4 @@
-"""The command line: ``saddlescape [tui|list|run|census|experiment] ...`` (also ``python -m saddlescape``).
+"""The command line: ``saddlescape [tui|list|run|census|experiment|map|connect|dgraph] ...`` (also ``python -m saddlescape``).
 
 The top layer: it may import every other one (the playground included); nothing imports it.
 
@@ -94,6 +94,35 @@ def _parser() -> argparse.ArgumentParser:
                      help="box (default: count points inside the landscape's domain) or all (those outside too)")
     cen.add_argument("--max-iter", type=int, default=60)
     cen.add_argument("--out", default=None, help="write the JSON here (default: stdout)")
+    mp = sub.add_parser("map", help="fill a landscape map (SQLite): minima, transition states, connections",
+                        description="Find minima (quenches from random starts, basin-hopping) and the transition "
+                                    "states joining them, into a SQLite file; run again to extend it. With none of "
+                                    "--starts, --basin-hopping, --connect on a new map: --starts 100 --connect all.")
+    mp.add_argument("--db", required=True, help="the map file (created if missing)")
+    mp.add_argument("--landscape", default=None, help="required for a new map; an existing one knows its own")
+    mp.add_argument("--dim", type=int, default=None)
+    mp.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="landscape parameter")
+    mp.add_argument("--seed", type=int, default=0)
+    mp.add_argument("--starts", type=int, default=None, help="quench from this many random starts")
+    mp.add_argument("--basin-hopping", type=int, default=None, metavar="STEPS",
+                    help="basin-hopping steps (Wales & Doye 1997) from the lowest minimum known")
+    mp.add_argument("--connect", default=None, metavar="lowest:K|all",
+                    help="all: eigenvector following from every minimum and bands to its nearest neighbours "
+                         "(complete maps of small landscapes); lowest:K: connect the lowest minimum to the next K-1")
+    mp.add_argument("--images", type=int, default=12, help="interior images of each elastic band (default 12)")
+    con = sub.add_parser("connect", help="find the transition states joining two minima of a map")
+    con.add_argument("--db", required=True)
+    con.add_argument("--from", dest="source", type=int, required=True, metavar="I", help="minimum id")
+    con.add_argument("--to", dest="target", type=int, required=True, metavar="J", help="minimum id")
+    con.add_argument("--images", type=int, default=12)
+    con.add_argument("--attempts", type=int, default=10, help="bands to try before giving up (default 10)")
+    dg = sub.add_parser("dgraph", help="the disconnectivity graph of a map: terminal, JSON or SVG/PNG")
+    dg.add_argument("--db", required=True)
+    dg.add_argument("--json", action="store_true", help="minima, transition states, barriers and the tree as JSON")
+    dg.add_argument("--out", default=None, help="write the graph as .svg (or .png, with matplotlib installed)")
+    dg.add_argument("--levels", type=int, default=20,
+                    help="energy levels at which superbasins merge (default 20; 0: at each barrier)")
+    dg.add_argument("--max-minima", type=int, default=None, help="draw only this many lowest minima")
     exp = sub.add_parser("experiment", help="named studies of the landscape folklore: list, or run one",
                          description="Run a study: it states a claim and its source, runs a sweep, prints a table, "
                                      "a plot and a verdict, and writes JSON and CSV under --out/NAME.")
@@ -180,6 +209,142 @@ def _cmd_census(args: argparse.Namespace) -> int:
     if result.stopped_by:
         return 143 if result.stopped_by == "SIGTERM" else 130
     return status
+
+
+def _open_map(path: str, *, readonly: bool) -> Any:
+    from ._landmap import LandscapeMap
+
+    return LandscapeMap(path, readonly=readonly)
+
+
+def _cmd_map(args: argparse.Namespace) -> int:
+    from ._connect import map_landscape, parse_connect
+    from ._landmap import LandscapeMap
+
+    _at_least(("--seed", args.seed, 0), ("--images", args.images, 1))
+    for flag, value in (("--starts", args.starts), ("--basin-hopping", args.basin_hopping)):
+        if value is not None:
+            _at_least((flag, value, 0))
+    if args.connect is not None:
+        parse_connect(args.connect)
+    lparams = _pairs(args.param, "-p")
+    exists = Path(args.db).is_file()
+    if not exists and args.landscape is None:
+        raise UsageError(f"--db {args.db!r} does not exist yet; say which landscape to map with --landscape")
+    if not exists:
+        _writable(args.db, "--db")
+    land = None
+    if args.landscape is not None:
+        from saddlescape import landscapes
+
+        land = landscapes.make(args.landscape, dim=args.dim, seed=args.seed, **lparams)
+    elif args.dim is not None or lparams:
+        raise UsageError("--dim and -p describe a new map's landscape; an existing map keeps its own "
+                         "(give --landscape too, to check it)")
+    starts, bh, connect = args.starts, args.basin_hopping, args.connect
+    with LandscapeMap(args.db, land) as lmap:
+        if starts is None and bh is None and connect is None:
+            starts, connect = (100, "all") if lmap.counts()[0] == 0 else (0, "all")
+        with _progress(f"map of {lmap.landscape.name}", "") as bar:
+            stages: dict[str, int] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if bar is not None:
+                    stages.setdefault(stage, len(stages))
+                    bar(done, total)
+
+            report = map_landscape(lmap, starts=starts or 0, basin_hopping_steps=bh or 0, connect=connect,
+                                   seed=args.seed, images=args.images, progress=progress)
+    for line in report.warnings:
+        print(f"saddlescape: {line}", file=sys.stderr)
+    _print(json.dumps({"db": args.db, **report.summary()}, indent=1))
+    if report.stopped_by:
+        return 143 if report.stopped_by == "SIGTERM" else 130
+    return 0
+
+
+def _cmd_connect(args: argparse.Namespace) -> int:
+    from ._connect import connect_in_map
+
+    _at_least(("--images", args.images, 1), ("--attempts", args.attempts, 1))
+    with _open_map(args.db, readonly=True) as check:  # every check before the file is opened for writing
+        for flag, i in (("--from", args.source), ("--to", args.target)):
+            if not check.has_minimum(i):
+                n = check.counts()[0]
+                raise UsageError(f"{flag} {i}: no minimum with that id in {args.db!r} (ids run 1..{n})"
+                                 if n else f"{flag} {i}: {args.db!r} has no minima yet (run saddlescape map)")
+        if args.source == args.target:
+            raise UsageError(f"--from and --to are the same minimum ({args.source}); give two different ones")
+    from ._signals import stop_requests
+
+    with _open_map(args.db, readonly=False) as lmap, stop_requests() as stop:
+        result = connect_in_map(lmap, args.source, args.target, images=args.images, max_attempts=args.attempts,
+                                stop=stop)
+        out = result.summary()
+        energy = {"minimum": lmap.minimum_energy, "ts": lambda t: next(
+            r["energy"] for r in lmap.transition_states() if r["id"] == t)}
+        out["path"] = [{"kind": k, "id": i, "energy": energy[k](i)} for k, i in result.path]
+    for line in result.warnings:
+        print(f"saddlescape: {line}", file=sys.stderr)
+    _print(json.dumps(out, indent=1))
+    if stop.name:
+        return 143 if stop.name == "SIGTERM" else 130
+    return 0 if result.connected else 1
+
+
+def _cmd_dgraph(args: argparse.Namespace) -> int:
+    from ._dgraph import disconnectivity_graph
+
+    out = _writable(args.out, "--out")
+    if out is not None and out.suffix.lower() not in (".svg", ".png"):
+        raise UsageError(f"--out {args.out!r}: the graph is written as .svg or .png")
+    _at_least(("--levels", args.levels, 0))
+    if args.max_minima is not None:
+        _at_least(("--max-minima", args.max_minima, 1))
+    with _open_map(args.db, readonly=True) as lmap:
+        graph = disconnectivity_graph(lmap, levels=args.levels)
+    if out is not None:
+        from ._files import write_text_atomic
+
+        if out.suffix.lower() == ".png":
+            write_png(graph, out, args.max_minima or 2000)
+        else:
+            write_text_atomic(out, graph.svg(max_minima=args.max_minima or 2000))
+        print(f"saddlescape: wrote {out}", file=sys.stderr)
+    if args.json:
+        _print(json.dumps(graph.summary(), indent=1))
+    elif out is None:
+        size = os.get_terminal_size(sys.stdout.fileno()) if sys.stdout.isatty() else os.terminal_size((100, 30))
+        _print("\n".join(graph.render(size.columns, max(10, size.lines - 2), args.max_minima)))
+    return 0
+
+
+def write_png(graph: Any, out: Path, max_minima: int) -> None:
+    """The graph as PNG through matplotlib (optional: ``pip install 'saddlescape[figures]'``)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise UsageError("--out .png needs matplotlib (pip install 'saddlescape[figures]'); .svg needs nothing") from None
+    from ._files import write_atomic
+
+    segs, leaves, _lo, _hi = graph._segments(max_minima)
+    fig, ax = plt.subplots(figsize=(8, 6), dpi=150)
+    for x0, e0, x1, e1 in segs:
+        ax.plot([x0, x1], [e0, e1], color="black", linewidth=0.8)
+    ax.set_ylabel("energy")
+    ax.set_xticks([])
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    spec = graph.landscape
+    ax.set_title(f"{spec.get('name', '')} (dim {spec.get('dim', '')}): {len(leaves)} minima, "
+                 f"{len(graph.transition_states)} transition states", fontsize=10)
+    try:
+        write_atomic(out, lambda fh: fig.savefig(fh, format="png", bbox_inches="tight"))
+    finally:
+        plt.close(fig)
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -377,7 +542,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     install()  # Ctrl-C while Numba compiles is taken, not printed and lost
     try:
         status = {"list": _cmd_list, "run": _cmd_run, "census": _cmd_census, "tui": _cmd_tui,
-                  "experiment": _cmd_experiment}[command](args)
+                  "experiment": _cmd_experiment, "map": _cmd_map, "connect": _cmd_connect,
+                  "dgraph": _cmd_dgraph}[command](args)
         if take_interrupt():  # swallowed by a compiler callback and not taken by a loop since
             raise KeyboardInterrupt
         return status

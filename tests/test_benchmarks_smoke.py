@@ -25,3 +25,13 @@ def test_benchmark_smoke_runs_every_path(tmp_path, capsys):
     assert s["readonly_cache_dir"].endswith("saddlescape/numba") and s["readonly_cache_files"] > 0
     assert report["scale"]["peak_rss_bytes"] > 0
     assert "smoke sizes" in capsys.readouterr().out
+
+
+def test_connectivity_benchmark_smoke(tmp_path, capsys):
+    from benchmarks.connectivity import main as connectivity
+
+    report = connectivity(["--smoke", "--out", str(tmp_path / "c.json")])
+    assert report["himmelblau_map"]["complete"] and all(report["lj13_connect"]["connected"])
+    assert report["dgraph"]["drawn_lines"] > 0 and report["dgraph"]["svg_bytes"] > 0
+    assert len(report["lj38_basin_hopping"]["runs"]) == 1
+    assert "LJ38 global minimum by basin-hopping" in capsys.readouterr().out

@@ -65,6 +65,7 @@ class PlaygroundApp(App):
     #plots { height: auto; margin-top: 1; }
     #walker { height: auto; margin-top: 1; }
     #log { height: 1fr; margin-top: 1; border: round $primary-darken-2; }
+    #graph { display: none; height: 1fr; margin-top: 1; border: round $primary-darken-2; }
     """
     BINDINGS = [
         Binding("space", "toggle_run", "Run/Pause"),
@@ -79,6 +80,9 @@ class PlaygroundApp(App):
         Binding("shift+tab", "prev_walker", "Prev walker", show=False, priority=True),
         Binding("p", "projection", "Projection"),
         Binding("k", "census", "Census"),
+        Binding("g", "graph", "Graph"),
+        Binding("greater_than_sign", "graph_next", "Minimum"),
+        Binding("less_than_sign", "graph_prev", "Prev minimum", show=False),
         Binding("r", "reset", "Reset"),
         Binding("R", "reseed", "New starts", show=False),
         Binding("e", "export", "Export"),
@@ -110,6 +114,10 @@ class PlaygroundApp(App):
         self.building: str | None = None  # a landscape being built in a thread, by name
         self.typeahead: list[str] | None = None  # keys typed while a dialog opens (see on_key)
         self._plane_land = None  # the landscape the current plane was made for
+        self.graph_open = False  # the connectivity panel (g)
+        self.graph_sel = 0  # which minimum (lowest first) the panel selects
+        self._graph: dict[str, Any] | None = None  # the worker's latest: graph, path, counts
+        self.graph_text = ""
         # compile/load kernels now, overlapping Textual's own start-up
         self._pending = start_scene(self._config)
 
@@ -153,6 +161,7 @@ class PlaygroundApp(App):
                 yield Static("", id="plots")
                 yield Static("", id="walker")
                 yield Log(id="log", max_lines=500)
+                yield Static("", id="graph")
         yield KeyBar(id="keys")
 
     def on_ready(self) -> None:
@@ -340,6 +349,7 @@ class PlaygroundApp(App):
             layers.append((a, b, "◆", "#00ff87"))
         for k, ((a, b, _), live) in enumerate(zip(snap.proj, snap.active)):
             layers.append((a[live], b[live], "●", snap.colours[k]))
+        layers += self._graph_layers()  # over the walkers, which sit on the minima
         k, sel = self.selected_walker(len(snap.proj), len(snap.proj[0][0]))
         layers.append((snap.proj[k][0][sel:sel + 1], snap.proj[k][1][sel:sel + 1], "◎", "#ffff00"))
         view.set_points(layers)
@@ -395,6 +405,8 @@ class PlaygroundApp(App):
             lines.append(f"[{colour}]{'':>10} |g| [/] {sparkline(gn, width)} {lastg}")
         self.query_one("#plots", Static).update(Text.from_markup("\n".join(lines)))
         self.query_one("#walker", Static).update(self._walker_text(snap))
+        if self.graph_open:  # (again only when the graph or the panel's size changed)
+            self._draw_graph()
         log = self.query_one("#log", Log)
         count = snap.log_count  # the snapshot's copy: the worker may be appending right now
         shown = getattr(self, "_logged", None)  # (lines written, placeholder shown)
@@ -636,6 +648,137 @@ class PlaygroundApp(App):
         self.selected = 0
         self.projection = "coordinates"
         self._reset_view()
+        if self.graph_open:  # a new landscape's minima: a new map
+            self._start_graph()
+
+    # -- the connectivity panel (g): a disconnectivity graph of the minima the walkers found --------
+    def action_graph(self) -> None:
+        if not self._has_scene():
+            return
+        if not self.graph_open:
+            from saddlescape import LiveConnectivity
+
+            if self.live.land.dim > LiveConnectivity.MAX_DIM:
+                self.notify(f"the graph panel is limited to dim <= {LiveConnectivity.MAX_DIM}; use "
+                            "`saddlescape map` and `saddlescape dgraph` for this landscape", severity="warning")
+                return
+        self.graph_open = not self.graph_open
+        for name in ("#plots", "#walker", "#log"):
+            self.query_one(name).display = not self.graph_open
+        self.query_one("#graph").display = self.graph_open
+        if self.graph_open:
+            self._start_graph()
+        else:
+            self.workers.cancel_group(self, "graph")
+            self._graph = None
+
+    def _start_graph(self) -> None:
+        self._graph = None
+        self.graph_sel = 0
+        self.query_one("#graph", Static).update(Text("looking for minima the walkers found (press space to run)...",
+                                                     style="dim"))
+        self._grow_graph()
+
+    def _move_graph_selection(self, step: int) -> None:
+        if not self.graph_open:
+            self.notify("press g to open the graph panel first", timeout=3)
+            return
+        n = len(self._graph["order"]) if self._graph else 0
+        if n:
+            self.graph_sel = (self.graph_sel + step) % n
+
+    def action_graph_next(self) -> None:
+        self._move_graph_selection(1)
+
+    def action_graph_prev(self) -> None:
+        self._move_graph_selection(-1)
+
+    @work(thread=True, exclusive=True, group="graph")
+    def _grow_graph(self) -> None:
+        """Add the walkers' minima to a live map and connect them one at a time (worker thread);
+        post the graph, and the path to the selected minimum, whenever something changed."""
+        import saddlescape
+
+        worker = get_current_worker()
+        scene = self._scene
+        if scene is None:
+            return
+        land = scene.land
+        try:
+            live = saddlescape.LiveConnectivity(land)
+        except SaddlescapeError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="warning")
+            return
+        shown_sel = None
+        while not worker.is_cancelled and self.graph_open and scene.land is land:
+            with scene.lock:
+                found = [m.copy() for r in scene.runs for m in r.session.minima_positions()]
+            try:
+                new = live.add_minima(found)
+                worked = live.step()
+            except Exception as exc:  # a landscape where a band cannot be relaxed: say so, keep running
+                self.call_from_thread(self.notify, f"graph: {exc}", severity="error")
+                return
+            order = live.order()
+            sel = self.graph_sel % len(order) if order else 0
+            if new or worked or sel != shown_sel:
+                pick = order[sel] if order else None
+                pts, tss, barrier = live.path(pick) if pick is not None else (None, None, None)
+                info = {"graph": live.graph(), "order": order, "selected": pick, "path": pts, "ts": tss,
+                        "barrier": barrier, "pending": len(live.pending()),
+                        "x": live.map.minimum_x(pick) if pick is not None else None,
+                        "energy": live.map.minimum_energy(pick) if pick is not None else None}
+                shown_sel = sel
+                self.call_from_thread(self._graph_ready, info)
+            if not (new or worked):
+                time.sleep(0.2)
+
+    def _graph_ready(self, info: dict[str, Any]) -> None:
+        if not self.graph_open:
+            return
+        self._graph = info
+        self._draw_graph()
+
+    def _draw_graph(self) -> None:
+        info = self._graph
+        panel = self.query_one("#graph", Static)
+        key = (id(info), panel.content_size)
+        if info is None or key == getattr(self, "_graph_drawn", None):
+            return
+        self._graph_drawn = key
+        g = info["graph"]
+        n_min, n_ts = len(info["order"]), len(g.transition_states)
+        head = Text(f"{n_min} minima the walkers found, {n_ts} transition states"
+                    + (f"; connecting {info['pending']} more..." if info["pending"] else ""), style="dim")
+        size = panel.content_size
+        width, height = max(20, size.width), max(6, size.height - 3)
+        body = Text("\n".join(g.render(width, height, highlight=info["selected"])))
+        body.highlight_regex("●", "#00ff87")
+        body.highlight_regex("◉", "bold #ffff00")
+        if info["selected"] is not None:
+            bar = info["barrier"]
+            sel = (f"◉ minimum {info['selected']} (E={info['energy']:.4g}): "
+                   + ("the lowest" if bar == 0.0 else f"barrier {bar:.4g} from the lowest" if bar is not None
+                      else "not connected yet") + " · < > choose")
+        else:
+            sel = "no minimum yet"
+        self.graph_text = "\n".join((head.plain, sel, body.plain))  # what the panel says, as plain text
+        panel.update(_Group(head, Text(sel, style="bold"), body))
+
+    def _graph_layers(self) -> list[tuple]:
+        """The selected minimum and its reaction path, projected onto the map's plane."""
+        info = self._graph
+        if not self.graph_open or info is None or info["x"] is None or self.plane is None:
+            return []
+        out = []
+        if info["path"] is not None and len(info["path"]):
+            a, b, _ = self.plane.project(info["path"])
+            out.append((a, b, "•", "#ff5fff"))
+            a, b, _ = self.plane.project(info["ts"])
+            out.append((a, b, "✕", "#ff3030"))
+        a, b, _ = self.plane.project(np.asarray(info["x"])[None, :])
+        out.append((a, b, "★", "#ffff00"))
+        return out
 
     def action_optimizers(self) -> None:
         if not self._has_scene():

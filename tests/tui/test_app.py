@@ -608,3 +608,42 @@ async def test_keys_typed_while_the_optimizers_dialog_opens_are_kept():
         assert app.scene.runs[0].optimizer.hyper["lr"] == 0.5
         await pilot.press("n")  # after the dialog, keys are the app's again
         assert app.scene.step >= 1
+
+
+async def test_graph_panel_grows_a_disconnectivity_graph_and_draws_the_path():
+    app = RecordingApp(autostart=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("greater_than_sign")  # before the panel is open: says how to open it
+        assert any("press g" in m for _, m in app.messages)
+        await pilot.press("g")
+        assert app.graph_open and app.query_one("#graph").display and not app.query_one("#log").display
+        for _ in range(1200):  # until the walkers found every minimum and the worker joined them all
+            info = app._graph
+            if info is not None and len(info["order"]) == 6 and len(info["graph"].transition_states) >= 5 \
+                    and not info["pending"]:
+                break
+            await pilot.pause(0.05)
+        else:
+            raise AssertionError("the graph never joined six-hump-camel's six minima")
+        graph = info["graph"]
+        assert graph.excluded == 0 and graph.root.size == 6
+        await pilot.pause(0.1)
+        text = app.graph_text
+        assert "6 minima the walkers found" in text and "the lowest" in text and text.count("●") == 5
+        await pilot.press("greater_than_sign")
+        for _ in range(200):
+            if app._graph["selected"] == info["order"][1]:
+                break
+            await pilot.pause(0.05)
+        picked = app._graph
+        assert picked["barrier"] is not None and picked["barrier"] > 0 and len(picked["ts"]) >= 1
+        # the reaction path runs from the lowest minimum through its transition states to the pick
+        order = picked["order"]
+        assert np.allclose(picked["path"][-1], picked["x"]) and picked["energy"] > -1.0317
+        marks = {sym for _, _, sym, _ in app._graph_layers()}
+        assert marks == {"•", "✕", "★"}
+        assert order[0] != picked["selected"]
+        await pilot.press("g")
+        assert not app.graph_open and app.query_one("#log").display and app._graph_layers() == []
+        assert not app.errors()
