@@ -1,4 +1,4 @@
-"""The nine built-in studies, one module each; importing this package registers them in order
+"""The ten built-in studies, one module each; importing this package registers them in order
 (``experiments.names()`` lists them so). Each module defines a ``Study`` and passes it to
 ``register``; a new study is one more module and one more line here.
 
@@ -20,6 +20,7 @@ BUILTIN = (
     "p_spin_energies",
     "lennard_jones",
     "interpolation",
+    "connectivity",
 )
 
 for _module in BUILTIN:
