@@ -129,6 +129,7 @@ class Band:
     force: float
     iterations: int
     converged: bool
+    degenerate: list[float] = field(default_factory=list)  # energies of degenerate saddles its maxima led to
 
     def maxima(self) -> list[int]:
         """Interior images higher than both neighbours (transition-state candidates), highest first."""
@@ -521,7 +522,11 @@ def connect_in_map(lmap: Any, a: int, b: int, *, images: int = 12, max_attempts:
         _band_minima(lmap, band)
     connected = lmap.connected(a, b)
     path, barrier = lmap.minimax_path(a, b) if connected else ([], None)
-    if not connected and not warnings:
+    flagged = sorted({round(e, 10) for band in bands for e in band.degenerate})
+    if flagged:
+        warnings.append(f"{len(flagged)} saddle(s) of index 1 with a flat direction beyond the zero modes "
+                        f"(degenerate; not stored) at E = {', '.join(f'{e:.6g}' for e in flagged)}")
+    if not connected and not any(w.startswith("every pair") for w in warnings):
         warnings.append(f"not connected after {attempts} attempt(s)" + (" (stopped)" if stop else ""))
     new_min = [i for i in lmap.minimum_ids() if i > last_min]
     new_ts = [t["id"] for t in lmap.transition_states() if t["id"] > last_ts]
@@ -669,6 +674,8 @@ def connect_pair_once(lmap: Any, i: int, j: int, *, images: int = 12) -> tuple[l
     added_ts = []
     for c in band.maxima() or [band.climbing]:
         ts = refine_transition_state(land, band.images[c], direction=band.tangent(c))
+        if ts.converged and ts.index == 1 and ts.degenerate:
+            band.degenerate.append(ts.energy)  # flagged, not stored: which way is down is not known
         if not ts.verified:
             continue
         tid = _confirm(lmap, ts, "connect")

@@ -373,3 +373,25 @@ def test_cli_dgraph_png(himmelblau_db, tmp_path):
     assert done.returncode == 0, done.stderr
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def _flat_saddle_vg(x, g):
+    # f = x^4/4 - x^2/2 + y^4/4: minima at (+-1, 0) and a saddle at 0 whose Hessian is diag(-1, 0)
+    g[0] = x[0] ** 3 - x[0]
+    g[1] = x[1] ** 3
+    return x[0] ** 4 / 4 - x[0] ** 2 / 2 + x[1] ** 4 / 4
+
+
+def _flat_saddle_hess(x, H):
+    H[0, 0] = 3 * x[0] ** 2 - 1
+    H[0, 1] = H[1, 0] = 0.0
+    H[1, 1] = 3 * x[1] ** 2
+
+
+def test_a_degenerate_saddle_is_flagged_not_stored():
+    land = landscapes.custom("flat-saddle", _flat_saddle_vg, dim=2, hessian=_flat_saddle_hess, domain=(-2, 2))
+    ts = refine_transition_state(land, [0.05, 0.0])
+    assert ts.converged and ts.index == 1 and ts.degenerate and not ts.verified
+    res, lmap = connect(land, [1.0, 0.0], [-1.0, 0.0])
+    assert not res.connected and lmap.counts()[1] == 0
+    assert any("degenerate" in w and "E = 0" in w for w in res.warnings), res.warnings
