@@ -91,6 +91,10 @@ def __getattr__(name: str) -> Any:  # lazy, so `saddlescape --help` never import
         from . import _connect
 
         return getattr(_connect, name)
+    if name in ("race", "RaceResult"):
+        from . import _race
+
+        return getattr(_race, name)
     if name == "quench":
         from ._quench import quench
 

@@ -629,7 +629,8 @@ def basin_hopping(landscape: Any, steps: int, *, seed: int = 0, temperature: flo
     accepted = window = 0
 
     def keep(y: np.ndarray, fy: float) -> None:
-        if lmap is not None and record:
+        # a minimum the map has already needs no polish (most hops revisit known minima)
+        if lmap is not None and record and lmap.find_minimum(y, fy) is None:
             yp, fp, ok = quench(land, y, gtol=1e-10)
             if ok:
                 mid, added = lmap.add_minimum(yp, fp, found_by="basin-hopping")

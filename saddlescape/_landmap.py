@@ -266,6 +266,10 @@ class LandscapeMap:
                 return int(i)
         return None
 
+    def find_minimum(self, x: np.ndarray, energy: float) -> int | None:
+        """The id of the stored minimum at ``x`` (under the landscape's symmetries), or None."""
+        return self._same("minima", np.asarray(x, float).reshape(-1), float(energy))
+
     def add_minimum(self, x: np.ndarray, energy: float, *, found_by: str = "") -> tuple[int, bool]:
         """The id of the minimum at ``x`` (already in the map, or added now) and whether it is new.
         A point whose Hessian has a negative eigenvalue is not a minimum: (-1, False)."""

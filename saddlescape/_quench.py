@@ -65,12 +65,19 @@ def lbfgs(vg, data, x, radius, maxstep, gtol, max_iter, memory):
     f = _fg(vg, data, x, radius, X1, G1, F1, keys, g)
     stored = 0
     head = 0
+    mark_gn = np.inf
+    mark_it = 0
     for it in range(max_iter):
         gn = np.sqrt(np.dot(g, g))
         if not (np.isfinite(f) and np.isfinite(gn)):
             return False, f, gn, it
         if gn <= gtol * (1.0 + abs(f)):
             return True, f, gn, it
+        if gn < 0.5 * mark_gn:
+            mark_gn = gn
+            mark_it = it
+        elif it - mark_it > 200:  # |g| has not halved in 200 steps: the floating-point floor
+            return gn <= 1e3 * gtol * (1.0 + abs(f)), f, gn, it
         # two-loop recursion: d = -H g
         d[:] = g
         for k in range(stored):

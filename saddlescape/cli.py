@@ -1,4 +1,5 @@
-"""The command line: ``saddlescape [tui|list|run|census|experiment|map|connect|dgraph] ...`` (also ``python -m saddlescape``).
+"""The command line: ``saddlescape [tui|list|run|census|experiment|race|map|connect|dgraph] ...``
+(also ``python -m saddlescape``).
 
 The top layer: it may import every other one (the playground included); nothing imports it.
 
@@ -123,6 +124,22 @@ def _parser() -> argparse.ArgumentParser:
     dg.add_argument("--levels", type=int, default=20,
                     help="energy levels at which superbasins merge (default 20; 0: at each barrier)")
     dg.add_argument("--max-minima", type=int, default=None, help="draw only this many lowest minima")
+    rc = sub.add_parser("race", help="a fair race: optimizers from the same starts and seeds, ECDFs and win rates",
+                        description="Every optimizer runs from the same starts on the same seeds for the same budget "
+                                    "(its learning rate optionally tuned by one grid on separate seeds); reports "
+                                    "runtime-to-target curves, final losses and paired win rates with 95%% intervals.")
+    rc.add_argument("--landscape", required=True)
+    rc.add_argument("--dim", type=int, default=None)
+    rc.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="landscape parameter")
+    rc.add_argument("--optimizer", action="append", required=True,
+                    help="repeat, at least twice; hyper-parameters after the name: --optimizer 'adam lr=0.01'")
+    rc.add_argument("--starts", type=int, default=16, help="starting points per seed (default 16)")
+    rc.add_argument("--seeds", type=int, default=5, help="evaluation seeds (default 5)")
+    rc.add_argument("--seed", type=int, default=0, help="the first evaluation seed (default 0)")
+    rc.add_argument("--budget", type=int, default=1000, help="steps per run (default 1000)")
+    rc.add_argument("--tune", choices=["lr"], default=None,
+                    help="tune each learning rate by the same grid (x1/8 .. x8) on separate seeds first")
+    rc.add_argument("--out", default=None, help="write the JSON here (the table goes beside it as .csv)")
     exp = sub.add_parser("experiment", help="named studies of the landscape folklore: list, or run one",
                          description="Run a study: it states a claim and its source, runs a sweep, prints a table, "
                                      "a plot and a verdict, and writes JSON and CSV under --out/NAME.")
@@ -347,6 +364,60 @@ def write_png(graph: Any, out: Path, max_minima: int) -> None:
         plt.close(fig)
 
 
+def _cmd_race(args: argparse.Namespace) -> int:
+    out = _writable(args.out, "--out")
+    lparams = _pairs(args.param, "-p")
+    _at_least(("--starts", args.starts, 1), ("--seeds", args.seeds, 1), ("--budget", args.budget, 1),
+              ("--seed", args.seed, 0))
+    if len(args.optimizer) < 2:
+        raise UsageError(f"a race needs at least two --optimizer options; got {len(args.optimizer)}")
+    from saddlescape import landscapes, optimizers
+
+    from ._race import _parse, race
+
+    land = landscapes.make(args.landscape, dim=args.dim, seed=args.seed, **lparams)
+    for o in args.optimizer:  # every name and hyper-parameter checked before anything runs
+        name, hyper = _parse(o)
+        optimizers.make(name, **hyper)
+    with _progress(f"race on {land.name}", "runs") as progress:
+        result = race(land, args.optimizer, starts=args.starts, seeds=args.seeds, budget=args.budget,
+                      seed=args.seed, tune=args.tune, progress=progress)
+    from rich.console import Console
+    from rich.table import Table
+
+    cols, rows = result.table()
+    table = Table(title=f"race on {land.name} (dim {land.dim}): {args.starts} starts x {args.seeds} seeds, "
+                        f"{args.budget} steps" + (", lr tuned on separate seeds" if args.tune else ""))
+    for c in cols:
+        table.add_column(c, justify="left" if c == "optimizer" else "right")
+    for row in rows:
+        table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row])
+    err = Console(stderr=out is None)  # the JSON alone on stdout when it goes there
+    err.print(table)
+    err.print("\n".join(result.plot_lines()), markup=False, highlight=False)
+    for line in result.warnings:
+        err.print(f"warning: {line}", markup=False)
+    err.print(f"verdict: {result.verdict}", markup=False)
+    if out is None:
+        _print(json.dumps(result.summary(), indent=1))
+        return 0
+    import csv
+    import io
+
+    from ._files import OutputError, write_text_atomic
+
+    buf = io.StringIO()
+    csv.writer(buf).writerows([cols, *rows])
+    try:
+        write_text_atomic(out, json.dumps(result.summary(), indent=1))
+        write_text_atomic(out.with_suffix(".csv"), buf.getvalue())
+    except OutputError as exc:
+        print(f"saddlescape: {exc}; the result is on stdout instead", file=sys.stderr)
+        _print(json.dumps(result.summary(), indent=1))
+        return 1
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     if args.what == "landscapes":
         from saddlescape.landscapes._catalog import BUILTIN_FAMILIES
@@ -542,7 +613,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     install()  # Ctrl-C while Numba compiles is taken, not printed and lost
     try:
         status = {"list": _cmd_list, "run": _cmd_run, "census": _cmd_census, "tui": _cmd_tui,
-                  "experiment": _cmd_experiment, "map": _cmd_map, "connect": _cmd_connect,
+                  "experiment": _cmd_experiment, "map": _cmd_map, "race": _cmd_race, "connect": _cmd_connect,
                   "dgraph": _cmd_dgraph}[command](args)
         if take_interrupt():  # swallowed by a compiler callback and not taken by a loop since
             raise KeyboardInterrupt
