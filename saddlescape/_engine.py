@@ -115,13 +115,20 @@ class Session:
             landscape's typical distance between neighbouring critical points). A passage is
             counted as an escape when the walker leaves that ball with a loss below the saddle's.
         etol: relative eigenvalue tolerance for the index at a critical point.
+        sharpness_every: every this many steps (0: never) record each walker's sharpness, the
+            largest eigenvalue of the Hessian (of P^-1 H for Adam and RMSprop, P their diagonal
+            preconditioner), with the optimizer's stability threshold (2/lr for gradient
+            descent; see ``sharpness_now``). Costs 30 Hessian-vector products a walker a time.
     """
 
     def __init__(self, landscape: Any, optimizer: Any, *, walkers: int = 16, seed: int = 0,
                  x0: Any = None, record_every: int = 1, record_positions: bool = False,
                  bound: float = DEFAULT_BOUND, detect: bool = True, saddle_radius: float = DEFAULT_SADDLE_RADIUS,
-                 etol: float = 1e-6):
+                 etol: float = 1e-6, sharpness_every: int = 0):
         self.landscape = resolve_landscape(landscape)
+        self.sharpness_every = _positive_int(sharpness_every, "sharpness_every", 0)
+        # (step, the live walkers' sharpness (NaN for the others), the optimizer's stability threshold)
+        self.sharpness_log: list[tuple[int, np.ndarray, float | None]] = []
         self.optimizer = resolve_optimizer(optimizer)
         self.seed = _positive_int(seed, "seed", 0, SEED_MAX)
         self.record_every = _positive_int(record_every, "record_every")
@@ -230,7 +237,68 @@ class Session:
         return first, max(0, last - first + 1)
 
     def advance(self, n: int) -> int:
-        """Take ``n`` steps (fewer only if every walker has diverged); returns steps taken."""
+        """Take ``n`` steps (fewer only if every walker has diverged); returns steps taken.
+        With ``sharpness_every`` the steps are taken in pieces ending on its multiples, where the
+        sharpness is recorded."""
+        every = self.sharpness_every
+        if not every or int(n) <= 0:
+            return self._advance(n)
+        if not self.sharpness_log and self.t == 0:
+            self._record_sharpness()
+        done = 0
+        while done < int(n):
+            want = min(int(n) - done, every - self.t % every)
+            got = self._advance(want)
+            done += got
+            if self.t % every == 0 and got:
+                self._record_sharpness()
+            if got < want:
+                break
+        return done
+
+    def sharpness_now(self, walker: int) -> tuple[float, float | None, str]:
+        """(sharpness, stability threshold, kind) of one walker now. Kind ``"hessian"``: the
+        largest Hessian eigenvalue, threshold 2/lr (gradient descent; (2 + 2 beta)/lr with
+        momentum); ``"preconditioned"``: the largest eigenvalue of P^-1 H with P = sqrt(v_hat) +
+        eps, threshold (2 + 2 beta1) / ((1 - beta1) lr) for Adam (38/lr at beta1 = 0.9) and 2/lr for
+        RMSprop (Cohen et al. 2021; 2022). Second-order methods and plug-ins: no threshold."""
+        from saddlescape.optimizers._catalog import state_slots
+
+        from ._geometry import sharpness
+
+        opt, x = self.optimizer, self.X[walker]
+        h = opt.hyper
+        lr = float(h["lr"]) if isinstance(h.get("lr"), (int, float)) else 0.0
+        name = opt.name if opt.plugin is None and lr > 0 else ""
+        P = None
+        threshold: float | None = None
+        if name == "adam" and self.t > 0:
+            (v_slot,) = state_slots("adam", "v")
+            c2 = -1.0 / np.expm1(self.t * np.log(h["beta2"]))
+            P = np.sqrt(self.S[v_slot, walker] * c2) + h["eps"]
+            threshold = (2 + 2 * h["beta1"]) / ((1 - h["beta1"]) * lr)
+        elif name == "rmsprop" and self.t > 0:
+            (m_slot,) = state_slots("rmsprop", "mean_sq")
+            P = np.sqrt(self.S[m_slot, walker]) + h["eps"]
+            threshold = 2.0 / lr
+        elif name in ("momentum", "nesterov"):
+            threshold = (2 + 2 * h["beta"]) / lr
+        elif name in ("gd", "sgd", "perturbed-gd", "langevin"):
+            threshold = 2.0 / lr
+        value = sharpness(self.landscape, x, precondition=P, seed=self.seed)
+        return value, threshold, "preconditioned" if P is not None else "hessian"
+
+    def _record_sharpness(self) -> None:
+        if self.t == 0 and self.optimizer.plugin is None and self.optimizer.name in ("adam", "rmsprop"):
+            return  # no preconditioner before the first step: nothing of the kind recorded later
+        values = np.full(self.walkers, np.nan)
+        threshold: float | None = None
+        for b in np.flatnonzero(self.active):
+            with np.errstate(all="ignore"):
+                values[b], threshold, self.sharpness_kind = self.sharpness_now(int(b))
+        self.sharpness_log.append((self.t, values, threshold))
+
+    def _advance(self, n: int) -> int:
         n = int(n)
         if self.failed:
             raise KernelError(self.failed)
@@ -411,14 +479,23 @@ class Session:
                                 for b in np.flatnonzero(self.in_saddle())],
             minima=self.events.minima.summary(),
             discovery_curve=self.events.minima.discovery_curve(),
-            events_truncated=self.events.truncated, warnings=[hint] if hint else [])
+            events_truncated=self.events.truncated, warnings=[hint] if hint else [],
+            sharpness=self._sharpness_record())
+
+    def _sharpness_record(self) -> dict[str, Any] | None:
+        if not self.sharpness_log:
+            return None
+        return {"kind": getattr(self, "sharpness_kind", "hessian"), "every": self.sharpness_every,
+                "steps": [t for t, _, _ in self.sharpness_log],
+                "values": np.stack([v for _, v, _ in self.sharpness_log]),
+                "threshold": [th for _, _, th in self.sharpness_log]}
 
 
 def run(landscape: Any, optimizer: Any, *, walkers: int = 16, steps: int = 1000, seed: int = 0,
         x0: Any = None, record_every: int | None = None, record_positions: bool = False,
         bound: float = DEFAULT_BOUND, chunk: int | None = None,
         callback: Callable[[Session], bool | None] | None = None, detect: bool = True,
-        saddle_radius: float = DEFAULT_SADDLE_RADIUS, etol: float = 1e-6) -> RunResult:
+        saddle_radius: float = DEFAULT_SADDLE_RADIUS, etol: float = 1e-6, sharpness_every: int = 0) -> RunResult:
     """Run ``walkers`` walkers for ``steps`` steps of ``optimizer`` on ``landscape``.
 
     Args:
@@ -430,6 +507,7 @@ def run(landscape: Any, optimizer: Any, *, walkers: int = 16, steps: int = 1000,
             about 1000 records are kept).
         callback: called with the Session between chunks; return True to stop early.
         detect, saddle_radius, etol: saddle-passage and minimum detection (see ``Session``).
+        sharpness_every: record each walker's sharpness every this many steps (see ``Session``).
 
     Returns a RunResult; Ctrl-C stops the run and returns what was computed (complete=False).
 
@@ -453,7 +531,7 @@ def run(landscape: Any, optimizer: Any, *, walkers: int = 16, steps: int = 1000,
         landscape = land
     session = Session(landscape, optimizer, walkers=walkers, seed=seed, x0=x0, record_every=every,
                       record_positions=record_positions, bound=bound, detect=detect, saddle_radius=saddle_radius,
-                      etol=etol)
+                      etol=etol, sharpness_every=sharpness_every)
     return drive(session, steps, chunk=chunk, callback=callback)
 
 

@@ -276,3 +276,27 @@ def classify(eigenvalues: np.ndarray, etol: float) -> tuple[int, bool]:
     [-etol, etol] (a flat direction: such points are flagged, not guessed)."""
     ev = np.asarray(eigenvalues)
     return int((ev < -etol).sum()), bool((np.abs(ev) <= etol).any())
+
+
+def sharpness(land: Landscape, x: Any, *, precondition: Any = None, steps: int = 30, seed: int = 0) -> float:
+    """The largest Hessian eigenvalue at ``x`` (the "sharpness" of Cohen et al. 2021), by
+    ``steps`` Lanczos iterations on Hessian-vector products (exact once ``steps`` >= D).
+
+    ``precondition``: the diagonal P of a preconditioned method (Adam: sqrt(v_hat) + eps); then
+    the largest eigenvalue of P^-1 H, computed as that of the symmetric P^-1/2 H P^-1/2 (Cohen et
+    al. 2022, "Adaptive gradient methods at the edge of stability").
+    """
+    X, _ = as_points(x, land.dim, f"landscape {land.name!r}")
+    x = X[0]
+    mv = _matvec(land, x)
+    if precondition is not None:
+        s = 1.0 / np.sqrt(np.asarray(precondition, float).reshape(-1))
+        base = mv
+
+        def mv(v):
+            return s * base(s * v)
+    start = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5AA9])).standard_normal(land.dim)
+    if land.manifold == "sphere":
+        start -= (x @ start) / (x @ x) * x
+    theta, _, _ = lanczos(mv, land.dim, steps, start)
+    return float(theta[-1])

@@ -72,6 +72,8 @@ class RunResult:
     events_truncated: bool = False
     warnings: list[str] = field(default_factory=list)
     stopped_by: str | None = None
+    # sharpness every k steps, when asked: kind, every, steps, values (n, walkers), threshold (n)
+    sharpness: dict[str, Any] | None = None
 
     def escape_survival(self) -> Any:
         """The Kaplan-Meier curve of the steps walkers spent at a saddle (``KaplanMeier``):
@@ -107,6 +109,8 @@ class RunResult:
             "minima": self.minima, "n_distinct_minima": len(self.minima),
             "discovery_curve": self.discovery_curve, "events_truncated": self.events_truncated,
             "warnings": self.warnings, "elapsed_s": round(self.elapsed_s, 6), "versions": self.versions,
+            "sharpness": None if self.sharpness is None else {
+                **self.sharpness, "values": [_finite_or_none(v) for v in self.sharpness["values"]]},
         }
 
     def save(self, path: str | Path) -> Path:
@@ -125,6 +129,10 @@ class RunResult:
                       summary=np.array(json.dumps(self.summary())))
         if self.positions is not None:
             arrays["positions"] = self.positions
+        if self.sharpness is not None:
+            arrays["sharpness_steps"] = np.asarray(self.sharpness["steps"], np.int64)
+            arrays["sharpness"] = np.asarray(self.sharpness["values"], float)
+            arrays["sharpness_threshold"] = np.array([np.nan if t is None else t for t in self.sharpness["threshold"]])
         return write_atomic(path, lambda fh: np.savez_compressed(fh, **arrays))  # type: ignore[arg-type]
 
     @classmethod
@@ -150,4 +158,6 @@ class RunResult:
             versions=s.get("versions", {}), saddle_escapes=s.get("saddle_escapes", []),
             saddle_visits_open=s.get("saddle_visits_open", []), minima=s.get("minima", []),
             discovery_curve=s.get("discovery_curve", []), events_truncated=s.get("events_truncated", False),
-            warnings=s.get("warnings", []), stopped_by=s.get("stopped_by"))
+            warnings=s.get("warnings", []), stopped_by=s.get("stopped_by"),
+            sharpness=None if s.get("sharpness") is None else {
+                **s["sharpness"], "values": np.array([nan(v) for v in s["sharpness"]["values"]])})

@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--saddle-radius", type=float, default=None, metavar="R",
                      help="detection sensitivity: a walker passes a saddle (or reaches a minimum) within "
                           "R x the landscape's feature scale of it (default 0.1)")
+    run.add_argument("--sharpness-every", type=int, default=0, metavar="K",
+                     help="record each walker's sharpness (top Hessian eigenvalue; preconditioned for Adam and "
+                          "RMSprop) and the 2/lr threshold every K steps (JSON key sharpness)")
     run.add_argument("--out", default=None, help="write the JSON summary here")
     run.add_argument("--trajectory", default=None, help="write loss history and positions (.npz)")
     cen = sub.add_parser("census", help="find critical points of every index; JSON counts by index")
@@ -477,7 +480,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     traj = _writable(args.trajectory, "--trajectory")
     lparams = _pairs(args.param, "-p")
     hyper = _pairs(args.hyper, "-o")
-    _at_least(("--walkers", args.walkers, 1), ("--steps", args.steps, 0), ("--seed", args.seed, 0))
+    _at_least(("--walkers", args.walkers, 1), ("--steps", args.steps, 0), ("--seed", args.seed, 0),
+              ("--sharpness-every", args.sharpness_every, 0))
     from saddlescape import landscapes, optimizers
 
     from ._engine import DEFAULT_SADDLE_RADIUS, check_saddle_radius, run
@@ -489,7 +493,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         callback = None if progress is None else lambda s: progress(s.t, args.steps)
         result = run(land, opt, walkers=args.walkers, steps=args.steps, seed=args.seed,
                      record_every=args.record_every, record_positions=traj is not None,
-                     callback=callback, detect=not args.no_events, saddle_radius=radius)
+                     callback=callback, detect=not args.no_events, saddle_radius=radius,
+                     sharpness_every=args.sharpness_every)
     status = _save_run(result, out, traj)
     for line in result.warnings:  # e.g. most walkers diverged: how many, by when, a stable step size
         print(f"saddlescape: {line}", file=sys.stderr)

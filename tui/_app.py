@@ -28,7 +28,7 @@ from . import _defaults
 from ._build import scene_config, start_scene
 from ._keybar import KeyBar, key_label
 from ._landscape_view import LandscapeView
-from ._render import histogram_line, quantise, sparkline
+from ._render import histogram_line, quantise, sparkline, threshold_chart
 from ._screens import ConfigureScreen, ExperimentsScreen, ExportScreen, FormScreen, HelpScreen, OptimizersScreen, parse_pairs
 
 if TYPE_CHECKING:  # the scene module loads NumPy and the engine: the build thread imports it
@@ -44,6 +44,7 @@ PROJECTIONS = ("coordinates", "random", "pca", "three-points")
 SPEEDS = ((1, 1.0), (1, 0.25), (1, 1 / 15), (1, 0.0), (2, 0.0), (4, 0.0), (8, 0.0), (16, 0.0), (32, 0.0),
           (64, 0.0), (128, 0.0), (256, 0.0), (512, 0.0))
 DEFAULT_SPEED = 5  # 4 steps an advance
+SHARPNESS_MAX_DIM = 20_000  # the selected walker's sharpness (30 Hessian-vector products) twice a second up to here
 
 
 def speed_label(speed: int) -> str:
@@ -109,6 +110,7 @@ class PlaygroundApp(App):
         self._trails: list[deque] = []
         self._spectrum: tuple[int, Any] | None = None
         self._spectrum_due = 0.0
+        self._sharpness: dict[str, Any] = {}  # the selected walker's sharpness history and threshold
         self._heat_key: tuple | None = None
         self.frames = 0
         self.building: str | None = None  # a landscape being built in a thread, by name
@@ -233,6 +235,17 @@ class PlaygroundApp(App):
                 self._spectrum = (self.selected, None)
                 return
             x = s.X[b].copy()
+            if dim <= SHARPNESS_MAX_DIM:  # the sharpness and its stability threshold, for the edge-of-stability line
+                try:
+                    value, threshold, kind = s.sharpness_now(b)
+                except Exception:
+                    value, threshold, kind = float("nan"), None, "hessian"
+                hist = self._sharpness
+                if hist.get("walker") != self.selected or hist.get("land") is not scene.land:
+                    hist.clear()
+                    hist.update(walker=self.selected, land=scene.land, values=deque(maxlen=120))
+                hist["values"].append(value)
+                hist.update(threshold=threshold, kind=kind, name=s.optimizer.name)
         try:
             # exact when cheap, else the extremes by Lanczos on Hessian-vector products
             spec = saddlescape.hessian_spectrum(scene.land, x, k=3, steps=40,
@@ -442,7 +455,32 @@ class PlaygroundApp(App):
             parts.append(f"  {lo:9.3g} {bars} {hi:.3g}")
         elif spec is not None and spec[0] == self.selected and not snap.active[k][b]:
             parts.append("this walker diverged")
-        return Text.from_markup("\n".join(parts))
+        text = Text.from_markup("\n".join(parts))
+        hist = self._sharpness
+        if hist.get("walker") == self.selected and hist.get("values"):
+            text.append("\n")
+            text.append_text(self._sharpness_text(hist))
+        return text
+
+    def _sharpness_text(self, hist: dict[str, Any]) -> Text:
+        """The selected walker's sharpness over the last looks, against its stability threshold
+        (2/lr for gradient descent, 38/lr for Adam's preconditioned sharpness): the edge of stability."""
+        values, threshold = list(hist["values"]), hist.get("threshold")
+        side = self.query_one("#side").size.width or 58
+        width = max(8, min(40, side - 26))
+        last = values[-1]
+        label = {"adam": "38/lr"}.get(hist.get("name", ""), "2/lr")
+        if hist.get("name") in ("momentum", "nesterov"):
+            label = "(2+2b)/lr"
+        what = "P^-1 H" if hist.get("kind") == "preconditioned" else "sharpness"
+        out = Text(f"{what} {last:.4g}" + (f"  {label} = {threshold:.4g}" if threshold else "") + "\n")
+        for row in threshold_chart(values, threshold, width, rows=2):
+            out.append("  ")
+            for ch, is_line in row:
+                out.append(ch, style="#ffd75f" if is_line else ("#ff5f5f" if threshold and last > threshold
+                                                                 else "#5fafff"))
+            out.append("\n")
+        return out
 
     # -- actions ----------------------------------------------------------------------------------
     def _has_scene(self) -> bool:

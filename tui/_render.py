@@ -14,7 +14,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 __all__ = ["HEAT_PALETTE", "cell_runs", "histogram_line", "quantise", "row_segments",
-           "sparkline", "to_cell"]
+           "sparkline", "threshold_chart", "to_cell"]
 
 # 24 steps of a perceptually ordered dark-blue -> teal -> yellow ramp (viridis-like)
 _STOPS = [(0.0, (13, 8, 48)), (0.25, (59, 82, 139)), (0.5, (33, 145, 140)), (0.75, (94, 201, 98)),
@@ -138,3 +138,28 @@ def histogram_line(values, bins: int) -> tuple[str, float, float]:
         return "", 0.0, 0.0
     counts, edges = np.histogram(v, bins=bins)
     return sparkline(np.where(counts > 0, np.log1p(counts), np.nan), bins), float(edges[0]), float(edges[-1])
+
+
+_EIGHTHS = " ▁▂▃▄▅▆▇█"
+
+
+def threshold_chart(values, threshold: float | None, width: int, rows: int = 3) -> list[list[tuple[str, bool]]]:
+    """The last ``width`` values as a bar chart ``rows`` cells high, from 0 up to 1.2 x the larger
+    of the values' maximum and ``threshold``, with the threshold drawn as a line (``─``) where a
+    bar does not reach it. Rows top first; each cell is (character, is_threshold_line)."""
+    v = np.asarray(list(values)[-width:], float)
+    top = max([float(np.nanmax(v)) if np.isfinite(v).any() else 0.0] + ([threshold] if threshold else []))
+    scale = 1.2 * top if top > 0 else 1.0
+    levels = np.where(np.isfinite(v), np.clip(v / scale, 0.0, 1.0) * rows * 8, 0.0).round().astype(int)
+    line = int(min(rows * 8 - 1, threshold / scale * rows * 8)) if threshold and threshold > 0 else -1
+    out = []
+    for r in range(rows - 1, -1, -1):  # top row first
+        cells = []
+        for lev in levels:
+            fill = min(8, max(0, lev - 8 * r))
+            if fill == 0 and line // 8 == r and line >= 0:
+                cells.append(("─", True))
+            else:
+                cells.append((_EIGHTHS[fill], False))
+        out.append(cells)
+    return out

@@ -18,7 +18,8 @@ from saddlescape.experiments import Plot, render_plot
 from saddlescape.experiments._framework import item_key
 
 NAMES = ["minima-vs-dimension", "index-vs-loss", "saddle-attraction", "escape-time-vs-dimension",
-         "hessian-spectrum", "no-minimum", "p-spin-energies", "lennard-jones", "interpolation", "connectivity"]
+         "hessian-spectrum", "no-minimum", "p-spin-energies", "lennard-jones", "interpolation", "connectivity",
+         "edge-of-stability"]
 
 
 def _numbers(results):
@@ -26,7 +27,7 @@ def _numbers(results):
     return [{k: v for k, v in r.items() if k != "elapsed_s"} for r in results]
 
 
-def test_the_ten_studies_are_listed_with_claim_and_source(capsys):
+def test_the_eleven_studies_are_listed_with_claim_and_source(capsys):
     assert experiments.names() == NAMES
     for d in experiments.describe():
         assert d["claim"] and d["source"] and d["title"]

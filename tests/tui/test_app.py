@@ -647,3 +647,24 @@ async def test_graph_panel_grows_a_disconnectivity_graph_and_draws_the_path():
         await pilot.press("g")
         assert not app.graph_open and app.query_one("#log").display and app._graph_layers() == []
         assert not app.errors()
+
+
+async def test_the_walker_panel_draws_sharpness_against_2_over_lr_and_the_line_moves_with_lr():
+    app = RecordingApp(landscape="mlp", params={"depth": 3, "width": 16}, optimizers=("gd",), walkers=2,
+                       autostart=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        for _ in range(600):
+            if len(app._sharpness.get("values", ())) >= 3:
+                break
+            await pilot.pause(0.05)
+        lr = app.scene.runs[0].optimizer.hyper["lr"]
+        assert app._sharpness["threshold"] == pytest.approx(2 / lr)
+        assert "2/lr = " in app._walker_text(app.scene.snapshot()).plain
+        await pilot.press("right_square_bracket")  # lr x2: the line halves
+        for _ in range(600):
+            if app._sharpness.get("threshold") == pytest.approx(1 / lr):
+                break
+            await pilot.pause(0.05)
+        assert app._sharpness["threshold"] == pytest.approx(1 / lr)
+        assert not app.errors()

@@ -52,3 +52,18 @@ def test_sparklines_draw_rounding_noise_flat():
     grad = [1e-16 * (k % 5) for k in range(12)]
     assert sparkline(loss, 12) == "▁" * 12 and sparkline(grad, 12) == "▁" * 12
     assert sparkline([1.0, 1.0 + 1e-6, 1.0], 3) == "▁█▁"  # a real change still shows
+
+
+def test_threshold_chart_draws_the_line_where_bars_stay_below_it():
+    from saddlescape.tui._render import threshold_chart
+
+    # scale: 1.2 x max(values, threshold) = 12 over 2 rows of 8 levels; threshold 10 -> level 13 (top row)
+    rows = threshold_chart([2.0, 5.0, 10.0, 3.0], 10.0, width=4, rows=2)
+    assert len(rows) == 2 and all(len(r) == 4 for r in rows)
+    top, bottom = rows
+    # levels in eighths of a row: 2 -> 3, 5 -> 7, 10 -> 13, 3 -> 4
+    assert "".join(ch for ch, _ in top) == "──▅─" and [is_line for _, is_line in top] == [True, True, False, True]
+    assert "".join(ch for ch, _ in bottom) == "▃▇█▄"
+    assert not any(is_line for _, is_line in bottom)
+    # no threshold (a second-order method): bars only
+    assert not any(is_line for row in threshold_chart([1.0, 2.0], None, width=2) for _, is_line in row)

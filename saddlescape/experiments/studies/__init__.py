@@ -1,4 +1,4 @@
-"""The ten built-in studies, one module each; importing this package registers them in order
+"""The eleven built-in studies, one module each; importing this package registers them in order
 (``experiments.names()`` lists them so). Each module defines a ``Study`` and passes it to
 ``register``; a new study is one more module and one more line here.
 
@@ -21,6 +21,7 @@ BUILTIN = (
     "lennard_jones",
     "interpolation",
     "connectivity",
+    "edge_of_stability",
 )
 
 for _module in BUILTIN:
