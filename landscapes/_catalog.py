@@ -6,6 +6,7 @@ listing names and parameters never pays Numba's start-up.
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,6 +163,12 @@ BUILTIN_FAMILIES: tuple[Family, ...] = (
             Param("pos_curvature", 1.0, low=0.0, open_low=True, doc="curvature along ascending directions"),
             Param("quartic", 0.0, low=0.0, doc="x^4/4 weight; > 0 makes it bounded with 3^k critical points")),
            "a quadratic saddle at the origin with a chosen index"),
+    Family("saddle-chain", "._classic:build_saddle_chain",
+           (Param("tau", math.e, low=0.0, open_low=True, doc="the chain's length unit: saddles 4 tau apart"),
+            Param("L", math.e, low=0.0, open_low=True, doc="half the curvature along settled and waiting directions"),
+            Param("gamma", 1.0, low=0.0, open_low=True, doc="half the negative curvature at each saddle")),
+           "D saddles in a chain, each escape handing over to the next: GD takes exponential time",
+           default_dim=5, min_dim=1, references=("Du et al. 2017",)),
     Family("p-spin", "._random:build_pspin",
            (Param("p", 3, kind="int", low=2, high=4, doc="interaction order"),),
            "spherical p-spin glass on |x|^2 = D", default_dim=50, min_dim=2,

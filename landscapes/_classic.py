@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from ._base import Landscape, origin_facts
-from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, compiled, deferred, matvec_into
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, compiled, deferred, kernel, matvec_into
 from ._params import ParamError
 
 
@@ -166,6 +166,111 @@ def saddle_hvp(x, v, out, data):
         out[i] = ((-data[1] if i < k else data[2]) + 3.0 * data[3] * x[i] * x[i]) * v[i]
 
 
+# ------------------------------------------------------------------------ saddle-chain
+# Du et al. 2017's chain of saddles ("Gradient descent can take exponential time to escape saddle
+# points", section 4): stage i is entered once x_0..x_{i-1} have all passed 2 tau; there
+#   f = sum_{j<i} L (x_j - 4 tau)^2 - gamma x_i^2 + sum_{j>i} L x_j^2 - i nu
+# (a saddle at (4 tau, .., 4 tau, 0, .., 0) descending along x_i), and while x_i crosses (tau, 2 tau)
+# the (x_i, x_{i+1}) part turns into L (x_i - 4 tau)^2 - gamma x_{i+1}^2 - nu through a C2 smoothstep
+# (Du et al. glue with splines; the blend is simpler and, with nu > 4 gamma tau^2 + 9 L tau^2, has no
+# critical point either). data = [tau, L, gamma, nu].
+@kernel()
+def _chain_stage(x, tau):
+    for i in range(x.shape[0]):
+        if abs(x[i]) < 2.0 * tau:
+            return i
+    return x.shape[0]
+
+
+@kernel()
+def _smoothstep(s):
+    """w(s) = 10 s^3 - 15 s^4 + 6 s^5 and its first two derivatives (0 and 1 with flat ends)."""
+    if s <= 0.0:
+        return 0.0, 0.0, 0.0
+    if s >= 1.0:
+        return 1.0, 0.0, 0.0
+    return (s * s * s * (10.0 - 15.0 * s + 6.0 * s * s), 30.0 * s * s * (1.0 - s) * (1.0 - s),
+            60.0 * s * (1.0 - s) * (1.0 - 2.0 * s))
+
+
+@kernel()
+def _chain_point(x, g, data, H, want_h):
+    """f at x; the gradient into g; the Hessian into H when want_h. f depends on |x_j| (each
+    saddle is left either way: the construction mirrored, so f is bounded below everywhere)."""
+    tau, L, gam, nu = data[0], data[1], data[2], data[3]
+    D = x.shape[0]
+    i = _chain_stage(x, tau)
+    if want_h:
+        H[:, :] = 0.0
+    f = -i * nu
+    for j in range(min(i, D)):
+        u = abs(x[j])
+        sg = 1.0 if x[j] >= 0.0 else -1.0
+        f += L * (u - 4.0 * tau) ** 2
+        g[j] = sg * 2.0 * L * (u - 4.0 * tau)
+        if want_h:
+            H[j, j] = 2.0 * L
+    if i == D:
+        return f
+    xi = x[i]
+    u = abs(xi)
+    sg = 1.0 if xi >= 0.0 else -1.0
+    s = (u - tau) / tau
+    rest = i + 1
+    if s <= 0.0:  # at the stage's saddle
+        f += -gam * xi * xi
+        g[i] = -2.0 * gam * xi
+        if want_h:
+            H[i, i] = -2.0 * gam
+    else:  # the hand-over to the next stage: (u, y) from -gam u^2 + L y^2 to L (u - 4 tau)^2 - gam y^2 - nu
+        y = x[i + 1] if i + 1 < D else 0.0
+        w, w1, w2 = _smoothstep(s)
+        w1 /= tau
+        w2 /= tau * tau
+        A = -gam * u * u + L * y * y
+        B = L * (u - 4.0 * tau) ** 2 - gam * y * y - nu
+        dA, dB = -2.0 * gam * u, 2.0 * L * (u - 4.0 * tau)
+        f += (1.0 - w) * A + w * B
+        g[i] = sg * ((1.0 - w) * dA + w * dB + w1 * (B - A))
+        if want_h:
+            H[i, i] = (1.0 - w) * (-2.0 * gam) + w * (2.0 * L) + 2.0 * w1 * (dB - dA) + w2 * (B - A)
+        if i + 1 < D:
+            g[i + 1] = (1.0 - w) * 2.0 * L * y - w * 2.0 * gam * y
+            if want_h:
+                H[i, i + 1] = sg * w1 * (-2.0 * gam * y - 2.0 * L * y)
+                H[i + 1, i] = H[i, i + 1]
+                H[i + 1, i + 1] = (1.0 - w) * 2.0 * L - w * 2.0 * gam
+        rest = i + 2
+    for j in range(rest, D):
+        f += L * x[j] * x[j]
+        g[j] = 2.0 * L * x[j]
+        if want_h:
+            H[j, j] = 2.0 * L
+    return f
+
+
+@deferred(VALUE_AND_GRAD_SIG)
+def chain_vg(X, G, F, data, keys, batch):
+    H = np.empty((1, 1))
+    for b in range(X.shape[0]):
+        F[b] = _chain_point(X[b], G[b], data, H, False)
+
+
+@deferred(HESSIAN_SIG)
+def chain_hess(x, H, data):
+    g = np.empty(x.shape[0])
+    _chain_point(x, g, data, H, True)
+
+
+@deferred(HVP_SIG)
+def chain_hvp(x, v, out, data):  # (at most one off-diagonal pair: a dense Hessian is cheap enough up to D ~ 10^3)
+    D = x.shape[0]
+    H = np.empty((D, D))
+    g = np.empty(D)
+    _chain_point(x, g, data, H, True)
+    matvec_into(H, v, out)
+
+
 # ------------------------------------------------------------------------------- builders
 _HIMMELBLAU_POINTS = [  # (x, y, value, index): 4 minima, 4 saddles, 1 maximum
     (3.0, 2.0, 0.0, 0),
@@ -308,3 +413,44 @@ def build_saddle(dim: int, seed: int, params: dict) -> Landscape:
                      symmetries=("coordinate-sign",),
                      summary=f"a quadratic saddle of index {k} at the origin",
                      scale=1.0)  # the saddle sits at 0, the quartic's minima at +-sqrt(a/q), ~1 away
+
+
+def build_saddle_chain(dim: int, seed: int, params: dict) -> Landscape:
+    tau, L, gam = params["tau"], params["L"], params["gamma"]
+    nu = 4.0 * gam * tau * tau + 9.0 * L * tau * tau + 1.0  # every hand-over strictly descending: no critical point there
+    # mirrored in every coordinate: stage i's saddles at (+-4 tau, .., +-4 tau, 0, .., 0) (2^i of them),
+    # the 2^D minima at (+-4 tau, ..); Du et al.'s chain is the all-positive one
+    facts: dict = {"global_min_value": -dim * nu, "global_min_x": [4.0 * tau] * dim, "n_local_minima": 2 ** dim,
+                   "n_critical_points": 2 ** (dim + 1) - 1, "counts_by_index": {0: 2 ** dim, 1: 2 ** dim - 1},
+                   "chain_saddles": [[4.0 * tau] * i + [0.0] * (dim - i) for i in range(dim)], "nu": nu,
+                   "references": ["Du, Jin, Lee, Jordan, Poczos & Singh 2017, section 4 (the chain of saddles; "
+                                  "glued here by a C2 smoothstep instead of their splines, and mirrored in each "
+                                  "coordinate so that it is defined and bounded below everywhere)"]}
+    if dim <= 10:
+        facts["critical_points"] = [
+            {"x": [4.0 * tau * sg for sg in signs] + [0.0] * (dim - i), "index": 1 if i < dim else 0,
+             "value": -i * nu}
+            for i in range(dim + 1) for signs in itertools.product((1.0, -1.0), repeat=i)]
+
+    # the hand-overs curve far more than the saddles (|H| ~ 16 x 2L with the defaults): the largest
+    # |eigenvalue| over one (they are all alike), scanned, so lr="auto" is stable through them
+    probe = np.zeros(min(dim, 2) + 1)
+    H = np.empty((probe.size, probe.size))
+    bound = 2.0 * max(L, gam)
+    for xi in np.linspace(tau, 2.0 * tau, 201):
+        for y in (0.0, 0.5 * tau, tau):
+            probe[0], probe[1:2] = xi, y
+            compiled(chain_hess)(probe, H, np.array([tau, L, gam, nu]))
+            bound = max(bound, float(np.abs(np.linalg.eigvalsh(H)).max()))
+    facts["curvature_bound"] = bound
+
+    def sampler(rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.uniform(0.0, 1.0, size=(n, dim))  # next to the first saddle, as in Du et al.
+
+    return Landscape(name="saddle-chain", dim=dim, value_and_grad_kernel=chain_vg, hessian_kernel=chain_hess,
+                     hvp_kernel=chain_hvp, data=np.array([tau, L, gam, nu]), params=params, seed=seed,
+                     domain=(-1.0, 5.0 * tau), known=facts, sampler=sampler,
+                     summary=f"a chain of {dim} saddles, each handing over to the next (Du et al. 2017)",
+                     theory={"claim": "gradient descent from random starts near the first saddle takes a number "
+                                      "of steps exponential in D to pass the chain; perturbed GD polynomially many"},
+                     scale=tau)

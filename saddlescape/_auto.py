@@ -39,10 +39,14 @@ def start_curvatures(land: Landscape, X: np.ndarray) -> np.ndarray:
 
 def start_curvature(land: Landscape, X: np.ndarray, tops: np.ndarray | None = None) -> float:
     """L: the largest |Hessian eigenvalue| over (a sample of) the rows of X (or the per-start
-    values ``tops`` already measured), with a margin; NaN if none is finite."""
+    values ``tops`` already measured), with a margin; NaN if none is finite. A landscape that
+    knows a larger curvature on the way (``known["curvature_bound"]``: saddle-chain's hand-overs,
+    16 times its starts') gets that instead: the walkers are sure to meet it."""
     tops = start_curvatures(land, X) if tops is None else tops
     tops = tops[np.isfinite(tops)]
-    return float(SAFETY * tops.max()) if len(tops) else float("nan")
+    L = float(SAFETY * tops.max()) if len(tops) else float("nan")
+    bound = land.known.get("curvature_bound")
+    return max(L, float(bound)) if bound is not None and np.isfinite(L) else L
 
 
 def stable_lr(opt: optimizers.Optimizer, L: float) -> float | None:

@@ -409,3 +409,36 @@ def test_a_bad_data_file_is_one_line(tmp_path, content, message):
     (tmp_path / "d.txt").write_text("1,2\n")
     with pytest.raises(landscapes.ParamError, match=r"use a \.csv, \.npy, \.npz file"):
         landscapes.make("logistic", data=str(tmp_path / "d.txt"))
+
+
+def test_saddle_chain_hands_over_smoothly_and_gd_slows_exponentially():
+    import saddlescape
+    from saddlescape import optimizers
+
+    from .helpers import fd_gradient, fd_hessian
+
+    f = landscapes.make("saddle-chain", dim=4)
+    tau = f.params["tau"]
+    # inside the hand-over from stage 1 to 2 (x_1 between tau and 2 tau) and across its ends
+    for x1 in (1.2 * tau, 1.5 * tau, 1.9 * tau):
+        x = np.array([4.1 * tau, x1, 0.3, 0.2])
+        assert np.allclose(f.grad(x), fd_gradient(f, x), rtol=1e-6, atol=1e-6)
+        assert np.allclose(f.hessian(x), fd_hessian(f, x), rtol=1e-5, atol=1e-5)
+        assert f.grad(x)[1] < 0  # the hand-over only descends: no critical point in it
+    for edge in (tau, 2 * tau):  # C2 across both ends of the hand-over
+        lo, hi = np.array([4 * tau, edge - 1e-7, 0.3, 0.2]), np.array([4 * tau, edge + 1e-7, 0.3, 0.2])
+        assert abs(f.value(lo) - f.value(hi)) < 1e-5
+        assert np.allclose(f.grad(lo), f.grad(hi), atol=1e-4) and np.allclose(f.hessian(lo), f.hessian(hi), atol=1e-3)
+    # plain GD takes exponentially longer with each saddle in the chain; perturbed GD does not
+    steps = {}
+    for d in (2, 3, 4):
+        land = landscapes.make("saddle-chain", dim=d)
+        target = land.known["global_min_value"] * (1 - 1e-3)
+        for name in ("gd", "perturbed-gd"):
+            r = saddlescape.run(land, optimizers.make(name, lr=0.05), walkers=8, steps=20000, seed=0, detect=False,
+                                record_every=25)
+            hit = r.loss <= target
+            assert hit.any(axis=0).all()
+            steps[name, d] = float(np.median(r.record_steps[np.argmax(hit, axis=0)]))
+    assert steps["gd", 3] > 2.5 * steps["gd", 2] and steps["gd", 4] > 2.5 * steps["gd", 3]
+    assert steps["perturbed-gd", 4] < 0.3 * steps["gd", 4]
