@@ -173,13 +173,13 @@ def saddle_hvp(x, v, out, data):
 # (a saddle at (4 tau, .., 4 tau, 0, .., 0) descending along x_i), and while x_i crosses (tau, 2 tau)
 # the (x_i, x_{i+1}) part turns into L (x_i - 4 tau)^2 - gamma x_{i+1}^2 - nu through a C2 smoothstep
 # (Du et al. glue with splines; the blend is simpler and, with nu > 4 gamma tau^2 + 9 L tau^2, has no
-# critical point either). data = [tau, L, gamma, nu].
+# critical point either). data = [tau, L, gamma, nu, number of saddles k <= D].
 @kernel()
-def _chain_stage(x, tau):
-    for i in range(x.shape[0]):
+def _chain_stage(x, tau, k):
+    for i in range(k):
         if abs(x[i]) < 2.0 * tau:
             return i
-    return x.shape[0]
+    return k
 
 
 @kernel()
@@ -197,20 +197,25 @@ def _smoothstep(s):
 def _chain_point(x, g, data, H, want_h):
     """f at x; the gradient into g; the Hessian into H when want_h. f depends on |x_j| (each
     saddle is left either way: the construction mirrored, so f is bounded below everywhere)."""
-    tau, L, gam, nu = data[0], data[1], data[2], data[3]
+    tau, L, gam, nu, k = data[0], data[1], data[2], data[3], int(data[4])
     D = x.shape[0]
-    i = _chain_stage(x, tau)
+    i = _chain_stage(x, tau, k)
     if want_h:
         H[:, :] = 0.0
     f = -i * nu
-    for j in range(min(i, D)):
+    for j in range(i):
         u = abs(x[j])
         sg = 1.0 if x[j] >= 0.0 else -1.0
         f += L * (u - 4.0 * tau) ** 2
         g[j] = sg * 2.0 * L * (u - 4.0 * tau)
         if want_h:
             H[j, j] = 2.0 * L
-    if i == D:
+    if i == k:  # past the last saddle: the minimum's well (and the coordinates outside the chain)
+        for j in range(k, D):
+            f += L * x[j] * x[j]
+            g[j] = 2.0 * L * x[j]
+            if want_h:
+                H[j, j] = 2.0 * L
         return f
     xi = x[i]
     u = abs(xi)
@@ -223,7 +228,7 @@ def _chain_point(x, g, data, H, want_h):
         if want_h:
             H[i, i] = -2.0 * gam
     else:  # the hand-over to the next stage: (u, y) from -gam u^2 + L y^2 to L (u - 4 tau)^2 - gam y^2 - nu
-        y = x[i + 1] if i + 1 < D else 0.0
+        y = x[i + 1] if i + 1 < k else 0.0  # the next saddle's coordinate (none after the last)
         w, w1, w2 = _smoothstep(s)
         w1 /= tau
         w2 /= tau * tau
@@ -234,13 +239,13 @@ def _chain_point(x, g, data, H, want_h):
         g[i] = sg * ((1.0 - w) * dA + w * dB + w1 * (B - A))
         if want_h:
             H[i, i] = (1.0 - w) * (-2.0 * gam) + w * (2.0 * L) + 2.0 * w1 * (dB - dA) + w2 * (B - A)
-        if i + 1 < D:
+        if i + 1 < k:
             g[i + 1] = (1.0 - w) * 2.0 * L * y - w * 2.0 * gam * y
             if want_h:
                 H[i, i + 1] = sg * w1 * (-2.0 * gam * y - 2.0 * L * y)
                 H[i + 1, i] = H[i, i + 1]
                 H[i + 1, i + 1] = (1.0 - w) * 2.0 * L - w * 2.0 * gam
-        rest = i + 2
+            rest = i + 2
     for j in range(rest, D):
         f += L * x[j] * x[j]
         g[j] = 2.0 * L * x[j]
@@ -417,20 +422,25 @@ def build_saddle(dim: int, seed: int, params: dict) -> Landscape:
 
 def build_saddle_chain(dim: int, seed: int, params: dict) -> Landscape:
     tau, L, gam = params["tau"], params["L"], params["gamma"]
+    k = params["saddles"] or dim
+    if k > dim:
+        raise ParamError(f"saddle-chain parameter saddles={k} is out of range for dim={dim}; use an integer in "
+                         f"[1, {dim}] (0: one saddle per coordinate)")
     nu = 4.0 * gam * tau * tau + 9.0 * L * tau * tau + 1.0  # every hand-over strictly descending: no critical point there
     # mirrored in every coordinate: stage i's saddles at (+-4 tau, .., +-4 tau, 0, .., 0) (2^i of them),
     # the 2^D minima at (+-4 tau, ..); Du et al.'s chain is the all-positive one
-    facts: dict = {"global_min_value": -dim * nu, "global_min_x": [4.0 * tau] * dim, "n_local_minima": 2 ** dim,
-                   "n_critical_points": 2 ** (dim + 1) - 1, "counts_by_index": {0: 2 ** dim, 1: 2 ** dim - 1},
-                   "chain_saddles": [[4.0 * tau] * i + [0.0] * (dim - i) for i in range(dim)], "nu": nu,
+    pad = [0.0] * (dim - k)
+    facts: dict = {"global_min_value": -k * nu, "global_min_x": [4.0 * tau] * k + pad, "n_local_minima": 2 ** k,
+                   "n_critical_points": 2 ** (k + 1) - 1, "counts_by_index": {0: 2 ** k, 1: 2 ** k - 1},
+                   "chain_saddles": [[4.0 * tau] * i + [0.0] * (dim - i) for i in range(k)], "nu": nu,
                    "references": ["Du, Jin, Lee, Jordan, Poczos & Singh 2017, section 4 (the chain of saddles; "
                                   "glued here by a C2 smoothstep instead of their splines, and mirrored in each "
                                   "coordinate so that it is defined and bounded below everywhere)"]}
-    if dim <= 10:
+    if k <= 10:
         facts["critical_points"] = [
-            {"x": [4.0 * tau * sg for sg in signs] + [0.0] * (dim - i), "index": 1 if i < dim else 0,
+            {"x": [4.0 * tau * sg for sg in signs] + [0.0] * (dim - i), "index": 1 if i < k else 0,
              "value": -i * nu}
-            for i in range(dim + 1) for signs in itertools.product((1.0, -1.0), repeat=i)]
+            for i in range(k + 1) for signs in itertools.product((1.0, -1.0), repeat=i)]
 
     # the hand-overs curve far more than the saddles (|H| ~ 16 x 2L with the defaults): the largest
     # |eigenvalue| over one (they are all alike), scanned, so lr="auto" is stable through them
@@ -440,7 +450,7 @@ def build_saddle_chain(dim: int, seed: int, params: dict) -> Landscape:
     for xi in np.linspace(tau, 2.0 * tau, 201):
         for y in (0.0, 0.5 * tau, tau):
             probe[0], probe[1:2] = xi, y
-            compiled(chain_hess)(probe, H, np.array([tau, L, gam, nu]))
+            compiled(chain_hess)(probe, H, np.array([tau, L, gam, nu, probe.size]))
             bound = max(bound, float(np.abs(np.linalg.eigvalsh(H)).max()))
     facts["curvature_bound"] = bound
 
@@ -448,9 +458,9 @@ def build_saddle_chain(dim: int, seed: int, params: dict) -> Landscape:
         return rng.uniform(0.0, 1.0, size=(n, dim))  # next to the first saddle, as in Du et al.
 
     return Landscape(name="saddle-chain", dim=dim, value_and_grad_kernel=chain_vg, hessian_kernel=chain_hess,
-                     hvp_kernel=chain_hvp, data=np.array([tau, L, gam, nu]), params=params, seed=seed,
+                     hvp_kernel=chain_hvp, data=np.array([tau, L, gam, nu, k]), params=params, seed=seed,
                      domain=(-1.0, 5.0 * tau), known=facts, sampler=sampler,
-                     summary=f"a chain of {dim} saddles, each handing over to the next (Du et al. 2017)",
+                     summary=f"a chain of {k} saddles in {dim} dimensions, each handing over to the next (Du et al. 2017)",
                      theory={"claim": "gradient descent from random starts near the first saddle takes a number "
                                       "of steps exponential in D to pass the chain; perturbed GD polynomially many"},
                      scale=tau)

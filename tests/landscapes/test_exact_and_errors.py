@@ -429,6 +429,10 @@ def test_saddle_chain_hands_over_smoothly_and_gd_slows_exponentially():
         lo, hi = np.array([4 * tau, edge - 1e-7, 0.3, 0.2]), np.array([4 * tau, edge + 1e-7, 0.3, 0.2])
         assert abs(f.value(lo) - f.value(hi)) < 1e-5
         assert np.allclose(f.grad(lo), f.grad(hi), atol=1e-4) and np.allclose(f.hessian(lo), f.hessian(hi), atol=1e-3)
+    with pytest.raises(landscapes.ParamError, match="saddles=6 is out of range for dim=4"):
+        landscapes.make("saddle-chain", dim=4, saddles=6)
+    short = landscapes.make("saddle-chain", dim=6, saddles=2)  # two saddles, four idle coordinates
+    assert short.known["counts_by_index"] == {0: 4, 1: 3} and len(short.known["chain_saddles"]) == 2
     # plain GD takes exponentially longer with each saddle in the chain; perturbed GD does not
     steps = {}
     for d in (2, 3, 4):

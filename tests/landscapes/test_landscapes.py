@@ -19,7 +19,7 @@ CASES = [
     ("rosenbrock", 2, {}), ("rosenbrock", 5, {}),
     ("himmelblau", 2, {}), ("six-hump-camel", 2, {}), ("monkey-saddle", 2, {}),
     ("saddle", 3, {"negative": 2}), ("saddle", 4, {"negative": 2, "quartic": 0.5}),
-    ("saddle-chain", 1, {}), ("saddle-chain", 4, {"gamma": 0.5}),
+    ("saddle-chain", 1, {}), ("saddle-chain", 4, {"gamma": 0.5}), ("saddle-chain", 5, {"saddles": 2}),
     ("p-spin", 6, {"p": 2}), ("p-spin", 5, {"p": 3}), ("p-spin", 4, {"p": 4}),
     ("gaussian-field", 3, {"features": 64}), ("gaussian-field", 2, {"confine": 0.3}),
     ("random-quadratic", 6, {}), ("random-quadratic", 5, {"spectrum": "wishart", "negative_fraction": 0.0}),
