@@ -89,13 +89,9 @@ class RaceResult:
                 "verdict": self.verdict, "winner": self.winner, "elapsed_s": self.elapsed_s,
                 "warnings": self.warnings}
 
-    def plot_lines(self, width: int = 64, height: int = 14) -> list[str]:
-        from .experiments._framework import Plot
-        from .experiments._plot import render_plot
-
-        series = [(name, [max(s, 1) for s in self.ecdf_steps], self.ecdf[name]) for name in self.optimizers]
-        return render_plot(Plot("fraction of (start, target) pairs reached within t steps", "steps", "fraction",
-                                series, logx=True), width, height)
+    def ecdf_series(self) -> list[tuple[str, list[int], list[float]]]:
+        """(optimizer, steps, fraction of (start, target) pairs reached within them) per optimizer."""
+        return [(name, [max(s, 1) for s in self.ecdf_steps], self.ecdf[name]) for name in self.optimizers]
 
 
 def _final(result: Any) -> np.ndarray:

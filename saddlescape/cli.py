@@ -397,7 +397,12 @@ def _cmd_race(args: argparse.Namespace) -> int:
         table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row])
     err = Console(stderr=out is None)  # the JSON alone on stdout when it goes there
     err.print(table)
-    err.print("\n".join(result.plot_lines()), markup=False, highlight=False)
+    from .experiments._framework import Plot
+    from .experiments._plot import render_plot
+
+    plot = Plot("fraction of (start, target) pairs reached within t steps", "steps", "fraction",
+                result.ecdf_series(), logx=True)
+    err.print("\n".join(render_plot(plot)), markup=False, highlight=False)
     for line in result.warnings:
         err.print(f"warning: {line}", markup=False)
     err.print(f"verdict: {result.verdict}", markup=False)

@@ -432,7 +432,12 @@ def test_saddle_chain_hands_over_smoothly_and_gd_slows_exponentially():
     with pytest.raises(landscapes.ParamError, match="saddles=6 is out of range for dim=4"):
         landscapes.make("saddle-chain", dim=4, saddles=6)
     short = landscapes.make("saddle-chain", dim=6, saddles=2)  # two saddles, four idle coordinates
-    assert short.known["counts_by_index"] == {0: 4, 1: 3} and len(short.known["chain_saddles"]) == 2
+    assert short.known["n_local_minima"] == 4 and len(short.known["saddles"]) == 2
+    for land in (f, short):  # the stated saddles: stationary, index 1, at their stated values
+        for sp in land.known["saddles"]:
+            x = np.asarray(sp["x"])
+            assert np.abs(land.grad(x)).max() < 1e-12 and land.value(x) == pytest.approx(sp["value"], abs=1e-9)
+            assert int((np.linalg.eigvalsh(land.hessian(x)) < 0).sum()) == 1
     # plain GD takes exponentially longer with each saddle in the chain; perturbed GD does not
     steps = {}
     for d in (2, 3, 4):
