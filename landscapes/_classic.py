@@ -210,42 +210,37 @@ def _chain_point(x, g, data, H, want_h):
         g[j] = sg * 2.0 * L * (u - 4.0 * tau)
         if want_h:
             H[j, j] = 2.0 * L
-    if i == k:  # past the last saddle: the minimum's well (and the coordinates outside the chain)
-        for j in range(k, D):
-            f += L * x[j] * x[j]
-            g[j] = 2.0 * L * x[j]
+    rest = k  # past the last saddle: the minimum's well (and the coordinates outside the chain)
+    if i < k:
+        xi = x[i]
+        u = abs(xi)
+        sg = 1.0 if xi >= 0.0 else -1.0
+        s = (u - tau) / tau
+        rest = i + 1
+        if s <= 0.0:  # at the stage's saddle
+            f += -gam * xi * xi
+            g[i] = -2.0 * gam * xi
             if want_h:
-                H[j, j] = 2.0 * L
-        return f
-    xi = x[i]
-    u = abs(xi)
-    sg = 1.0 if xi >= 0.0 else -1.0
-    s = (u - tau) / tau
-    rest = i + 1
-    if s <= 0.0:  # at the stage's saddle
-        f += -gam * xi * xi
-        g[i] = -2.0 * gam * xi
-        if want_h:
-            H[i, i] = -2.0 * gam
-    else:  # the hand-over to the next stage: (u, y) from -gam u^2 + L y^2 to L (u - 4 tau)^2 - gam y^2 - nu
-        y = x[i + 1] if i + 1 < k else 0.0  # the next saddle's coordinate (none after the last)
-        w, w1, w2 = _smoothstep(s)
-        w1 /= tau
-        w2 /= tau * tau
-        A = -gam * u * u + L * y * y
-        B = L * (u - 4.0 * tau) ** 2 - gam * y * y - nu
-        dA, dB = -2.0 * gam * u, 2.0 * L * (u - 4.0 * tau)
-        f += (1.0 - w) * A + w * B
-        g[i] = sg * ((1.0 - w) * dA + w * dB + w1 * (B - A))
-        if want_h:
-            H[i, i] = (1.0 - w) * (-2.0 * gam) + w * (2.0 * L) + 2.0 * w1 * (dB - dA) + w2 * (B - A)
-        if i + 1 < k:
-            g[i + 1] = (1.0 - w) * 2.0 * L * y - w * 2.0 * gam * y
+                H[i, i] = -2.0 * gam
+        else:  # the hand-over to the next stage: (u, y) from -gam u^2 + L y^2 to L (u - 4 tau)^2 - gam y^2 - nu
+            y = x[i + 1] if i + 1 < k else 0.0  # the next saddle's coordinate (none after the last)
+            w, w1, w2 = _smoothstep(s)
+            w1 /= tau
+            w2 /= tau * tau
+            A = -gam * u * u + L * y * y
+            B = L * (u - 4.0 * tau) ** 2 - gam * y * y - nu
+            dA, dB = -2.0 * gam * u, 2.0 * L * (u - 4.0 * tau)
+            f += (1.0 - w) * A + w * B
+            g[i] = sg * ((1.0 - w) * dA + w * dB + w1 * (B - A))
             if want_h:
-                H[i, i + 1] = sg * w1 * (-2.0 * gam * y - 2.0 * L * y)
-                H[i + 1, i] = H[i, i + 1]
-                H[i + 1, i + 1] = (1.0 - w) * 2.0 * L - w * 2.0 * gam
-            rest = i + 2
+                H[i, i] = (1.0 - w) * (-2.0 * gam) + w * (2.0 * L) + 2.0 * w1 * (dB - dA) + w2 * (B - A)
+            if i + 1 < k:
+                g[i + 1] = (1.0 - w) * 2.0 * L * y - w * 2.0 * gam * y
+                if want_h:
+                    H[i, i + 1] = sg * w1 * (-2.0 * gam * y - 2.0 * L * y)
+                    H[i + 1, i] = H[i, i + 1]
+                    H[i + 1, i + 1] = (1.0 - w) * 2.0 * L - w * 2.0 * gam
+                rest = i + 2
     for j in range(rest, D):
         f += L * x[j] * x[j]
         g[j] = 2.0 * L * x[j]

@@ -63,9 +63,10 @@ def _tangent(land: Landscape, X: np.ndarray, G: np.ndarray) -> np.ndarray:
 
 
 def _values_grads(land: Landscape, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from ._census import _tangent_grad
+
     with np.errstate(all="ignore"):
-        F, G = land.value_and_grad(np.ascontiguousarray(X))
-    return np.atleast_1d(F), _tangent(land, X, np.atleast_2d(G))
+        return _tangent_grad(land, np.ascontiguousarray(X))
 
 
 # -- alignment under symmetries -------------------------------------------------------------------
@@ -967,8 +968,9 @@ class LiveConnectivity:
             tss.append(xt)
             a, b = self.map.minimum_x(m_from), self.map.minimum_x(m_to)
             with np.errstate(all="ignore"):
-                V = np.linalg.eigh(manifold_hessian_dense(self.land, xt))[1]
-            v = V[:, 0]
+                _, _, H, P = _manifold_parts(self.land, xt)
+                v = np.linalg.eigh(0.5 * (H + H.T))[1][:, 0]  # the unstable direction
+            v = v if P is None else P @ v
             v = v / max(np.linalg.norm(v), 1e-300)
             h = 0.02 * self.land.feature_scale
             side = 1.0 if np.linalg.norm(xt + h * v - a) < np.linalg.norm(xt - h * v - a) else -1.0
@@ -976,14 +978,3 @@ class LiveConnectivity:
             down_b = descent_path(self.land, xt - side * h * v, b)
             pts += [down_a, xt[None, :], down_b]
         return (np.concatenate(pts) if pts else empty), (np.array(tss) if tss else empty), barrier
-
-
-def manifold_hessian_dense(land: Landscape, x: np.ndarray) -> np.ndarray:
-    """The Hessian in ambient coordinates, projected on the sphere's tangent space there (so its
-    eigenvectors are directions a point can move in)."""
-    H = land.hessian(x)
-    if land.manifold != "sphere":
-        return H
-    g = land.grad(x)
-    P = np.eye(x.size) - np.outer(x, x) / (x @ x)
-    return P @ (H - (x @ g) / (x @ x) * np.eye(x.size)) @ P

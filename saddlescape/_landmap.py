@@ -256,8 +256,10 @@ class LandscapeMap:
             ev = np.linalg.eigvalsh(manifold_hessian(self.landscape, x))
         return ev, self._log_product(ev)
 
-    def _same(self, table: str, x: np.ndarray, energy: float) -> int | None:
-        fp = fingerprints(self.landscape, x[None, :], tuple(self.landscape.identify))[0]
+    def _fingerprint(self, x: np.ndarray) -> np.ndarray:
+        return fingerprints(self.landscape, x[None, :], tuple(self.landscape.identify))[0]
+
+    def _same(self, table: str, fp: np.ndarray, energy: float) -> int | None:
         window = 1e-7 * (1.0 + abs(energy))
         for i, blob in self.conn.execute(f"SELECT id, fingerprint FROM {table} WHERE energy BETWEEN ? AND ?",
                                          (energy - window, energy + window)):
@@ -268,13 +270,14 @@ class LandscapeMap:
 
     def find_minimum(self, x: np.ndarray, energy: float) -> int | None:
         """The id of the stored minimum at ``x`` (under the landscape's symmetries), or None."""
-        return self._same("minima", np.asarray(x, float).reshape(-1), float(energy))
+        return self._same("minima", self._fingerprint(np.asarray(x, float).reshape(-1)), float(energy))
 
     def add_minimum(self, x: np.ndarray, energy: float, *, found_by: str = "") -> tuple[int, bool]:
         """The id of the minimum at ``x`` (already in the map, or added now) and whether it is new.
         A point whose Hessian has a negative eigenvalue is not a minimum: (-1, False)."""
         x = np.asarray(x, float).reshape(-1)
-        same = self._same("minima", x, float(energy))
+        fp = self._fingerprint(x)
+        same = self._same("minima", fp, float(energy))
         if same is not None:
             return same, False
         ev, lpf = self._spectrum(x)
@@ -282,7 +285,6 @@ class LandscapeMap:
             e = 1e-6 * max(1.0, float(np.abs(ev).max()))
             if (ev < -e).any():
                 return -1, False
-        fp = fingerprints(self.landscape, x[None, :], tuple(self.landscape.identify))[0]
         with self.conn:
             cur = self.conn.execute(
                 "INSERT INTO minima (energy, coords, fingerprint, eigenvalues, log_product_frequencies, found_by) "
@@ -295,12 +297,12 @@ class LandscapeMap:
     def add_transition_state(self, ts: Any, m1: int, m2: int) -> tuple[int, bool]:
         """Add a verified transition state joining minima ``m1`` and ``m2``; (id, whether new)."""
         x = np.asarray(ts.x, float).reshape(-1)
-        same = self._same("transition_states", x, float(ts.energy))
+        fp = self._fingerprint(x)
+        same = self._same("transition_states", fp, float(ts.energy))
         if same is not None:
             return same, False
         ev = np.asarray(ts.eigenvalues, float)
         lpf = self._log_product(ev)
-        fp = fingerprints(self.landscape, x[None, :], tuple(self.landscape.identify))[0]
         with self.conn:
             cur = self.conn.execute(
                 "INSERT INTO transition_states (energy, coords, fingerprint, eigenvalues, log_product_frequencies, "

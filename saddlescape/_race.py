@@ -127,7 +127,7 @@ def race(landscape: Any, optimizers: list[Any], *, starts: int = 16, seeds: int 
     if len(optimizers) < 2:
         raise ParamError(f"a race needs at least two optimizers; got {len(optimizers)}")
     specs = [_parse(o) for o in optimizers]
-    names = [_label(s, specs) for s in specs]
+    names = [_label(s) for s in specs]
     if len(set(names)) != len(names):
         raise ParamError(f"optimizers {names} repeat; give each once (or differ in hyper-parameters)")
     t0 = time.perf_counter()
@@ -259,7 +259,7 @@ def _parse(o: Any) -> tuple[Any, dict[str, Any]]:
     return o, {}
 
 
-def _label(spec: tuple[Any, dict[str, Any]], specs: list[tuple[Any, dict[str, Any]]]) -> str:
+def _label(spec: tuple[Any, dict[str, Any]]) -> str:
     base = spec[0] if isinstance(spec[0], str) else getattr(spec[0], "name", type(spec[0]).__name__)
     if spec[1]:
         base += " " + " ".join(f"{k}={v}" for k, v in spec[1].items())

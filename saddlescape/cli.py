@@ -266,11 +266,9 @@ def _cmd_map(args: argparse.Namespace) -> int:
         if starts is None and bh is None and connect is None:
             starts, connect = (100, "all") if lmap.counts()[0] == 0 else (0, "all")
         with _progress(f"map of {lmap.landscape.name}", "") as bar:
-            stages: dict[str, int] = {}
 
             def progress(stage: str, done: int, total: int) -> None:
                 if bar is not None:
-                    stages.setdefault(stage, len(stages))
                     bar(done, total)
 
             report = map_landscape(lmap, starts=starts or 0, basin_hopping_steps=bh or 0, connect=connect,
@@ -301,9 +299,9 @@ def _cmd_connect(args: argparse.Namespace) -> int:
         result = connect_in_map(lmap, args.source, args.target, images=args.images, max_attempts=args.attempts,
                                 stop=stop)
         out = result.summary()
-        energy = {"minimum": lmap.minimum_energy, "ts": lambda t: next(
-            r["energy"] for r in lmap.transition_states() if r["id"] == t)}
-        out["path"] = [{"kind": k, "id": i, "energy": energy[k](i)} for k, i in result.path]
+        ts_energy = {t["id"]: t["energy"] for t in lmap.transition_states()}
+        out["path"] = [{"kind": k, "id": i, "energy": lmap.minimum_energy(i) if k == "minimum" else ts_energy[i]}
+                       for k, i in result.path]
     for line in result.warnings:
         print(f"saddlescape: {line}", file=sys.stderr)
     _print(json.dumps(out, indent=1))
