@@ -106,6 +106,11 @@ class Landscape:
         scale: the landscape's feature scale, the typical distance between neighbouring critical
             points (rastrigin's period, a random field's correlation length); 0 means a quarter
             of the domain's width. Saddle detection measures its radius in this unit.
+        measures: quantities the landscape reports at points besides the loss, by name: a function
+            of a batch ``(B, dim)`` returning ``(B,)`` (tensor-pca's overlap with the signal,
+            matrix-sensing's recovery error); see ``measure``.
+        to_box: maps points (B, dim) to the coordinates in which ``domain`` is a box (a rotated
+            landscape's Q x); None: the identity.
     """
 
     name: str
@@ -127,6 +132,8 @@ class Landscape:
     summary: str = ""
     identify: tuple[str, ...] = ()
     scale: float = 0.0
+    measures: dict[str, Callable[[np.ndarray], np.ndarray]] = field(default_factory=dict)
+    to_box: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         from ._kernel import compiled  # a module's kernels compile when a landscape first needs them
@@ -187,6 +194,12 @@ class Landscape:
         for b in range(X.shape[0]):
             self.hvp_kernel(X[b], V[b], out[b], self.data)
         return out[0] if single else out
+
+    def measure(self, x: Any) -> dict[str, Any]:
+        """The landscape's own measures (``measures``) at one point (floats) or a batch ((B,) arrays)."""
+        X, single = self._points(x)
+        out = {name: np.asarray(fn(X), dtype=np.float64) for name, fn in self.measures.items()}
+        return {k: float(v[0]) for k, v in out.items()} if single else out
 
     # -- starting points --------------------------------------------------------------------
     def sample(self, n: int, seed: int = 0) -> np.ndarray:

@@ -33,6 +33,7 @@ class Family:
         derive_dim: computes dim from the parameters (mlp: the number of weights; None: not derived).
         references: where the landscape and its facts come from.
         conventions: scaling, units and reductions a user comparing with a paper must know.
+        dim_rule: how ``derive_dim`` computes dim, for listings and errors ("n r").
     """
 
     name: str
@@ -46,6 +47,7 @@ class Family:
     derive_dim: Callable[[dict], int | None] | None = None
     references: tuple[str, ...] = field(default_factory=tuple)
     conventions: str = ""
+    dim_rule: str = ""
 
     def dims(self) -> str:
         """Human description of the allowed dimensions."""
@@ -53,6 +55,8 @@ class Family:
             return f"dim={self.fixed_dim} only"
         if self.derive_dim is not None and self.name == "mlp":
             return "dim = the number of weights (derived from the parameters)"
+        if self.dim_rule:
+            return f"dim = {self.dim_rule} (derived from the parameters)"
         if self.dim_multiple > 1:
             return f"a multiple of {self.dim_multiple}, >= {self.min_dim}"
         return f"any dim >= {self.min_dim}"
@@ -63,7 +67,9 @@ class Family:
         derived = self.derive_dim(params) if self.derive_dim is not None else None
         if derived is not None:
             if dim is not None and _as_int(dim, where, self.dims()) != derived:
-                if params.get("data") and self.name != "mlp":
+                if self.dim_rule:
+                    what = f"{self.dim_rule} = {derived} with these parameters"
+                elif params.get("data") and self.name != "mlp":
                     what = f"the {derived} features of data={params['data']!r}"
                 else:
                     shown = ", ".join(f"{k}={params[k]}" for k in ("inputs", "width", "depth") if k in params)
@@ -86,7 +92,12 @@ class Family:
         if isinstance(builder, str):
             module, _, attr = builder.partition(":")
             builder = getattr(importlib.import_module(module, __package__), attr)
-        return builder(dim, seed, params)
+        land = builder(dim, seed, params)
+        if params.get("rotate"):
+            from ._rotate import rotated
+
+            land = rotated(land)
+        return land
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "summary": self.summary, "dims": self.dims(), "conventions": self.conventions,
@@ -121,8 +132,17 @@ def data_features(params: dict, owner: str) -> int | None:
     return int(load_dataset(params["data"], owner)[0].shape[1])
 
 
+_ROTATE = Param("rotate", 0, kind="int", low=0, high=1,
+                 doc="1: the landscape seen through a fixed random rotation from the seed, f(Q x) (blocks of "
+                     "16 coordinates, each Haar-random): no edge for coordinate-wise optimizers")
+
 _DATA = Param("data", "", kind="path", choices=(".csv", ".npy", ".npz"),
               doc="your data set instead of the generated one: the label last (.csv, .npy) or X and y (.npz)")
+
+
+def deep_linear_dim(depth: int, inputs: int, width: int, outputs: int) -> int:
+    """Number of weights of a depth-``depth`` linear network (no biases)."""
+    return inputs * outputs if depth == 1 else inputs * width + (depth - 2) * width * width + width * outputs
 
 
 def mlp_n_weights(inputs: int, width: int, depth: int) -> int:
@@ -132,21 +152,21 @@ def mlp_n_weights(inputs: int, width: int, depth: int) -> int:
 
 BUILTIN_FAMILIES: tuple[Family, ...] = (
     Family("rastrigin", "._separable:build_rastrigin",
-           (Param("A", 10.0, low=0.0, open_low=True, doc="amplitude of the cosine ripples"),),
+           (Param("A", 10.0, low=0.0, open_low=True, doc="amplitude of the cosine ripples"), _ROTATE),
            "a lattice of local minima around a parabola; 11^D minima in [-5.12, 5.12]^D",
            references=("Rastrigin 1974",)),
-    Family("styblinski-tang", "._separable:build_styblinski_tang", (),
+    Family("styblinski-tang", "._separable:build_styblinski_tang", (_ROTATE,),
            "separable quartic: 3^D critical points, C(D,k) 2^(D-k) of index k",
            references=("Styblinski & Tang 1990",)),
     Family("ackley", "._separable:build_ackley",
            (Param("a", 20.0, low=0.0, open_low=True, doc="depth of the funnel"),
             Param("b", 0.2, low=0.0, open_low=True, doc="decay of the funnel with radius"),
-            Param("c", 6.283185307179586, low=0.0, open_low=True, doc="frequency of the ripples")),
+            Param("c", 6.283185307179586, low=0.0, open_low=True, doc="frequency of the ripples"), _ROTATE),
            "a deep funnel covered in ripples; global minimum 0 at the origin",
            references=("Ackley 1987",)),
-    Family("griewank", "._separable:build_griewank", (),
+    Family("griewank", "._separable:build_griewank", (_ROTATE,),
            "ripples on a wide bowl; global minimum 0 at the origin", references=("Griewank 1981",)),
-    Family("rosenbrock", "._classic:build_rosenbrock", (),
+    Family("rosenbrock", "._classic:build_rosenbrock", (_ROTATE,),
            "a curved narrow valley; global minimum 0 at (1, ..., 1)", min_dim=2,
            references=("Rosenbrock 1960",)),
     Family("himmelblau", "._classic:build_himmelblau", (),
@@ -228,6 +248,73 @@ BUILTIN_FAMILIES: tuple[Family, ...] = (
            conventions="reduction=mean (the default): the mean of log(1 + exp(-y w.x)) over samples, so an lr "
                        "here is Soudry et al.'s (who sum) times the number of samples; reduction=sum as they write "
                        "it; + l2 |w|^2 / 2. With data=, labels are -1/+1 (or 0/1)"),
+    Family("matrix-factorization", "._benign:build_matrix_factorization",
+           (Param("n", 6, kind="int", low=1, high=400, doc="rows of M (and of U)"),
+            Param("r", 2, kind="int", low=1, high=400, doc="columns of U (and V): the rank searched for"),
+            Param("rank", 0, kind="int", low=0, high=400, doc="rank of M (0: r); above r the best rank-r "
+                  "approximation is the global minimum"),
+            Param("condition", 4.0, low=1.0, doc="M's nonzero eigen/singular values run evenly from this down to 1"),
+            Param("form", "symmetric", kind="choice", choices=("symmetric", "asymmetric"),
+                  doc="|U U^T - M|^2/4 with M PSD, or |U V^T - M|^2/2 with M n x m"),
+            Param("m", 0, kind="int", low=0, high=400, doc="columns of M for form=asymmetric (0: n)"),
+            Param("balance", 1.0, low=0.0, doc="weight of the balancing term |U^T U - V^T V|^2/8 (asymmetric)")),
+           "low-rank factorization: every local minimum global, every critical point known in closed form",
+           derive_dim=lambda p: p["r"] * (p["n"] + ((p["m"] or p["n"]) if p["form"] == "asymmetric" else 0)),
+           dim_rule="n r (symmetric), (n + m) r (asymmetric)",
+           references=("Ge, Jin & Zheng 2017", "Baldi & Hornik 1989"),
+           conventions="symmetric: f(U) = |U U^T - M|_F^2 / 4, U row-major n x r; asymmetric: "
+                       "|U V^T - M|_F^2 / 2 + balance |U^T U - V^T V|_F^2 / 8 (balance=1 as Ge, Jin & Zheng), "
+                       "x = U then V, row-major; M = P diag(condition..1) Q^T with P, Q Haar from the seed"),
+    Family("matrix-sensing", "._benign:build_matrix_sensing",
+           (Param("n", 6, kind="int", low=1, high=100, doc="size of the unknown n x n PSD matrix"),
+            Param("r", 2, kind="int", low=1, high=100, doc="columns of U: the rank searched for"),
+            Param("rank", 0, kind="int", low=0, high=100, doc="rank of the truth (0: r)"),
+            Param("measurements", 0, kind="int", low=0, high=1_000_000,
+                  doc="Gaussian measurements (0: 5x the truth's degrees of freedom n rank - rank(rank-1)/2); "
+                      "few measurements: no RIP, spurious minima"),
+            Param("condition", 2.0, low=1.0, doc="the truth's eigenvalues run evenly from this down to 1")),
+           "low-rank recovery from random linear measurements: benign under RIP, not with too few",
+           derive_dim=lambda p: p["n"] * p["r"], dim_rule="n r",
+           references=("Bhojanapalli, Neyshabur & Srebro 2016", "Ge, Jin & Zheng 2017"),
+           conventions="f(U) = sum_k (<A_k, U U^T> - y_k)^2 / (4 m), A_k = (G + G^T)/2 with G iid N(0, 1), so "
+                       "the expectation over A is matrix-factorization's |U U^T - M*|^2 / 4"),
+    Family("deep-linear", "._benign:build_deep_linear",
+           (Param("depth", 3, kind="int", low=1, high=12, doc="layers L (L >= 3: the origin is a saddle of "
+                  "higher order, with zero Hessian)"),
+            Param("width", 2, kind="int", low=1, high=64, doc="hidden units per layer"),
+            Param("inputs", 2, kind="int", low=1, high=64, doc="input dimension"),
+            Param("outputs", 2, kind="int", low=1, high=64, doc="output dimension"),
+            Param("condition", 2.0, low=1.0, doc="the teacher's singular values run evenly from this down to 1"),
+            Param("init", 0.3, low=0.0, open_low=True, doc="standard deviation of the starting weights")),
+           "a linear network learning a linear teacher: every local minimum global (Kawaguchi 2016)",
+           derive_dim=lambda p: deep_linear_dim(p["depth"], p["inputs"], p["width"], p["outputs"]),
+           dim_rule="inputs width + (depth - 2) width^2 + width outputs",
+           references=("Baldi & Hornik 1989", "Kawaguchi 2016"),
+           conventions="f = |W_L ... W_1 - T|_F^2 / 2: the population square loss / 2 with whitened inputs; "
+                       "x = W_1, ..., W_L, each row-major (W_1 width x inputs)"),
+    Family("phase-retrieval", "._benign:build_phase_retrieval",
+           (Param("ratio", 8.0, low=0.0, open_low=True, doc="measurements per dimension, m = ratio dim"),
+            Param("measurements", 0, kind="int", low=0, high=10_000_000, doc="m itself (0: ratio dim)")),
+           "recover x from |a.x|^2: benign with enough Gaussian measurements, spurious minima with few",
+           default_dim=10, references=("Sun, Qu & Wright 2018",),
+           conventions="f(x) = mean_i ((a_i.x)^2 - y_i)^2 with a_i ~ N(0, I), y_i = (a_i.x*)^2, |x*| = 1 "
+                       "(Sun, Qu & Wright write half of it)"),
+    Family("tensor-pca", "._random:build_tensor_pca",
+           (Param("p", 3, kind="int", low=2, high=4, doc="tensor order"),
+            Param("snr", 5.0, low=0.0, doc="signal strength lambda")),
+           "spiked p-spin on the sphere: recover the spike v; spurious minima dominate at weak signal",
+           default_dim=30, min_dim=2, references=("Richard & Montanari 2014", "Ben Arous, Gheissari & Jagannath 2020"),
+           conventions="H(x) = p-spin noise - snr N (v.x / N)^p on |x|^2 = N, |v|^2 = N, in the p-spin's units; "
+                       "the overlap v.x / N is reported as the measure 'overlap'"),
+    Family("teacher-student", "._benign:build_teacher_student",
+           (Param("students", 6, kind="int", low=1, high=40, doc="hidden ReLU units of the student, k"),
+            Param("teachers", 0, kind="int", low=0, high=40, doc="hidden units of the teacher (0: students)"),
+            Param("inputs", 0, kind="int", low=0, high=64, doc="input dimension d (0: max(students, teachers))")),
+           "a ReLU student learning a ReLU teacher: spurious local minima for k >= 6 (Safran & Shamir 2018)",
+           derive_dim=lambda p: p["students"] * (p["inputs"] or max(p["students"], p["teachers"] or p["students"])),
+           dim_rule="students inputs", references=("Safran & Shamir 2018",),
+           conventions="f(W) = E_x (sum_i relu(w_i.x) - sum_j relu(v_j.x))^2 / 2, x ~ N(0, I_d), the expectation "
+                       "in closed form; second layers fixed to 1; teacher rows v_j = e_j (orthonormal)"),
     Family("lennard-jones", "._physical:build_lennard_jones", (),
            "a Lennard-Jones cluster of dim/3 atoms", default_dim=18, min_dim=6, dim_multiple=3,
            references=("Wales & Doye 1997",)),

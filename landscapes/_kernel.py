@@ -99,6 +99,7 @@ __all__ = [
     "kernel",
     "matvec_into",
     "splitmix64",
+    "weighted_gram_into",
 ]
 
 VALUE_AND_GRAD_SIG = void(
@@ -233,6 +234,22 @@ def matvec_into(H, v, out):
         for j in range(D):
             acc += H[i, j] * v[j]
         out[i] = acc
+
+
+@njit(**KERNEL_OPTIONS)
+def weighted_gram_into(A, c, shift, H):
+    """H = A^T diag(c) A + shift I (symmetric to the last bit): the Hessian of sum_r phi(a_r . x),
+    phi'' = c, plus a ridge (logistic regression, phase retrieval)."""
+    n, d = A.shape
+    S = np.empty((n, d))
+    for r in range(n):
+        for i in range(d):
+            S[r, i] = c[r] * A[r, i]
+    Hm = np.dot(A.T, S)
+    for i in range(d):
+        for j in range(d):
+            H[i, j] = 0.5 * (Hm[i, j] + Hm[j, i])
+        H[i, i] += shift
 
 
 class FirstClass(types.WrapperAddressProtocol):

@@ -15,7 +15,7 @@ import numpy as np
 from ._base import Landscape, check_bytes, landscape_rng
 from ._data import load_dataset
 from ._fastmath import tanh_any
-from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, counter_uniform, deferred, kernel
+from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, counter_uniform, deferred, kernel, weighted_gram_into
 from ._params import ParamError
 
 ACTIVATIONS = ("tanh", "relu", "softplus", "linear")
@@ -387,17 +387,8 @@ def _logistic_curvature(x, Xd, y, n, scale):
 
 @deferred(HESSIAN_SIG)
 def logistic_hess(x, H, data):
-    n, d, l2, scale, Xd, y = _logistic_header(data)
-    c = _logistic_curvature(x, Xd, y, n, scale)
-    S = np.empty((n, d))
-    for r in range(n):
-        for i in range(d):
-            S[r, i] = c[r] * Xd[r, i]
-    Hm = np.dot(Xd.T, S)
-    for i in range(d):
-        for j in range(d):
-            H[i, j] = Hm[i, j]
-        H[i, i] += l2
+    n, _d, l2, scale, Xd, y = _logistic_header(data)
+    weighted_gram_into(Xd, _logistic_curvature(x, Xd, y, n, scale), l2, H)
 
 
 @deferred(HVP_SIG)

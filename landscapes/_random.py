@@ -119,27 +119,23 @@ def pspin_ground_state(p: int) -> float:
     return 0.5 * (lo + hi)
 
 
-def build_pspin(dim: int, seed: int, params: dict) -> Landscape:
-    p, N = params["p"], dim
+def _pspin_tensor(name: str, N: int, p: int, seed: int) -> np.ndarray:
     if N < 2:
-        raise ParamError(f"p-spin dim={dim} is not allowed; use an integer >= 2")
+        raise ParamError(f"{name} dim={N} is not allowed; use an integer >= 2")
     if N ** p > PSPIN_MAX_ENTRIES:
         n_max = int(PSPIN_MAX_ENTRIES ** (1 / p))
-        raise ParamError(f"p-spin dim={dim} with p={p} needs {N ** p:,} couplings; "
+        raise ParamError(f"{name} dim={N} with p={p} needs {N ** p:,} couplings; "
                          f"use dim <= {n_max} for p={p}")
-    rng = landscape_rng("p-spin", seed, p)
-    T = _symmetrise(rng.standard_normal((N,) * p))
+    return _symmetrise(landscape_rng(name, seed, p).standard_normal((N,) * p))
+
+
+def _pspin_landscape(name: str, T: np.ndarray, p: int, seed: int, params: dict, summary: str,
+                     references: list[str], **extra) -> Landscape:
+    """A landscape -scale sum T x..x on the sphere |x|^2 = N, T fully symmetric (N^p)."""
+    N = T.shape[0]
     scale = N ** (-(p - 1) / 2)
     data = np.concatenate([[p, N, scale], T.ravel()]).astype(np.float64)
-    known: dict = {"manifold": "sphere |x|^2 = dim",
-                   "references": ["Crisanti & Sommers 1992; Auffinger, Ben Arous & Cerny 2013 "
-                                  "(H = -N^{-(p-1)/2} sum A_{i1..ip} x_i1..x_ip, A iid N(0,1))"]}
-    theory = {"threshold_energy_per_spin": -2 * math.sqrt((p - 1) / p),
-              "ground_state_energy_per_spin": pspin_ground_state(p),
-              "units": PSPIN_UNITS,
-              "references": ["Cugliandolo & Kurchan 1993 (threshold); Auffinger, Ben Arous & Cerny 2013, Thm 2.5 "
-                             "and Subag 2017 (ground state: the zero of the complexity, = Crisanti & Sommers' "
-                             "1992 1RSB value)"]}
+    known: dict = {"manifold": "sphere |x|^2 = dim", "references": list(references)}
     if p == 2:
         # exact at finite N: critical points are +-sqrt(N) v_k, index = number of larger eigenvalues
         lam, V = np.linalg.eigh(T)
@@ -164,12 +160,60 @@ def build_pspin(dim: int, seed: int, params: dict) -> Landscape:
         return g * (radius / np.linalg.norm(g, axis=1, keepdims=True))
 
     return Landscape(
-        name="p-spin", dim=N, value_and_grad_kernel=pspin_vg, hessian_kernel=pspin_hess, hvp_kernel=pspin_hvp,
-        data=data, params=params, seed=seed, domain=(-radius, radius), known=known, theory=theory,
+        name=name, dim=N, value_and_grad_kernel=pspin_vg, hessian_kernel=pspin_hess, hvp_kernel=pspin_hvp,
+        data=data, params=params, seed=seed, domain=(-radius, radius), known=known,
         symmetries=("sign",) if p % 2 == 0 else (), manifold="sphere", radius=radius, sampler=sampler,
-        summary=f"spherical {p}-spin glass on |x|^2 = {N}",
+        summary=summary,
         scale=radius,  # critical points of a spin glass sit at angles of order one on the sphere
+        **extra,
     )
+
+
+def build_pspin(dim: int, seed: int, params: dict) -> Landscape:
+    p, N = params["p"], dim
+    T = _pspin_tensor("p-spin", N, p, seed)
+    theory = {"threshold_energy_per_spin": -2 * math.sqrt((p - 1) / p),
+              "ground_state_energy_per_spin": pspin_ground_state(p),
+              "units": PSPIN_UNITS,
+              "references": ["Cugliandolo & Kurchan 1993 (threshold); Auffinger, Ben Arous & Cerny 2013, Thm 2.5 "
+                             "and Subag 2017 (ground state: the zero of the complexity, = Crisanti & Sommers' "
+                             "1992 1RSB value)"]}
+    return _pspin_landscape(
+        "p-spin", T, p, seed, params, f"spherical {p}-spin glass on |x|^2 = {N}",
+        ["Crisanti & Sommers 1992; Auffinger, Ben Arous & Cerny 2013 "
+         "(H = -N^{-(p-1)/2} sum A_{i1..ip} x_i1..x_ip, A iid N(0,1))"], theory=theory)
+
+
+def build_tensor_pca(dim: int, seed: int, params: dict) -> Landscape:
+    """p-spin noise plus the signal -snr N (v.x / N)^p, |v|^2 = N: minimising recovers v when snr is
+    large enough (the spike enters the symmetric coupling tensor, so every p-spin kernel serves)."""
+    p, N, snr = params["p"], dim, params["snr"]
+    T = _pspin_tensor("tensor-pca", N, p, seed)
+    v = landscape_rng("tensor-pca", seed, p, 1).standard_normal(N)
+    v *= math.sqrt(N) / np.linalg.norm(v)
+    spike = v
+    for _ in range(p - 1):
+        spike = np.multiply.outer(spike, v)
+    T += snr * N ** (-(p - 1) / 2) * spike  # scale * this * (v.x)^p = snr N (v.x / N)^p
+    theory: dict = {"units": PSPIN_UNITS + "; the signal term is -snr N m^p, m = v.x / N the overlap",
+                    "references": ["Ben Arous, Gheissari & Jagannath 2020 (gradient descent and Langevin from "
+                                   "random starts recover v only for snr of order N^((p-2)/2) and above; "
+                                   "spurious minima dominate below)",
+                                   "Baik, Ben Arous & Peche 2005 (p = 2: the spike shows at snr = 1/sqrt(2) "
+                                   "here, the noise matrix's semicircle having radius sqrt(2))"]}
+    if p == 2:
+        theory["threshold_snr"] = 1 / math.sqrt(2)
+        theory["overlap_at_minimum"] = ("sqrt(1 - 1/(2 snr^2)) above the threshold, 0 below "
+                                        "(large N)")
+        theory["overlap_at_minimum_value"] = math.sqrt(max(0.0, 1 - 1 / (2 * snr * snr)))
+    else:
+        theory["algorithmic_threshold_snr_scale"] = N ** ((p - 2) / 2)
+    land = _pspin_landscape(
+        "tensor-pca", T, p, seed, params, f"spiked {p}-spin on |x|^2 = {N}, signal strength snr={snr:g}",
+        ["Richard & Montanari 2014 (tensor PCA)", "Ben Arous, Gheissari & Jagannath 2020"], theory=theory,
+        measures={"overlap": lambda X: X @ v / N})
+    land.known.update(signal=list(v / math.sqrt(N)), snr=snr)
+    return land
 
 
 # ---------------------------------------------------------------------------- gaussian-field

@@ -221,6 +221,8 @@ def _inside(land: Any, X: np.ndarray, ident: tuple[str, ...]) -> np.ndarray:
         return np.ones(len(X), bool)
     lo, hi = land.domain
     eps = 1e-9 * (hi - lo)
+    if land.to_box is not None:  # a rotated landscape: its box turned with it
+        X = land.to_box(X)
     return np.all(np.abs(X - 0.5 * (lo + hi)) <= 0.5 * (hi - lo) + eps, axis=1)
 
 

@@ -141,6 +141,14 @@ def fingerprints(land: Landscape, X: np.ndarray, identify: tuple[str, ...]) -> n
         P = X.reshape(len(X), n, 3)
         i, j = np.triu_indices(n, 1)
         return np.sort(np.linalg.norm(P[:, i] - P[:, j], axis=2), axis=1)
+    if "orthogonal" in identify:  # U -> U R, R orthogonal: U U^T is the invariant
+        rows, r = land.known["factor_shape"]
+        W = X.reshape(len(X), rows, r)
+        return (W @ W.transpose(0, 2, 1)).reshape(len(X), -1)
+    if "end-to-end" in identify:  # deep-linear: points computing the same map
+        from saddlescape.landscapes._benign import deep_linear_product
+
+        return deep_linear_product(land, X).reshape(len(X), -1)
     if "sign" in identify:
         pivot = np.abs(X).argmax(axis=1)
         return X * np.sign(X[np.arange(len(X)), pivot])[:, None]

@@ -480,7 +480,17 @@ class Session:
             minima=self.events.minima.summary(),
             discovery_curve=self.events.minima.discovery_curve(),
             events_truncated=self.events.truncated, warnings=[hint] if hint else [],
-            sharpness=self._sharpness_record())
+            sharpness=self._sharpness_record(), final_measures=self.final_measures())
+
+    def final_measures(self) -> dict[str, np.ndarray]:
+        """The landscape's own measures (``Landscape.measures``) at the current positions, NaN
+        for diverged walkers."""
+        live = self.active.astype(bool)
+        out = {name: np.full(self.walkers, np.nan) for name in self.landscape.measures}
+        if out and live.any():
+            for name, values in self.landscape.measure(np.ascontiguousarray(self.X[live])).items():
+                out[name][live] = values
+        return out
 
     def _sharpness_record(self) -> dict[str, Any] | None:
         if not self.sharpness_log:

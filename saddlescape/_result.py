@@ -74,6 +74,8 @@ class RunResult:
     stopped_by: str | None = None
     # sharpness every k steps, when asked: kind, every, steps, values (n, walkers), threshold (n)
     sharpness: dict[str, Any] | None = None
+    # the landscape's own measures at the final positions (tensor-pca's overlap...): name -> (walkers,)
+    final_measures: dict[str, Any] = field(default_factory=dict)
 
     def escape_survival(self) -> Any:
         """The Kaplan-Meier curve of the steps walkers spent at a saddle (``KaplanMeier``):
@@ -109,6 +111,7 @@ class RunResult:
             "minima": self.minima, "n_distinct_minima": len(self.minima),
             "discovery_curve": self.discovery_curve, "events_truncated": self.events_truncated,
             "warnings": self.warnings, "elapsed_s": round(self.elapsed_s, 6), "versions": self.versions,
+            "final_measures": {k: _finite_or_none(v) for k, v in self.final_measures.items()},
             "sharpness": None if self.sharpness is None else {
                 **self.sharpness, "values": [_finite_or_none(v) for v in self.sharpness["values"]]},
         }
@@ -160,4 +163,5 @@ class RunResult:
             discovery_curve=s.get("discovery_curve", []), events_truncated=s.get("events_truncated", False),
             warnings=s.get("warnings", []), stopped_by=s.get("stopped_by"),
             sharpness=None if s.get("sharpness") is None else {
-                **s["sharpness"], "values": np.array([nan(v) for v in s["sharpness"]["values"]])})
+                **s["sharpness"], "values": np.array([nan(v) for v in s["sharpness"]["values"]])},
+            final_measures={k: nan(v) for k, v in s.get("final_measures", {}).items()})

@@ -13,10 +13,10 @@ from saddlescape.cli import main
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "examples" / "sign_gd.py")
 
 
-def test_list_landscapes_json_has_all_sixteen(capsys):
+def test_list_landscapes_json_has_all_twenty_two(capsys):
     assert main(["list", "landscapes", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 16 and {r["name"] for r in rows} >= {"p-spin", "lennard-jones", "mlp"}
+    assert len(rows) == 22 and {r["name"] for r in rows} >= {"p-spin", "lennard-jones", "mlp"}
     assert main(["list", "optimizers"]) == 0
     assert "saddle-free-newton" in capsys.readouterr().out
 

@@ -94,6 +94,41 @@ def test_the_census_agrees_with_what_each_landscape_declares(name):
     assert len(c.critical_points) == land.known["n_critical_points"]
 
 
+def test_rotating_keeps_every_count_and_value():
+    # f(Q x): the census's box turns with the landscape, so the counts are the unrotated ones
+    plain = landscapes.make("styblinski-tang", dim=4)
+    turned = landscapes.make("styblinski-tang", dim=4, rotate=1, seed=5)
+    c = saddlescape.census(turned, starts=3000, seed=0)
+    assert c.counts_by_index == {int(k): v for k, v in plain.known["counts_by_index"].items()}
+    assert c.critical_points[0]["value"] == pytest.approx(plain.known["global_min_value"], rel=1e-12)
+    x = np.array(turned.known["global_min_x"])
+    assert not np.allclose(x, plain.known["global_min_x"])  # it did turn
+    assert turned.value(x) == pytest.approx(plain.known["global_min_value"], rel=1e-13)
+
+
+def test_census_reproduces_matrix_factorization_in_closed_form():
+    # M 4 x 4 of full rank, U 4 x 2: the 11 subsets of at most 2 eigenvectors, each up to U -> U R
+    f = landscapes.make("matrix-factorization", n=4, r=2, rank=4, seed=0)
+    c = saddlescape.census(f, starts=600, seed=0, method="newton")
+    found = sorted((round(cp["value"], 8), cp["index"]) for cp in c.critical_points)
+    known = sorted((round(cp["value"], 8), cp["index"]) for cp in f.known["critical_points"])
+    assert found == known and len(found) == 11 and c.n_degenerate == 0
+    assert c.counts_by_index == {0: 1, 1: 1, 2: 2, 3: 2, 4: 2, 5: 1, 6: 1, 8: 1}
+    assert c.n_minima == 1 and c.critical_points[0]["value"] == pytest.approx(f.known["global_min_value"], rel=1e-10)
+
+
+def test_census_of_a_deep_linear_network_finds_its_closed_form_values():
+    # every critical point of |W3 W2 W1 - T|^2 / 2 has the value of a subset of T's singular
+    # values left out (Kawaguchi 2016), the only minima the global ones; all but the minimum are
+    # degenerate (zero Hessian at the origin for depth 3), told apart by their end-to-end map
+    f = landscapes.make("deep-linear", seed=0)
+    c = saddlescape.census(f, x0=np.random.default_rng(0).standard_normal((400, f.dim)) * 0.5, seed=0)
+    values = sorted(round(cp["value"], 8) for cp in c.critical_points)
+    assert values == [round(v, 8) for v in f.known["critical_values"]] == [0.0, 0.5, 2.0, 2.5]
+    assert c.counts_by_index == {0: 1} and c.critical_points[0]["value"] == pytest.approx(0.0, abs=1e-12)
+    assert all(cp["degenerate"] for cp in c.critical_points[1:])
+
+
 def test_points_outside_the_domain_are_reported_not_counted():
     land = landscapes.make("rastrigin", dim=1)
     box = saddlescape.census(land, starts=500, seed=0)
