@@ -11,7 +11,7 @@ sweep, and reports a table, a terminal plot and a verdict with the numbers measu
 """
 from __future__ import annotations
 
-from . import studies  # noqa: F401  (registers the eleven built-in studies)
+from . import studies  # noqa: F401  (registers the twelve built-in studies)
 from ._framework import Plot, Report, Study, StudyRun, describe, names, register, run_study, study
 from ._plot import render_plot
 from ._show import renderable

@@ -28,7 +28,7 @@ def test_run_prints_the_documented_json(capsys):
     for key in ("landscape", "optimizer", "seed", "walkers", "steps", "final_loss", "best_loss",
                 "diverged", "elapsed_s", "versions", "complete"):
         assert key in s
-    assert s["landscape"] == {"name": "rastrigin", "dim": 3, "params": {"A": 5.0}, "seed": 2,
+    assert s["landscape"] == {"name": "rastrigin", "dim": 3, "params": {"A": 5.0, "rotate": 0}, "seed": 2,
                               "manifold": None, "symmetries": ["coordinate-sign", "permutation"]}
     assert s["optimizer"]["hyper"]["lr"] == 0.05 and len(s["final_loss"]) == 4
 

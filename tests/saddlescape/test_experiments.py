@@ -19,7 +19,7 @@ from saddlescape.experiments._framework import item_key
 
 NAMES = ["minima-vs-dimension", "index-vs-loss", "saddle-attraction", "escape-time-vs-dimension",
          "hessian-spectrum", "no-minimum", "p-spin-energies", "lennard-jones", "interpolation", "connectivity",
-         "edge-of-stability"]
+         "edge-of-stability", "benign-landscapes"]
 
 
 def _numbers(results):
@@ -27,7 +27,7 @@ def _numbers(results):
     return [{k: v for k, v in r.items() if k != "elapsed_s"} for r in results]
 
 
-def test_the_eleven_studies_are_listed_with_claim_and_source(capsys):
+def test_the_twelve_studies_are_listed_with_claim_and_source(capsys):
     assert experiments.names() == NAMES
     for d in experiments.describe():
         assert d["claim"] and d["source"] and d["title"]

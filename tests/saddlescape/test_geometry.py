@@ -106,6 +106,19 @@ def test_rotating_keeps_every_count_and_value():
     assert turned.value(x) == pytest.approx(plain.known["global_min_value"], rel=1e-13)
 
 
+def test_gradient_descent_does_not_see_the_rotation_and_adam_does():
+    # GD is rotation-equivariant: from turned starts it takes the turned path, to rounding;
+    # Adam's per-coordinate scaling is not, which is what rotate=1 is for
+    plain = landscapes.make("rosenbrock", dim=20)
+    turned = landscapes.make("rosenbrock", dim=20, rotate=1, seed=3)
+    x0 = turned.sample(4, seed=0)
+    y0 = turned.to_box(x0)
+    for opt, same in (("gd", True), ("adam", False)):
+        a = saddlescape.run(plain, opt, walkers=4, steps=400, x0=y0, detect=False)
+        b = saddlescape.run(turned, opt, walkers=4, steps=400, x0=x0, detect=False)
+        assert np.allclose(a.final_loss, b.final_loss, rtol=1e-8) == same, opt
+
+
 def test_census_reproduces_matrix_factorization_in_closed_form():
     # M 4 x 4 of full rank, U 4 x 2: the 11 subsets of at most 2 eigenvectors, each up to U -> U R
     f = landscapes.make("matrix-factorization", n=4, r=2, rank=4, seed=0)

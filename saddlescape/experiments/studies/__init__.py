@@ -1,4 +1,4 @@
-"""The eleven built-in studies, one module each; importing this package registers them in order
+"""The twelve built-in studies, one module each; importing this package registers them in order
 (``experiments.names()`` lists them so). Each module defines a ``Study`` and passes it to
 ``register``; a new study is one more module and one more line here.
 
@@ -22,6 +22,7 @@ BUILTIN = (
     "interpolation",
     "connectivity",
     "edge_of_stability",
+    "benign_landscapes",
 )
 
 for _module in BUILTIN:
