@@ -250,6 +250,7 @@ class PlaygroundApp(App):
             # exact when cheap, else the extremes by Lanczos on Hessian-vector products
             spec = saddlescape.hessian_spectrum(scene.land, x, k=3, steps=40,
                                                 method="exact" if dim <= 200 else "lanczos")
+            spec["measures"] = scene.land.measure(x)  # the landscape's own: tensor-pca's overlap, ...
             self._spectrum = (self.selected, spec)
         except Exception:
             self._spectrum = (self.selected, None)
@@ -453,6 +454,8 @@ class PlaygroundApp(App):
             parts.append(f"Hessian spectrum ({s['method']}): {neg} negative"
                          + (" (of the extremes)" if s["method"] == "lanczos" else ""))
             parts.append(f"  {lo:9.3g} {bars} {hi:.3g}")
+            if s.get("measures"):
+                parts.append("  " + "  ".join(f"{name} {value:.3g}" for name, value in s["measures"].items()))
         elif spec is not None and spec[0] == self.selected and not snap.active[k][b]:
             parts.append("this walker diverged")
         text = Text.from_markup("\n".join(parts))

@@ -668,3 +668,20 @@ async def test_the_walker_panel_draws_sharpness_against_2_over_lr_and_the_line_m
             await pilot.pause(0.05)
         assert app._sharpness["threshold"] == pytest.approx(1 / lr)
         assert not app.errors()
+
+
+async def test_the_walker_panel_shows_the_landscapes_own_measures():
+    # tensor-pca reports the overlap with its spike: the panel shows the selected walker's
+    app = RecordingApp(landscape="tensor-pca", dim=12, params={"snr": 10.0}, optimizers=("gd",), walkers=2,
+                       autostart=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        for _ in range(600):
+            spec = app._spectrum
+            if spec is not None and spec[1] is not None and "measures" in spec[1]:
+                break
+            await pilot.pause(0.05)
+        overlap = app._spectrum[1]["measures"]["overlap"]
+        assert -1.0 <= overlap <= 1.0
+        assert f"overlap {overlap:.3g}" in app._walker_text(app.scene.snapshot()).plain
+        assert not app.errors()
