@@ -136,7 +136,7 @@ class Landscape:
     to_box: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __post_init__(self) -> None:
-        from ._kernel import compiled  # a module's kernels compile when a landscape first needs them
+        from ._kernel import compiled, single_thread_blas  # a module's kernels compile when first needed
 
         lo, hi = (float(v) for v in self.domain)
         self.domain = (lo, hi)
@@ -144,6 +144,7 @@ class Landscape:
         self.value_and_grad_kernel = compiled(self.value_and_grad_kernel)
         self.hessian_kernel = compiled(self.hessian_kernel)
         self.hvp_kernel = compiled(self.hvp_kernel)
+        single_thread_blas()  # the same numbers whatever the thread count (see there)
 
     @property
     def feature_scale(self) -> float:

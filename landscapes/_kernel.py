@@ -98,6 +98,7 @@ __all__ = [
     "deferred",
     "kernel",
     "matvec_into",
+    "single_thread_blas",
     "splitmix64",
     "weighted_gram_into",
 ]
@@ -250,6 +251,42 @@ def weighted_gram_into(A, c, shift, H):
         for j in range(d):
             H[i, j] = 0.5 * (Hm[i, j] + Hm[j, i])
         H[i, i] += shift
+
+
+_PINNED: set[str] = set()
+_SET_THREADS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                "openblas_set_num_threads64_", "openblas_set_num_threads")
+
+
+def single_thread_blas() -> None:
+    """Pin every OpenBLAS loaded in this process to one thread (Linux; elsewhere nothing).
+
+    Kernels call BLAS (``np.dot`` through SciPy's OpenBLAS) for batched products; OpenBLAS splits
+    a product differently for 1 and 2 threads and rounds differently with it (gaussian-field at
+    D=300, logistic at D=500: last-bit differences that grow along a run), which breaks "the same
+    seed gives the same numbers whatever the thread count". One thread also keeps BLAS from
+    fighting the playground's interface for the cores. Called whenever a Landscape is made (the
+    BLAS libraries are loaded by then); each library is pinned once."""
+    import ctypes
+
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+    except OSError:
+        return
+    for path in sorted(paths - _PINNED):
+        _PINNED.add(path)
+        if not path.startswith("/"):
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in _SET_THREADS:
+            setter = getattr(lib, name, None)
+            if setter is not None:
+                setter(1)
+                break
 
 
 class FirstClass(types.WrapperAddressProtocol):

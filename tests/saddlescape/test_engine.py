@@ -65,8 +65,13 @@ def test_bad_engine_arguments_are_one_line():
             saddlescape.run("himmelblau", "gd", **kwargs)
 
 
-SCRIPT = ("import saddlescape, json; r = saddlescape.run('p-spin', 'sgd', walkers=16, steps=50, seed=3); "
-          "print(json.dumps(r.final_x.tolist()))")
+# BLAS-backed landscapes at sizes where OpenBLAS splits a product differently for 1 and 2 threads
+# (gaussian-field and logistic here differed in the last bits before BLAS was pinned to one thread)
+SCRIPT = ("import saddlescape, json; from saddlescape import landscapes as L; out = []\n"
+          "for land in (L.make('p-spin', seed=1), L.make('gaussian-field', dim=300, features=2048, seed=1),\n"
+          "             L.make('logistic', dim=500, samples=2000, seed=1)):\n"
+          "    out.append(saddlescape.run(land, 'sgd', walkers=16, steps=50, seed=3).final_x.tolist())\n"
+          "print(json.dumps(out))")
 
 
 def test_same_seed_same_numbers_whatever_the_thread_count():
