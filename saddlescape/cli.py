@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
                           "RMSprop) and the 2/lr threshold every K steps (JSON key sharpness)")
     run.add_argument("--out", default=None, help="write the JSON summary here")
     run.add_argument("--trajectory", default=None, help="write loss history and positions (.npz)")
+    run.add_argument("--figure", default=None, metavar="PATH",
+                     help="also draw the loss curves, escapes marked: .png, .svg or .pdf "
+                          "(pip install 'saddlescape[plot]')")
     cen = sub.add_parser("census", help="find critical points of every index; JSON counts by index")
     cen.add_argument("--landscape", required=True, help="name, module:attr or path/to/file.py:attr")
     cen.add_argument("--dim", type=int, default=None)
@@ -98,6 +101,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="box (default: count points inside the landscape's domain) or all (those outside too)")
     cen.add_argument("--max-iter", type=int, default=60)
     cen.add_argument("--out", default=None, help="write the JSON here (default: stdout)")
+    cen.add_argument("--figure", default=None, metavar="PATH",
+                     help="also draw the index histogram and index against loss: .png, .svg or .pdf")
     mp = sub.add_parser("map", help="fill a landscape map (SQLite): minima, transition states, connections",
                         description="Find minima (quenches from random starts, basin-hopping) and the transition "
                                     "states joining them, into a SQLite file; run again to extend it. With none of "
@@ -154,6 +159,8 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--scheduler", default=None, help="a Dask scheduler, tcp://host:port (pip install 'saddlescape[dask]')")
     exp.add_argument("--fresh", action="store_true", help="recompute items already on disk instead of resuming")
     exp.add_argument("--json", action="store_true", help="with 'list': machine-readable output")
+    exp.add_argument("--figure", default=None, metavar="PATH",
+                     help="also draw the study's plot, its claim in the caption: .png, .svg or .pdf")
     return p
 
 
@@ -178,6 +185,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         return 0
     if args.workers is not None:
         _at_least(("--workers", args.workers, 1))
+    figure = _figure_path(args.figure)
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or not os.access(out, os.W_OK)):
         raise UsageError(f"--out {args.out!r} is not a writable folder")
@@ -202,11 +210,20 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
               f"{out / args.name}; run the same command again to resume", file=sys.stderr)
         return 130
     err.print(f"[dim]wrote {run.paths['json']} and {run.paths['csv']} ({run.elapsed_s:.1f} s)[/dim]")
+    if figure is not None and run.report is not None:
+        from ._figures import save_series_figure
+
+        plot, study = run.report.plot, run.study
+        save_series_figure(figure, plot.title, plot.xlabel, plot.ylabel, plot.series, logx=plot.logx, logy=plot.logy,
+                           caption=f"{study.name} ({'quick' if args.quick else 'full'}): {study.claim} "
+                                   f"[{study.source}] Verdict: {'supported' if run.report.supported else 'not supported'}.")
+        err.print(f"[dim]drew {figure}[/dim]")
     return 0
 
 
 def _cmd_census(args: argparse.Namespace) -> int:
     out = _writable(args.out, "--out")
+    figure = _figure_path(args.figure)
     lparams = _pairs(args.param, "-p")
     _at_least(("--starts", args.starts, 1), ("--seed", args.seed, 0), ("--max-iter", args.max_iter, 1))
     from saddlescape import landscapes
@@ -220,6 +237,10 @@ def _cmd_census(args: argparse.Namespace) -> int:
     for line in result.warnings:
         print(f"warning: {line}", file=sys.stderr)
     status = _save_json(result, out, "the census")
+    if figure is not None:
+        from ._figures import save_census_figure
+
+        save_census_figure(figure, result)
     if sys.stderr.isatty():
         counts = ", ".join(f"index {k}: {n}" for k, n in result.counts_by_index.items())
         o = result.outcomes
@@ -480,6 +501,7 @@ def _writable(path: str | None, flag: str) -> Path | None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     out = _writable(args.out, "--out")
+    figure = _figure_path(args.figure)
     traj = _writable(args.trajectory, "--trajectory")
     lparams = _pairs(args.param, "-p")
     hyper = _pairs(args.hyper, "-o")
@@ -499,6 +521,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
                      callback=callback, detect=not args.no_events, saddle_radius=radius,
                      sharpness_every=args.sharpness_every)
     status = _save_run(result, out, traj)
+    if figure is not None:
+        from ._figures import save_run_figure
+
+        save_run_figure(figure, result)
     for line in result.warnings:  # e.g. most walkers diverged: how many, by when, a stable step size
         print(f"saddlescape: {line}", file=sys.stderr)
     if result.stopped_by == "error":  # (the line saying what raised is among the warnings above)
@@ -509,6 +535,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
               "wrote what was computed (complete: false)", file=sys.stderr)
         return 143 if result.stopped_by == "SIGTERM" else 130
     return status
+
+
+def _figure_path(path: str | None) -> Path | None:
+    """``--figure``: checked before any work (the format by its suffix, matplotlib there, the folder
+    writable), so a long run never ends on a figure that cannot be drawn."""
+    if path is None:
+        return None
+    from ._figures import _pyplot, check_figure_path
+
+    p = check_figure_path(path)
+    _pyplot()
+    return _writable(str(p), "--figure")
 
 
 @contextlib.contextmanager
