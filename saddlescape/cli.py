@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -156,7 +157,18 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", default="experiments-out",
                      help="folder for NAME/NAME.json, NAME.csv and per-item results (default: experiments-out)")
     exp.add_argument("--workers", type=int, default=None, help="local processes (default: CPU count)")
-    exp.add_argument("--scheduler", default=None, help="a Dask scheduler, tcp://host:port (pip install 'saddlescape[dask]')")
+    exp.add_argument("--scheduler", default=None,
+                     help="a Dask scheduler, tcp://host:port (pip install 'saddlescape[dask]'); default: "
+                          "$DASK_SCHEDULER_ADDRESS when set, else local processes")
+    exp.add_argument("--scheduler-file", default=None, metavar="PATH",
+                     help="the scheduler file a running Dask scheduler wrote (dask scheduler --scheduler-file)")
+    exp.add_argument("--cluster", default=None, metavar="SYSTEM",
+                     help="start workers as batch jobs: slurm, pbs, sge or lsf (pip install 'saddlescape[hpc]')")
+    exp.add_argument("--jobs", type=int, default=1, help="with --cluster: batch jobs to submit (default 1)")
+    exp.add_argument("--cores", type=int, default=4, help="with --cluster: cores per job, one worker each (default 4)")
+    exp.add_argument("--memory", default="8GB", help="with --cluster: memory per job (default 8GB)")
+    exp.add_argument("--walltime", default="01:00:00", help="with --cluster: time limit per job (default 01:00:00)")
+    exp.add_argument("--dry-run", action="store_true", help="with --cluster: print the job script and stop")
     exp.add_argument("--fresh", action="store_true", help="recompute items already on disk instead of resuming")
     exp.add_argument("--json", action="store_true", help="with 'list': machine-readable output")
     exp.add_argument("--figure", default=None, metavar="PATH",
@@ -185,6 +197,27 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         return 0
     if args.workers is not None:
         _at_least(("--workers", args.workers, 1))
+    if args.dry_run and not args.cluster:
+        raise UsageError("--dry-run prints a batch job script: give --cluster slurm|pbs|sge|lsf too")
+    fw.study(args.name)  # an unknown name is said before a cluster starts
+    cluster = None
+    if args.cluster:
+        _at_least(("--jobs", args.jobs, 1), ("--cores", args.cores, 1))
+        cluster = fw.batch_cluster(args.cluster, cores=args.cores, memory=args.memory, walltime=args.walltime)
+        if args.dry_run:
+            try:
+                _print(cluster.job_script())
+            finally:
+                cluster.close()
+            return 0
+    try:
+        return _run_experiment(args, fw, cluster)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_experiment(args: argparse.Namespace, fw: Any, cluster: Any) -> int:
     figure = _figure_path(args.figure)
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or not os.access(out, os.W_OK)):
@@ -196,12 +229,39 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     mode = "quick" if args.quick else "full"
 
-    def progress(done: int, total: int) -> None:
-        if err.is_terminal:
-            err.print(f"[dim]{args.name} ({mode}): {done}/{total} items[/dim]", end="\r")
+    started: list[tuple[float, int]] = []
 
-    run = fw.run_study(args.name, quick=args.quick, out=out, workers=args.workers, scheduler=args.scheduler,
-                       progress=progress, resume=not args.fresh)
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if not started:
+            started.append((now, done))
+        t0, d0 = started[0]
+        rate = (done - d0) / (now - t0) if now > t0 and done > d0 else 0.0
+        eta = f", ETA {(total - done) / rate:,.0f} s" if rate > 0 and done < total else ""
+        line = f"{args.name} ({mode}): {done}/{total} items" + (f", {rate * 60:.1f}/min{eta}" if rate > 0 else "")
+        if err.is_terminal:
+            err.print(f"[dim]{line}[/dim]", end="\r")
+        elif scheduler is not None and done > d0:  # a cluster run's log: one line an item
+            err.print(line, markup=False, highlight=False)
+
+    scheduler: Any = None
+    if cluster is not None:
+        from distributed import Client
+
+        cluster.scale(jobs=args.jobs)
+        scheduler = Client(cluster)
+        err.print(f"[dim]submitted {args.jobs} {args.cluster} job(s) of {args.cores} workers; items start as "
+                  "workers join[/dim]")
+    elif args.scheduler_file:
+        scheduler = f"file:{args.scheduler_file}"
+    elif args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS"):
+        scheduler = args.scheduler or os.environ["DASK_SCHEDULER_ADDRESS"]
+    try:
+        run = fw.run_study(args.name, quick=args.quick, out=out, workers=args.workers, scheduler=scheduler,
+                           progress=progress, resume=not args.fresh)
+    finally:
+        if cluster is not None and scheduler is not None:
+            scheduler.close()
     Console().print(renderable(run))
     if run.reused:
         err.print(f"[dim]resumed: {run.reused} of {len(run.items)} items were already in {out / args.name}[/dim]")

@@ -24,7 +24,7 @@ from typing import Any
 
 from saddlescape._files import OutputError, write_text_atomic
 from saddlescape._signals import stop_requests
-from saddlescape.landscapes._params import ParamError
+from saddlescape.landscapes._params import ParamError, SaddlescapeError
 
 __all__ = ["Plot", "Report", "Study", "StudyRun", "execute", "item_key", "register", "run_study", "study"]
 
@@ -264,24 +264,107 @@ def _worker_init(parent: int) -> None:
         threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
-def _dask_map(todo: list[tuple[int, dict]], name: str, scheduler: Any, on_done: Callable) -> None:
+class ItemsFailed(SaddlescapeError):
+    """Items whose workers kept dying; the rest of the sweep finished and is on disk."""
+
+
+BATCH_SYSTEMS = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster"}
+RETRIES = 2  # resubmissions of an item whose worker died (on top of Dask's own)
+
+
+def batch_cluster(system: str, *, cores: int, memory: str, walltime: str) -> Any:
+    """A dask-jobqueue cluster on ``system`` (slurm, pbs, sge, lsf): the scheduler runs in this
+    process, each batch job is a worker node of ``cores`` single-threaded worker processes (the
+    kernels are single-threaded; processes, not threads, keep Python's share of the work
+    parallel). ``cluster.job_script()`` is the script it submits; ``cluster.scale(jobs=N)``
+    submits N jobs. Needs ``pip install 'saddlescape[hpc]'``."""
+    if system not in BATCH_SYSTEMS:
+        raise ParamError(f"--cluster {system!r} is not allowed; use one of {', '.join(BATCH_SYSTEMS)}")
     try:
-        from distributed import Client, as_completed
+        import dask_jobqueue
+    except ImportError:
+        raise ParamError("--cluster needs dask-jobqueue: pip install 'saddlescape[hpc]'") from None
+    if isinstance(cores, bool) or not isinstance(cores, int) or cores < 1:
+        raise ParamError(f"--cores {cores!r} is not allowed; use an integer >= 1")
+    try:
+        from dask.utils import parse_bytes
+
+        parse_bytes(memory)
+    except (ValueError, TypeError):
+        raise ParamError(f"--memory {memory!r} is not allowed; use a size such as 8GB or 512MiB") from None
+    cls = getattr(dask_jobqueue, BATCH_SYSTEMS[system])
+    return cls(cores=cores, processes=cores, memory=memory, walltime=walltime,
+               scheduler_options={"dashboard_address": None})
+
+
+def _prepare_worker() -> str:
+    """Run once on every Dask worker before its first item: a node-local Numba cache unless the
+    worker's environment names one (the sources' folder on a shared file system would be written by
+    every node at once), then the engine's loop loaded or compiled there: one compile per worker
+    (per node, once the cache is warm), not one per item. Returns the cache folder."""
+    import tempfile
+
+    if not os.environ.get("NUMBA_CACHE_DIR"):
+        user = os.environ.get("USER") or str(os.getuid() if hasattr(os, "getuid") else "user")
+        os.environ["NUMBA_CACHE_DIR"] = os.path.join(tempfile.gettempdir(), f"saddlescape-numba-{user}")
+    import saddlescape
+
+    saddlescape.preload()
+    return os.environ["NUMBA_CACHE_DIR"]
+
+
+def _dask_client(scheduler: Any) -> tuple[Any, bool]:
+    """(client, whether we own it) for an address, a scheduler file ("file:PATH"), or a Client."""
+    try:
+        from distributed import Client
     except ImportError:
         raise ParamError("--scheduler needs Dask: pip install 'saddlescape[dask]'") from None
-    own = not isinstance(scheduler, Client)
+    if isinstance(scheduler, Client):
+        return scheduler, False
     try:
-        client = Client(scheduler, timeout="10s") if own else scheduler
+        if isinstance(scheduler, str) and scheduler.startswith("file:"):
+            path = scheduler[len("file:"):]
+            if not os.path.isfile(path):
+                raise ParamError(f"--scheduler-file {path!r} does not exist; a running scheduler writes it "
+                                 "(dask scheduler --scheduler-file PATH)")
+            return Client(scheduler_file=path, timeout="10s"), True
+        return Client(scheduler, timeout="10s"), True
     except (OSError, TimeoutError, ValueError) as exc:
         raise ParamError(f"scheduler={scheduler!r} could not be reached ({exc}); "
                          "give a running Dask scheduler's address, e.g. tcp://host:8786") from None
+
+
+def _dask_map(todo: list[tuple[int, dict]], name: str, scheduler: Any, on_done: Callable) -> None:
+    from distributed import KilledWorker, as_completed
+
+    client, own = _dask_client(scheduler)
     try:
+        client.run(_prepare_worker)  # every worker there now; workers joining later prepare on their first item
         futures = {client.submit(execute, name, item, pure=False): idx for idx, item in todo}
-        for fut in as_completed(list(futures)):
-            on_done(futures[fut], fut.result())
+        tries = dict.fromkeys(futures.values(), 0)
+        failed: list[str] = []
+        pending = as_completed(list(futures))
+        for fut in pending:
+            idx = futures.pop(fut)
+            try:
+                result = fut.result()
+            except KilledWorker as exc:  # its worker died (killed, out of memory, a node lost)
+                if tries[idx] < RETRIES:
+                    tries[idx] += 1
+                    again = client.submit(execute, name, dict(todo)[idx], pure=False)
+                    futures[again] = idx
+                    pending.add(again)
+                else:
+                    failed.append(f"item {idx}: {exc}")
+                continue
+            on_done(idx, result)
+        if failed:
+            raise ItemsFailed(f"{len(failed)} item(s) failed on their workers {RETRIES + 1} times ({failed[0]}); "
+                              "every other item is saved: run the same command again to retry them")
     finally:
         if own:
             client.close()
+
 
 
 def run_study(name: str, *, quick: bool = False, out: str | Path | None = None, workers: int | None = None,
@@ -293,8 +376,9 @@ def run_study(name: str, *, quick: bool = False, out: str | Path | None = None, 
         quick: the small sweep (under a minute on two cores); otherwise the full one.
         out: the output folder (None: nothing written, nothing resumed).
         workers: local processes (default: the CPU count; 1 runs in this process).
-        scheduler: a Dask scheduler address (``tcp://host:port``) or a ``distributed.Client``;
-            then the items run there instead.
+        scheduler: a Dask scheduler address (``tcp://host:port``), ``"file:PATH"`` (a scheduler
+            file), or a ``distributed.Client`` (e.g. on ``batch_cluster(...)``); then the items
+            run there instead, after every worker is prepared (``_prepare_worker``).
         progress: called as ``progress(done, total)`` after every item; returning True stops
             the sweep as Ctrl-C does.
         resume: reuse item results already in ``OUT/NAME/items`` (from an interrupted run).

@@ -107,7 +107,7 @@ def test_processes_and_one_process_give_the_same_numbers():
 
 
 @pytest.mark.slow
-def test_a_dask_local_cluster_gives_the_same_numbers_as_the_local_run():
+def test_a_dask_local_cluster_gives_the_same_numbers_as_the_local_run(tmp_path, monkeypatch, capsys):
     distributed = pytest.importorskip("distributed")
     local = experiments.run_study("saddle-attraction", quick=True, workers=2)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -115,8 +115,36 @@ def test_a_dask_local_cluster_gives_the_same_numbers_as_the_local_run():
         with distributed.Client(cluster) as client:
             by_client = experiments.run_study("saddle-attraction", quick=True, scheduler=client)
         by_address = experiments.run_study("saddle-attraction", quick=True, scheduler=cluster.scheduler_address)
+        with distributed.Client(cluster) as client:  # every worker prepared: a node-local cache, the loop loaded
+            client.write_scheduler_file(str(tmp_path / "scheduler.json"))
+            caches = set(client.run(lambda: __import__("os").environ.get("NUMBA_CACHE_DIR")).values())
+        by_file = experiments.run_study("saddle-attraction", quick=True, scheduler=f"file:{tmp_path / 'scheduler.json'}")
+        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster.scheduler_address)
+        assert main(["experiment", "saddle-attraction", "--quick", "--out", str(tmp_path / "env")]) == 0
+    assert "items" in capsys.readouterr().err  # the progress lines of a cluster run
+    by_env = json.loads((tmp_path / "env" / "saddle-attraction" / "saddle-attraction.json").read_text())
     assert _numbers(by_client.results) == _numbers(local.results) == _numbers(by_address.results)
+    assert _numbers(by_file.results) == _numbers(local.results) == _numbers([i["result"] for i in by_env["items"]])
     assert by_client.report.verdict == local.report.verdict
+    assert len(caches) == 1 and None not in caches
+
+
+def test_a_batch_job_script_is_rendered_without_a_scheduler(capsys):
+    pytest.importorskip("dask_jobqueue")
+    assert main(["experiment", "no-minimum", "--cluster", "slurm", "--jobs", "3", "--cores", "8", "--memory", "16GB",
+                 "--walltime", "02:00:00", "--dry-run"]) == 0
+    script = capsys.readouterr().out
+    for line in ("#SBATCH --cpus-per-task=8", "#SBATCH --mem=15G", "#SBATCH -t 02:00:00"):
+        assert line in script, (line, script)
+    assert "--nthreads 1" in script and "--nworkers 8" in script  # a worker process a core
+    assert main(["experiment", "no-minimum", "--cluster", "pbs", "--cores", "2", "--dry-run"]) == 0
+    assert "#PBS" in capsys.readouterr().out
+    for args, said in ((["--cluster", "condor"], "--cluster 'condor' is not allowed"),
+                       (["--cluster", "slurm", "--memory", "lots"], "--memory 'lots'"),
+                       (["--dry-run"], "give --cluster"), (["--cluster", "slurm", "--cores", "0"], "--cores 0")):
+        assert main(["experiment", "no-minimum", *args, "--dry-run"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and said in err, (args, err)
 
 
 def test_bad_input_is_one_line(capsys, tmp_path):
@@ -183,3 +211,55 @@ def test_the_saddle_attraction_verdict_follows_from_its_table():
     fastest = min((k for k, v in table.items() if v is not None), key=lambda k: table[k])
     assert fastest == "adam" and "fastest of all here: adam 8" in report.verdict
     assert "saddle-free Newton is repelled fastest" not in report.verdict and report.supported is True
+
+
+def test_items_whose_workers_die_are_resubmitted_and_the_rest_is_kept(monkeypatch):
+    # a stand-in client: item 1's worker dies twice, then it runs; item 2's always dies
+    distributed = pytest.importorskip("distributed")
+    from types import SimpleNamespace
+
+    from saddlescape.experiments import _framework as fw
+
+    deaths = {1: 2, 2: 99}
+
+    class Future:
+        def __init__(self, item):
+            self.item = item
+
+        def result(self):
+            left = deaths.get(self.item["i"], 0)
+            if left:
+                deaths[self.item["i"]] = left - 1
+                raise distributed.KilledWorker(f"item-{self.item['i']}", SimpleNamespace(address="tcp://w:1"), 3)
+            return {"i": self.item["i"]}
+
+    class Queue:
+        def __init__(self, futures):
+            self.q = list(futures)
+
+        def __iter__(self):
+            while self.q:
+                yield self.q.pop(0)
+
+        def add(self, fut):
+            self.q.append(fut)
+
+    class Client(distributed.Client):
+        def __init__(self):  # no scheduler behind it
+            self.prepared = 0
+
+        def run(self, fn):
+            self.prepared += 1
+
+        def submit(self, fn, name, item, pure):
+            return Future(item)
+
+        def __del__(self):
+            pass
+
+    monkeypatch.setattr(distributed, "as_completed", Queue)
+    done = {}
+    client = Client()
+    with pytest.raises(fw.ItemsFailed, match="1 item\\(s\\) failed on their workers 3 times"):
+        fw._dask_map([(k, {"i": k}) for k in range(4)], "no-minimum", client, lambda idx, r: done.update({idx: r}))
+    assert done == {0: {"i": 0}, 1: {"i": 1}, 3: {"i": 3}} and client.prepared == 1
