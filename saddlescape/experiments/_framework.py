@@ -289,9 +289,11 @@ def batch_cluster(system: str, *, cores: int, memory: str, walltime: str) -> Any
     try:
         from dask.utils import parse_bytes
 
-        parse_bytes(memory)
+        size = parse_bytes(memory)
     except (ValueError, TypeError):
-        raise ParamError(f"--memory {memory!r} is not allowed; use a size such as 8GB or 512MiB") from None
+        size = 0
+    if size < 2**26 * cores:  # (a number alone is bytes to Dask: "--memory 8" would give 8 bytes)
+        raise ParamError(f"--memory {memory!r} is not allowed; use a size of at least 64MB a core, such as 8GB or 512MiB")
     cls = getattr(dask_jobqueue, BATCH_SYSTEMS[system])
     return cls(cores=cores, processes=cores, memory=memory, walltime=walltime,
                scheduler_options={"dashboard_address": None})

@@ -141,6 +141,7 @@ def test_a_batch_job_script_is_rendered_without_a_scheduler(capsys):
     assert "#PBS" in capsys.readouterr().out
     for args, said in ((["--cluster", "condor"], "--cluster 'condor' is not allowed"),
                        (["--cluster", "slurm", "--memory", "lots"], "--memory 'lots'"),
+                       (["--cluster", "slurm", "--memory", "8"], "--memory '8'"),
                        (["--dry-run"], "give --cluster"), (["--cluster", "slurm", "--cores", "0"], "--cores 0")):
         assert main(["experiment", "no-minimum", *args, "--dry-run"]) == 2
         err = capsys.readouterr().err.strip()
