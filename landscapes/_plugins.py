@@ -27,7 +27,15 @@ def looks_like_plugin(spec: str) -> bool:
 
 
 def load_object(spec: str) -> Any:
-    """Import ``module:attr`` or ``path/to/file.py:attr`` and return the attribute."""
+    """Import ``module:attr`` or ``path/to/file.py:attr`` and return the attribute.
+
+    Refused when ``SADDLESCAPE_NO_PLUGINS`` is set (``saddlescape serve`` without
+    ``--allow-plugins``: a browser user must not make the server import code)."""
+    import os
+
+    if os.environ.get("SADDLESCAPE_NO_PLUGINS"):
+        raise PluginError(f"plug-in {spec!r}: plug-in paths are off in this served playground "
+                          "(the server was started without --allow-plugins)")
     target, _, attr = spec.rpartition(":")
     if not target or not attr:
         raise PluginError(f"plug-in {spec!r} must look like 'module:attr' or 'path/to/file.py:attr'")

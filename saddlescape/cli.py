@@ -53,15 +53,24 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command")
 
     tui = sub.add_parser("tui", help="the live playground (default)")
-    tui.add_argument("--landscape", default=None)
-    tui.add_argument("--dim", type=int, default=None)
-    tui.add_argument("-p", "--param", dest="params", action="append", metavar="KEY=VALUE",
-                     help="landscape parameter")
-    tui.add_argument("--optimizer", action="append", default=None, help="repeat to compare (up to 3)")
-    tui.add_argument("--walkers", type=int, default=None)
-    tui.add_argument("--seed", type=int, default=0)
-    tui.add_argument("--saddle-radius", type=float, default=None, metavar="R",
-                     help="detection sensitivity, as for `run` (default 0.1)")
+    srv = sub.add_parser("serve", help="the playground in a browser tab (pip install 'saddlescape[serve]')",
+                         description="Serve the playground over HTTP: each browser tab runs its own app. "
+                                     "Binds to localhost unless --host says otherwise.")
+    for scene in (tui, srv):
+        scene.add_argument("--landscape", default=None)
+        scene.add_argument("--dim", type=int, default=None)
+        scene.add_argument("-p", "--param", dest="params", action="append", metavar="KEY=VALUE",
+                           help="landscape parameter")
+        scene.add_argument("--optimizer", action="append", default=None, help="repeat to compare (up to 3)")
+        scene.add_argument("--walkers", type=int, default=None)
+        scene.add_argument("--seed", type=int, default=0)
+        scene.add_argument("--saddle-radius", type=float, default=None, metavar="R",
+                           help="detection sensitivity, as for `run` (default 0.1)")
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    srv.add_argument("--port", type=int, default=8000)
+    srv.add_argument("--max-sessions", type=int, default=4, help="playgrounds running at once (default 4)")
+    srv.add_argument("--allow-plugins", action="store_true",
+                     help="let the served playgrounds load plug-in code (module:attr, file.py:attr); off by default")
 
     ls = sub.add_parser("list", help="list landscapes or optimizers with their parameters")
     ls.add_argument("what", choices=["landscapes", "optimizers"])
@@ -676,15 +685,40 @@ def _print(text: str) -> None:
         os.dup2(devnull, sys.stdout.fileno())  # (so the interpreter's own flush at exit cannot fail)
 
 
-def _cmd_tui(args: argparse.Namespace) -> int:
-    from saddlescape.tui import _defaults, launch
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from ._serve import LOCAL_HOSTS, NO_PLUGINS_ENV, make_server
 
-    if args.params is not None:
+    if not args.allow_plugins:
+        os.environ[NO_PLUGINS_ENV] = "1"  # (so the scene checked below refuses plug-in paths too)
+    _check_scene(args)
+    tui_args: list[str] = []
+    for flag, value in (("--landscape", args.landscape), ("--dim", args.dim), ("--walkers", args.walkers),
+                        ("--seed", args.seed), ("--saddle-radius", args.saddle_radius)):
+        if value is not None:
+            tui_args += [flag, str(value)]
+    for key, value in (args.params or {}).items():
+        tui_args += ["-p", f"{key}={value}"]
+    for name in args.optimizer or ():
+        tui_args += ["--optimizer", name]
+    server = make_server(tui_args, host=args.host, port=args.port, max_sessions=args.max_sessions,
+                         allow_plugins=args.allow_plugins)
+    if args.host not in LOCAL_HOSTS:
+        print(f"saddlescape: warning: serving on {args.host}: anyone who can reach it can use this machine's CPU"
+              + (" and run code through plug-in paths" if args.allow_plugins else ""), file=sys.stderr)
+    server.serve()
+    return 0
+
+
+def _check_scene(args: argparse.Namespace) -> None:
+    """The scene options of `tui` and `serve`, checked so a bad one is one line before anything starts."""
+    from saddlescape.tui import _defaults
+
+    if args.params is not None and not isinstance(args.params, dict):
         args.params = _pairs(args.params, "-p")
     if args.walkers is not None:
         _at_least(("--walkers", args.walkers, 1))
     if args.landscape is not None or args.dim is not None or args.params:
-        from saddlescape import landscapes  # check here, so a bad name is one line before the screen opens
+        from saddlescape import landscapes
 
         land = landscapes.make(args.landscape or _defaults.LANDSCAPE, dim=args.dim, seed=args.seed,
                                **(args.params or {}))
@@ -704,6 +738,12 @@ def _cmd_tui(args: argparse.Namespace) -> int:
         from ._engine import check_saddle_radius
 
         check_saddle_radius(args.saddle_radius)
+
+
+def _cmd_tui(args: argparse.Namespace) -> int:
+    from saddlescape.tui import launch
+
+    _check_scene(args)
     return launch(landscape=args.landscape, dim=args.dim, params=args.params, optimizers=args.optimizer,
                   walkers=args.walkers, seed=args.seed, saddle_radius=args.saddle_radius)
 
@@ -718,7 +758,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     install()  # Ctrl-C while Numba compiles is taken, not printed and lost
     try:
-        status = {"list": _cmd_list, "run": _cmd_run, "census": _cmd_census, "tui": _cmd_tui,
+        status = {"list": _cmd_list, "run": _cmd_run, "census": _cmd_census, "tui": _cmd_tui, "serve": _cmd_serve,
                   "experiment": _cmd_experiment, "map": _cmd_map, "race": _cmd_race, "connect": _cmd_connect,
                   "dgraph": _cmd_dgraph}[command](args)
         if take_interrupt():  # swallowed by a compiler callback and not taken by a loop since
