@@ -20,7 +20,6 @@ aiohttp = pytest.importorskip("aiohttp")
 pyte = pytest.importorskip("pyte")
 pytest.importorskip("textual_serve")
 
-MARK = "7919"  # the seed given to the served scene: finds its app processes among the machine's
 
 
 def _free_port() -> int:
@@ -29,8 +28,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _apps() -> list[int]:
-    """PIDs of this test's served playgrounds (their command line carries MARK)."""
+def _apps(mark: str) -> list[int]:
+    """PIDs of one server's playgrounds: their command line carries ``mark``, the seed that server
+    was given (its port: unique, so tests in parallel workers never see each other's apps)."""
     out = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -38,7 +38,7 @@ def _apps() -> list[int]:
                 cmd = fh.read().split(b"\0")
         except OSError:
             continue
-        if b"tui" in cmd and MARK.encode() in cmd:
+        if b"tui" in cmd and mark.encode() in cmd:
             out.append(int(pid))
     return out
 
@@ -57,7 +57,7 @@ def _wait(cond, what: str, timeout: float = 120.0):
 def server():
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "saddlescape", "serve", "--port", str(port), "--landscape",
-                             "himmelblau", "--walkers", "8", "--seed", MARK, "--max-sessions", "1"],
+                             "himmelblau", "--walkers", "8", "--seed", str(port), "--max-sessions", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def accepting():
@@ -69,7 +69,7 @@ def server():
     if proc.poll() is None:
         proc.kill()
     proc.wait()
-    for pid in _apps():  # (nothing should be left; never leave anything behind either way)
+    for pid in _apps(str(port)):  # (nothing should be left; never leave anything behind either way)
         os.kill(pid, signal.SIGKILL)
 
 
@@ -114,7 +114,7 @@ async def test_a_tab_plays_the_playground_a_second_is_turned_away_and_closing_en
             tab = Tab(ws)
             await tab.until(lambda s: "himmelblau" in s and "step 0 " in s, "the scene")
             await tab.until(lambda s: "0/4" in s, "the counters")
-            assert len(_apps()) == 1
+            assert len(_apps(str(port))) == 1
             await tab.press(" ")  # space: the walkers start
             await tab.until(lambda s: "running" in s and "step 0 " not in s, "the walkers to move")
             async with http.get(base + "/") as full:  # the one session is taken
@@ -122,18 +122,18 @@ async def test_a_tab_plays_the_playground_a_second_is_turned_away_and_closing_en
             async with http.ws_connect(f"ws://127.0.0.1:{port}/ws") as second:
                 msg = await second.receive(timeout=30)
                 assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED) and second.close_code == 1013
-    _wait(lambda: not _apps(), "the app process to end after its tab closed", 30)
+    _wait(lambda: not _apps(str(port)), "the app process to end after its tab closed", 30)
 
 
 async def test_ctrl_c_ends_the_server_and_every_app_it_started(server):
     port, proc = server
     async with aiohttp.ClientSession() as http, http.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30") as ws:
         await Tab(ws).until(lambda s: "himmelblau" in s, "the scene")
-        assert len(_apps()) == 1
+        assert len(_apps(str(port))) == 1
         proc.send_signal(signal.SIGINT)
         _wait(lambda: proc.poll() is not None, "the server to stop", 30)
     assert proc.returncode == 0
-    _wait(lambda: not _apps(), "every app process to end", 30)
+    _wait(lambda: not _apps(str(port)), "every app process to end", 30)
 
 
 def test_bad_serve_options_are_one_line_and_plugins_are_off_unless_allowed(capsys, tmp_path, monkeypatch):
@@ -195,7 +195,9 @@ def test_a_real_browser_draws_the_heatmap_and_its_keys_reach_the_app(server):
             (before,) = _wait(settled, "the paused scene to finish drawing", 60)
             page.locator(".xterm-helper-textarea").focus()
             page.keyboard.press("Space")  # run: the walkers move over the map
+            # (on a cold cache the stepping loop may still be compiling: space starts the walkers when
+            # it is ready, so the deadline is generous; it only costs time when the key is lost)
             _wait(lambda: np.abs(_pixels(page.screenshot())[map_box] - before).max() > 0.2,
-                  "the walkers to move after space", 60)
+                  "the walkers to move after space", 300)
         finally:
             browser.close()
