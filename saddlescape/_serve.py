@@ -23,6 +23,10 @@ __all__ = ["LOCAL_HOSTS", "NO_PLUGINS_ENV", "make_server", "tui_command"]
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 NO_PLUGINS_ENV = "SADDLESCAPE_NO_PLUGINS"  # read by the plug-in loader in the served apps
+# websocket pings: a tab that has not answered for half of this is closed and its app ended.
+# (textual-serve's 15 s closed tabs whose machine was busy: a slow client lags behind the
+# playground's 60 frames a second, and its answers to the pings with it)
+HEARTBEAT_S = 60
 
 FULL_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>saddlescape: full</title></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 4em auto">
@@ -75,7 +79,7 @@ def make_server(tui_args: Sequence[str], *, host: str = "127.0.0.1", port: int =
             return await super().handle_index(request)
 
         async def handle_websocket(self, request: Any) -> Any:
-            websocket = web.WebSocketResponse(heartbeat=15)
+            websocket = web.WebSocketResponse(heartbeat=HEARTBEAT_S)
             await websocket.prepare(request)
             if len(self.sessions) >= self.max_sessions:  # (a tab opened before the others filled it)
                 await websocket.close(code=1013, message=b"the playground is full")

@@ -55,6 +55,11 @@ def _wait(cond, what: str, timeout: float = 120.0):
 
 @pytest.fixture
 def server():
+    # the scene's kernels and stepping loop into the cache first: what is tested here is serving,
+    # and a cold compile inside each served app (beside the rest of the suite) only adds minutes
+    for opt in ("gd", "momentum"):
+        subprocess.run([sys.executable, "-m", "saddlescape", "run", "--landscape", "himmelblau", "--optimizer", opt,
+                        "--walkers", "2", "--steps", "2"], check=True, capture_output=True)
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "saddlescape", "serve", "--port", str(port), "--landscape",
                              "himmelblau", "--walkers", "8", "--seed", str(port), "--max-sessions", "1"],
@@ -64,7 +69,7 @@ def server():
         with socket.socket() as s:
             return s.connect_ex(("127.0.0.1", port)) == 0
 
-    _wait(accepting, "the server to listen", 60)
+    _wait(accepting, "the server to listen", 300)  # (it builds the scene first: a cold cache compiles)
     yield port, proc
     if proc.poll() is None:
         proc.kill()
@@ -85,7 +90,9 @@ class Tab:
     def text(self) -> str:
         return "\n".join(self.screen.display)
 
-    async def until(self, cond, what: str, timeout: float = 120.0) -> str:
+    async def until(self, cond, what: str, timeout: float = 300.0) -> str:
+        # (deadlines, not sleeps: generous because a cold cache compiles the stepping loop first,
+        # in parallel with the rest of the suite; they only cost time when something is wrong)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -122,7 +129,7 @@ async def test_a_tab_plays_the_playground_a_second_is_turned_away_and_closing_en
             async with http.ws_connect(f"ws://127.0.0.1:{port}/ws") as second:
                 msg = await second.receive(timeout=30)
                 assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED) and second.close_code == 1013
-    _wait(lambda: not _apps(str(port)), "the app process to end after its tab closed", 30)
+    _wait(lambda: not _apps(str(port)), "the app process to end after its tab closed", 60)
 
 
 async def test_ctrl_c_ends_the_server_and_every_app_it_started(server):
@@ -133,7 +140,7 @@ async def test_ctrl_c_ends_the_server_and_every_app_it_started(server):
         proc.send_signal(signal.SIGINT)
         _wait(lambda: proc.poll() is not None, "the server to stop", 30)
     assert proc.returncode == 0
-    _wait(lambda: not _apps(str(port)), "every app process to end", 30)
+    _wait(lambda: not _apps(str(port)), "every app process to end", 60)
 
 
 def test_bad_serve_options_are_one_line_and_plugins_are_off_unless_allowed(capsys, tmp_path, monkeypatch):
@@ -183,7 +190,7 @@ def test_a_real_browser_draws_the_heatmap_and_its_keys_reach_the_app(server):
                 colours = np.unique((px * 15).round().reshape(-1, 3), axis=0)
                 return (px,) if len(colours) >= 12 else None  # a colour ramp, not a blank page or text
 
-            _wait(heatmap, "the heatmap on the canvas", 120)
+            _wait(heatmap, "the heatmap on the canvas", 300)
             last = [_pixels(page.screenshot())[map_box]]
 
             def settled():  # paused and fully drawn: two looks half a second apart agree
@@ -192,7 +199,7 @@ def test_a_real_browser_draws_the_heatmap_and_its_keys_reach_the_app(server):
                 same, last[0] = np.array_equal(now, last[0]), now
                 return (now,) if same else None
 
-            (before,) = _wait(settled, "the paused scene to finish drawing", 60)
+            (before,) = _wait(settled, "the paused scene to finish drawing", 120)
             page.locator(".xterm-helper-textarea").focus()
             page.keyboard.press("Space")  # run: the walkers move over the map
             # (on a cold cache the stepping loop may still be compiling: space starts the walkers when
