@@ -105,6 +105,34 @@ def generic_hess(x, H, data):
     _symmetrise_in_place(H)
 
 
+@kernel()
+def _factor_product(U, V, M, E):
+    """E = U V^T - M (generic over real and complex U, V); returns the sum of E's squares."""
+    zero = 0.0 * U[0, 0]
+    f = zero
+    for i in range(U.shape[0]):
+        for j in range(V.shape[0]):
+            acc = zero - M[i, j]
+            for c in range(U.shape[1]):
+                acc += U[i, c] * V[j, c]
+            E[i, j] = acc
+            f += acc * acc
+    return f
+
+
+@kernel()
+def _times_factor_into(S, U, g):
+    """g (flat, row-major) = S U."""
+    r = U.shape[1]
+    zero = 0.0 * U[0, 0]
+    for i in range(S.shape[0]):
+        for c in range(r):
+            acc = zero
+            for k in range(S.shape[1]):
+                acc += S[i, k] * U[k, c]
+            g[i * r + c] = acc
+
+
 # ----------------------------------------------------------------------- matrix-factorization
 # data = [form (0 symmetric, 1 asymmetric), n, m, r, balance, M (n x m)]
 # symmetric: f(U) = |U U^T - M|^2 / 4; asymmetric: f(U, V) = |U V^T - M|^2 / 2 + balance |U^T U - V^T V|^2 / 8
@@ -120,21 +148,9 @@ def _mf_fg(w, g, data):
     V = w[n * r:(n + m) * r].reshape((m, r)) if asym else U
     zero = 0.0 * w[0]
     E = np.empty((n, m), dtype=w.dtype)
-    f = zero
-    for i in range(n):
-        for j in range(m):
-            acc = zero - M[i, j]
-            for c in range(r):
-                acc += U[i, c] * V[j, c]
-            E[i, j] = acc
-            f += acc * acc
+    f = _factor_product(U, V, M, E)
     if not asym:
-        for i in range(n):
-            for c in range(r):
-                acc = zero
-                for k in range(n):
-                    acc += E[i, k] * U[k, c]
-                g[i * r + c] = acc
+        _times_factor_into(E, U, g)
         return 0.25 * f
     B = np.empty((r, r), dtype=w.dtype)  # U^T U - V^T V
     fb = zero
@@ -267,12 +283,7 @@ def _ms_fg(w, g, data):
     U = w[:n * r].reshape((n, r))
     zero = 0.0 * w[0]
     X = np.empty(n * n, dtype=w.dtype)
-    for i in range(n):
-        for j in range(n):
-            acc = zero
-            for c in range(r):
-                acc += U[i, c] * U[j, c]
-            X[i * n + j] = acc
+    _factor_product(U, U, np.zeros((n, n)), X.reshape((n, n)))
     S = np.zeros(n * n, dtype=w.dtype)  # sum_k res_k A_k / m
     f = zero
     for k in range(m):
@@ -282,12 +293,7 @@ def _ms_fg(w, g, data):
         f += z * z
         for t in range(n * n):
             S[t] += z * A[k, t] / m
-    for i in range(n):
-        for c in range(r):
-            acc = zero
-            for j in range(n):
-                acc += S[i * n + j] * U[j, c]
-            g[i * r + c] = acc
+    _times_factor_into(S.reshape((n, n)), U, g)
     return f / (4.0 * m)
 
 

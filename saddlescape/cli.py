@@ -429,14 +429,10 @@ def _cmd_dgraph(args: argparse.Namespace) -> int:
 
 def write_png(graph: Any, out: Path, max_minima: int) -> None:
     """The graph as PNG through matplotlib (optional: ``pip install 'saddlescape[figures]'``)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UsageError("--out .png needs matplotlib (pip install 'saddlescape[figures]'); .svg needs nothing") from None
+    from ._figures import _pyplot
     from ._files import write_atomic
+
+    plt = _pyplot()  # (one line naming the extra when matplotlib is missing)
 
     segs, leaves, _lo, _hi = graph._segments(max_minima)
     fig, ax = plt.subplots(figsize=(8, 6), dpi=150)
