@@ -123,15 +123,19 @@ KERNEL_OPTIONS: dict[str, Any] = dict(
 )
 
 
-def kernel(signature=None):
+def kernel(signature=None, *, exact: bool = False):
     """Compile a module-level function with the project's kernel options.
 
     Args:
         signature: an explicit Numba signature (compiles eagerly, cacheable, and usable as a
             first-class function), or None for a lazily typed helper.
+        exact: IEEE arithmetic, no fastmath: for the per-coordinate kernels that the general and
+            the fused loops both inline (fastmath lets LLVM turn a square root and a division into
+            an approximate reciprocal root in one vectorised loop and not in another; fast-math
+            flags sit on each instruction, so the helper's arithmetic stays exact where inlined).
     """
     if signature is None:
-        return njit(**KERNEL_OPTIONS)
+        return njit(**{**KERNEL_OPTIONS, "fastmath": False}) if exact else njit(**KERNEL_OPTIONS)
     return njit(signature, **KERNEL_OPTIONS)
 
 

@@ -11,27 +11,48 @@ import math
 
 import numpy as np
 
-from ._base import Landscape
-from ._fastmath import sincos, sincos_turns
+from ._base import Elementwise, Landscape
+from ._fastmath import fma, sincos, sincos_turns
 from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, deferred, kernel
 
 TWO_PI = 2.0 * math.pi
 EXACT_COUNT_MAX_DIM = 60  # above this, counts are reported as log10 only
+# |x_i| up to which every term and derivative is finite and a sum over 10^9 coordinates cannot
+# overflow (tests check the terms on a grid up to them): the fused loops rely on it
+RASTRIGIN_SAFE_BOUND = 1e100
+STYBLINSKI_TANG_SAFE_BOUND = 1e60
 
 
 # ---------------------------------------------------------------------------------- rastrigin
+@kernel(exact=True)
+def rastrigin_elem(x, data):
+    """(term, derivative) of coordinate x: x^2 - A cos(2 pi x), 2x + 2 pi A sin(2 pi x)."""
+    A = data[0]
+    sn, cs = sincos_turns(x)  # sin, cos of 2 pi x, vectorisable
+    return x * x - A * cs, fma(2.0, x, (A * TWO_PI) * sn)
+
+
+@kernel()
+def rastrigin_sum0(D, data):
+    """Where the sum of the terms starts: A D."""
+    return data[0] * D
+
+
+@kernel()
+def rastrigin_total(f, data):
+    return f
+
+
 @deferred(VALUE_AND_GRAD_SIG)
 def rastrigin_vg(X, G, F, data, keys, batch):
-    A = data[0]
     B, D = X.shape
     for b in range(B):
-        f = A * D
+        f = rastrigin_sum0(D, data)
         for i in range(D):
-            x = X[b, i]
-            sn, cs = sincos_turns(x)  # sin, cos of 2 pi x, vectorisable
-            f += x * x - A * cs
-            G[b, i] = 2.0 * x + A * TWO_PI * sn
-        F[b] = f
+            fi, gi = rastrigin_elem(X[b, i], data)
+            f += fi
+            G[b, i] = gi
+        F[b] = rastrigin_total(f, data)
 
 
 @deferred(HESSIAN_SIG)
@@ -50,17 +71,33 @@ def rastrigin_hvp(x, v, out, data):
 
 
 # ---------------------------------------------------------------------------- styblinski-tang
+@kernel(exact=True)
+def styblinski_tang_elem(x, data):
+    """(term, derivative) of coordinate x: x^4 - 16 x^2 + 5 x (halved in the total), 2x^3 - 16x + 2.5."""
+    x2 = x * x
+    return x2 * x2 - 16.0 * x2 + 5.0 * x, fma(2.0 * x2, x, fma(-16.0, x, 2.5))
+
+
+@kernel()
+def styblinski_tang_sum0(D, data):
+    return 0.0
+
+
+@kernel()
+def styblinski_tang_total(f, data):
+    return 0.5 * f
+
+
 @deferred(VALUE_AND_GRAD_SIG)
 def styblinski_tang_vg(X, G, F, data, keys, batch):
     B, D = X.shape
     for b in range(B):
-        f = 0.0
+        f = styblinski_tang_sum0(D, data)
         for i in range(D):
-            x = X[b, i]
-            x2 = x * x
-            f += x2 * x2 - 16.0 * x2 + 5.0 * x
-            G[b, i] = 2.0 * x2 * x - 16.0 * x + 2.5
-        F[b] = 0.5 * f
+            fi, gi = styblinski_tang_elem(X[b, i], data)
+            f += fi
+            G[b, i] = gi
+        F[b] = styblinski_tang_total(f, data)
 
 
 @deferred(HESSIAN_SIG)
@@ -305,6 +342,7 @@ def build_rastrigin(dim: int, seed: int, params: dict) -> Landscape:
         hvp_kernel=rastrigin_hvp, data=_data(A), params=params, seed=seed, domain=(lo, hi), known=facts,
         symmetries=("coordinate-sign", "permutation"),
         summary="10D + sum x_i^2 - 10 cos(2 pi x_i): a lattice of local minima",
+        elementwise=Elementwise(__name__, "rastrigin", RASTRIGIN_SAFE_BOUND, one_pass=False),
         scale=1.0,  # the cosine's period
     )
 
@@ -323,6 +361,7 @@ def build_styblinski_tang(dim: int, seed: int, params: dict) -> Landscape:
         hessian_kernel=styblinski_tang_hess, hvp_kernel=styblinski_tang_hvp, data=_data(), params=params,
         seed=seed, domain=(lo, hi), known=facts, symmetries=("permutation",),
         summary="1/2 sum x^4 - 16x^2 + 5x: 3^D critical points, known by index",
+        elementwise=Elementwise(__name__, "styblinski_tang", STYBLINSKI_TANG_SAFE_BOUND),
     )
 
 

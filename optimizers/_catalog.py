@@ -30,6 +30,10 @@ class OptimizerSpec:
     minibatch_replaces: tuple[str, ...] = ()
     noise: tuple[str, ...] = ()
     scratch: str = ""  # "module:function": (hyper, dim) -> bytes a step allocates, checked before a run
+    # "module:stem" of an element-wise method's NAME_prep / NAME_at / NAME_elem kernels (see
+    # _first_order.py), which the engine's fused loops inline; "" for the rest
+    elementwise: str = ""
+    keyed: bool = False  # its element kernel draws noise from counter_key(seed, walker, step)
 
     @property
     def n_state(self) -> int:
@@ -58,26 +62,31 @@ _KRYLOV = Param("krylov", 30, kind="int", low=1, high=2000,
 
 BUILTIN_OPTIMIZERS: tuple[OptimizerSpec, ...] = (
     OptimizerSpec("gd", "._first_order:gd_step", (_lr("auto"),),
-                  "gradient descent", "Cauchy 1847"),
+                  "gradient descent", "Cauchy 1847", elementwise="._first_order:gd"),
     OptimizerSpec("sgd", "._first_order:sgd_step",
                   (_lr("auto"), Param("noise", 0.1, low=0.0, doc="std of Gaussian gradient noise (synthetic landscapes)"),
                    Param("batch", 16, kind="int", low=1, high=1_000_000, doc="minibatch size (mlp, logistic)")),
                   "stochastic gradient descent: noisy gradients or real minibatches",
-                  "Robbins & Monro 1951", minibatch="batch", minibatch_replaces=("noise",), noise=("noise",)),
+                  "Robbins & Monro 1951", minibatch="batch", minibatch_replaces=("noise",), noise=("noise",),
+                  elementwise="._first_order:sgd", keyed=True),
     OptimizerSpec("momentum", "._first_order:momentum_step", (_lr("auto"), _BETA),
-                  "heavy-ball momentum", "Polyak 1964", state=("velocity",)),
+                  "heavy-ball momentum", "Polyak 1964", state=("velocity",),
+                  elementwise="._first_order:momentum"),
     OptimizerSpec("nesterov", "._first_order:nesterov_step", (_lr("auto"), _BETA),
-                  "Nesterov accelerated momentum", "Nesterov 1983; Sutskever et al. 2013", state=("velocity",)),
+                  "Nesterov accelerated momentum", "Nesterov 1983; Sutskever et al. 2013", state=("velocity",),
+                  elementwise="._first_order:nesterov"),
     OptimizerSpec("adagrad", "._first_order:adagrad_step", (_lr(0.1), _EPS),
                   "per-coordinate steps from accumulated squared gradients", "Duchi, Hazan & Singer 2011",
-                  state=("sum_sq",)),
+                  state=("sum_sq",), elementwise="._first_order:adagrad"),
     OptimizerSpec("rmsprop", "._first_order:rmsprop_step",
                   (_lr(0.01), Param("rho", 0.9, low=0.0, high=0.9999, doc="decay of the squared-gradient average"), _EPS),
-                  "steps scaled by a running RMS of the gradient", "Tieleman & Hinton 2012", state=("mean_sq",)),
+                  "steps scaled by a running RMS of the gradient", "Tieleman & Hinton 2012", state=("mean_sq",),
+                  elementwise="._first_order:rmsprop"),
     OptimizerSpec("adam", "._first_order:adam_step",
                   (_lr(0.01), Param("beta1", 0.9, low=0.0, high=0.9999, doc="first-moment decay"),
                    Param("beta2", 0.999, low=0.0, high=0.999999, doc="second-moment decay"), _EPS),
-                  "adaptive moments", "Kingma & Ba 2015", state=("m", "v")),
+                  "adaptive moments", "Kingma & Ba 2015", state=("m", "v"),
+                  elementwise="._first_order:adam"),
     OptimizerSpec("newton", "._second_order:newton_step",
                   (_lr(1.0), Param("damping", 1e-3, low=0.0, doc="added to the Hessian's eigenvalues"), _KRYLOV, _MAX_STEP),
                   "damped Newton: attracted to saddles", "Nocedal & Wright 2006, ch. 3",
@@ -96,7 +105,8 @@ BUILTIN_OPTIMIZERS: tuple[OptimizerSpec, ...] = (
                   state=("last_perturbation", "direction")),
     OptimizerSpec("langevin", "._first_order:langevin_step",
                   (_lr("auto"), Param("temperature", 0.01, low=0.0, doc="noise temperature T")),
-                  "gradient Langevin dynamics", "Welling & Teh 2011; Raginsky et al. 2017", noise=("temperature",)),
+                  "gradient Langevin dynamics", "Welling & Teh 2011; Raginsky et al. 2017", noise=("temperature",),
+                  elementwise="._first_order:langevin", keyed=True),
 )
 
 _BY_NAME = {s.name: s for s in BUILTIN_OPTIMIZERS}

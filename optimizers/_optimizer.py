@@ -38,6 +38,8 @@ class Optimizer:
             batches), and ``minibatch_replaces`` those (synthetic noise) that real minibatches
             stand in for.
         reference: the paper.
+        elementwise: ``(module, stem, keyed)`` of an element-wise built-in's prep/at/elem kernels,
+            which the engine's fused loops inline (``None``: plug-ins and the other built-ins).
     """
 
     name: str
@@ -52,6 +54,7 @@ class Optimizer:
     minibatch_replaces: tuple[str, ...] = ()
     noise: tuple[str, ...] = ()
     scratch: str = field(default="", compare=False)
+    elementwise: tuple[str, str, bool] | None = field(default=None, compare=False)
 
     def scratch_bytes(self, dim: int) -> int:
         """Bytes one step allocates for a walker (built-ins that declare it; else 0)."""
@@ -115,8 +118,12 @@ def _builtin(s: OptimizerSpec) -> Optimizer:
     from saddlescape.landscapes._kernel import compiled  # the step compiles (or loads) on first use
 
     step = compiled(getattr(importlib.import_module(module, __package__), attr))
+    elem = None
+    if s.elementwise:
+        emod, _, stem = s.elementwise.partition(":")
+        elem = (importlib.import_module(emod, __package__).__name__, stem, s.keyed)
     return Optimizer(s.name, {p.name: p.default for p in s.params}, s.params, s.n_state, step,
-                     None, s.minibatch, s.reference, s.summary, s.minibatch_replaces, s.noise, s.scratch)
+                     None, s.minibatch, s.reference, s.summary, s.minibatch_replaces, s.noise, s.scratch, elem)
 
 
 def _from_plugin(obj: Any, label: str) -> Optimizer:

@@ -163,6 +163,7 @@ class Session:
         self.best = np.full(B, np.inf)
         self.radial = np.zeros(B)
         self.keys = np.zeros(B, np.int64)
+        self.xok = np.zeros(B, np.uint8)  # the fused loops' "x checked in bounds when written" (see _fused)
         self.record_positions = bool(record_positions)
         check_saddle_radius(saddle_radius)
         if not (isinstance(etol, (int, float)) and 0 < etol < 1):
@@ -185,6 +186,7 @@ class Session:
         self._loss_chunks: list[np.ndarray] = []
         self._pos_chunks: list[np.ndarray] = []
         self._first_class: tuple[Any, ...] | None = None  # the kernels as first-class functions, addresses looked up once
+        self._fused_first_class: tuple[Any, ...] | None = None  # (the same for a fused loop)
         self._init_state()
         # a bound on |H| near critical points: only walkers with |g| <= GATE * curv * near can be
         # within `near` of one; it starts from the median curvature at the starts measured above
@@ -333,19 +335,34 @@ class Session:
         return n
 
     def _advance_compiled(self, n, first, rec_loss, rec_pos) -> None:
-        from ._kernels import run_chunk
+        from saddlescape.landscapes._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, FirstClass, compiled
+
+        from . import _fused
+        from ._kernels import DETECT_WALKER_SIG, detect_walker_entry, run_chunk
 
         land, opt = self.landscape, self.optimizer
+        hyper = opt.hyper_array(minibatches=self._batch > 0)
+        fused = _fused.kernel_for(land, opt, self.bound)
+        if fused is not None:  # this pair's own loop (the same numbers, several times faster on small problems)
+            if self._fused_first_class is None:
+                self._fused_first_class = (FirstClass(land.value_and_grad_kernel, VALUE_AND_GRAD_SIG),
+                                           FirstClass(land.hessian_kernel, HESSIAN_SIG),
+                                           FirstClass(compiled(detect_walker_entry), DETECT_WALKER_SIG))
+            _entry(fused)(*self._fused_first_class, self.X, self.G, self.F, self.S, hyper, land.data,
+                          self.t, n, self.seed, self.active, self.bound, self.diverged_at, self.best,
+                          self.record_every, first, rec_loss, rec_pos, self.near, self.etol, self.zero_modes,
+                          self.curv, self.gnorm, self.vinfo, self.vloss, self.vpoint, self.vrad, self._ev, self._ev_x,
+                          self.vstate, self.xok)
+            return
+        self.xok[:] = 0  # written by a loop that does not check: the next fused chunk checks first
         fns = self._first_class
         if fns is None or fns[1].dispatcher is not opt.compiled_step:  # the optimizer may be swapped
-            from saddlescape.landscapes._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, FirstClass
             from saddlescape.optimizers._protocol import STEP_SIG
 
             fns = self._first_class = (FirstClass(land.value_and_grad_kernel, VALUE_AND_GRAD_SIG),
                                        FirstClass(opt.compiled_step, STEP_SIG),
                                        FirstClass(land.hessian_kernel, HESSIAN_SIG),
                                        FirstClass(land.hvp_kernel, HVP_SIG))
-        hyper = opt.hyper_array(minibatches=self._batch > 0)
         _entry(run_chunk)(*fns, self.X, self.G, self.F, self.S, hyper, land.data, self.keys,
                           self._batch, self.t, n, self.seed, self.active,
                           float(land.radius if land.manifold == "sphere" else 0.0), self.radial, self.bound,
@@ -361,6 +378,7 @@ class Session:
         land, opt = self.landscape, self.optimizer
         radius = float(land.radius if land.manifold == "sphere" else 0.0)
         batch = self._batch
+        self.xok[:] = 0
         vg_kernel = _entry(land.value_and_grad_kernel)  # per-step calls from Python: skip re-typing
         screen = _entry(screen_walkers)
         hyper = opt.step_hyper(minibatches=batch > 0)

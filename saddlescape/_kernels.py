@@ -6,13 +6,14 @@ once and stays in Numba's cache whatever the user combines (user-written landsca
 from __future__ import annotations
 
 import numpy as np
-from numba import float64, int64, uint8, void
+from numba import float64, int64, types, uint8, void
 
 from saddlescape.landscapes._kernel import (
     HESSIAN_TYPE,
     HVP_TYPE,
     VALUE_AND_GRAD_TYPE,
     counter_key,
+    deferred,
     kernel,
 )
 from saddlescape.optimizers._protocol import STEP_TYPE
@@ -210,11 +211,62 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
 
 
 @kernel()
-def _turned(gn, d2, vrad, b):
-    """A walker NEAR a candidate whose gradient has halved since the look that found it while its
-    distance to the candidate has not shrunk by a quarter: not converging on that candidate (one
-    that is, |g| ~ |H| d, comes closer as its gradient falls and is not looked at again)."""
-    return gn <= 0.5 * vrad[b, 1] and d2 > 0.5625 * vrad[b, 0] * vrad[b, 0]
+def _turned(gn, d2, dist, look_g):
+    """A walker NEAR a candidate whose gradient has halved since the look that found it
+    (``look_g``) while its distance to the candidate has not shrunk by a quarter from ``dist``:
+    not converging on that candidate (one that is, |g| ~ |H| d, comes closer as its gradient
+    falls and is not looked at again)."""
+    return gn <= 0.5 * look_g and d2 > 0.5625 * dist * dist
+
+
+@kernel()
+def walker_due(state, gn, d2, wait_r, look_g, gate, r2):
+    """Whether ``detect_walker`` can change anything for a walker this step: a gradient small
+    enough to be near a critical point (|g| <= ``gate``), or the edge of its ball or wait
+    crossed, or |g| halved. ``d2``: its squared distance to ``vpoint`` (not needed when FREE);
+    ``wait_r``, ``look_g``: its ``vrad`` row. The loops check this inline, on scalars: a call
+    passing the detector's arrays costs more than a step of a small problem (reference counts)."""
+    if state == FREE:
+        return gn <= gate
+    if state == NEAR:
+        return d2 <= r2 or d2 > (CANDIDATE_BALLS + 1.0) ** 2 * r2 or _turned(gn, d2, wait_r, look_g)
+    if state == WAIT:
+        return gn <= 0.5 * look_g or d2 >= wait_r * wait_r
+    return d2 > r2
+
+
+@kernel()
+def detect_walker(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo, vloss,
+                  vpoint, vrad, events, ev_x, n_events, x1, g1, f1, keys, H):
+    """Walker ``b``'s share of ``detect_events`` (scratch ``x1``, ``g1``, ``f1``, ``keys``, ``H``)."""
+    r2 = near * near
+    state = vstate[b]
+    if state != FREE:
+        d2 = _row_sqdist(X, vpoint, b)
+        if state == IN_SADDLE:
+            if d2 > r2:
+                if F[b] < vloss[b] - ESCAPE_FTOL * (1.0 + abs(vloss[b])):
+                    _emit(events, ev_x, n_events, SADDLE_ESCAPE, b, vinfo[b, 0], t, vinfo[b, 1], vloss[b], vpoint[b])
+                vstate[b] = FREE
+            return
+        if state == AT_MINIMUM:
+            if d2 > r2:
+                vstate[b] = FREE
+            return
+        if state == NEAR:
+            if d2 <= r2:
+                _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
+                return
+            if d2 <= (CANDIDATE_BALLS + 1.0) ** 2 * r2 and not _turned(gnorm[b], d2, vrad[b, 0], vrad[b, 1]):
+                return
+            # moved off, or the gradient halved without the walker coming closer to the
+            # candidate: it may be heading for another critical point, look again
+        elif d2 < vrad[b, 0] * vrad[b, 0] and gnorm[b] > 0.5 * vrad[b, 1]:
+            return  # WAIT: neither moved far enough nor come much closer to a critical point
+        vstate[b] = FREE
+    if gnorm[b] <= GATE * curv[0] * near:
+        _locate(b, t, X, gnorm[b], vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo,
+                vloss, vpoint, vrad, events, ev_x, n_events, x1, g1, f1, keys, H)
 
 
 @kernel()
@@ -229,45 +281,15 @@ def detect_events(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, ze
     located so far), so the Hessian is formed only then: Newton locates the critical point exactly (its position,
     loss and index). Inside a ball or waiting to move on, a walker costs one distance a step."""
     B, D = X.shape
-    r2 = near * near
-    gate = GATE * curv[0] * near
     x1 = np.empty((1, D))
     g1 = np.empty((1, D))
     f1 = np.empty(1)
     keys = np.zeros(1, np.int64)
     H = np.empty((0, 0)) if B == 0 else np.empty((D, D))
     for b in range(B):
-        if not active[b]:
-            continue
-        state = vstate[b]
-        if state != FREE:
-            d2 = _row_sqdist(X, vpoint, b)
-            if state == IN_SADDLE:
-                if d2 > r2:
-                    if F[b] < vloss[b] - ESCAPE_FTOL * (1.0 + abs(vloss[b])):
-                        _emit(events, ev_x, n_events, SADDLE_ESCAPE, b, vinfo[b, 0], t, vinfo[b, 1], vloss[b],
-                              vpoint[b])
-                    vstate[b] = FREE
-                continue
-            if state == AT_MINIMUM:
-                if d2 > r2:
-                    vstate[b] = FREE
-                continue
-            if state == NEAR:
-                if d2 <= r2:
-                    _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
-                    continue
-                if d2 <= (CANDIDATE_BALLS + 1.0) ** 2 * r2 and not _turned(gnorm[b], d2, vrad, b):
-                    continue
-                # moved off, or the gradient halved without the walker coming closer to the
-                # candidate: it may be heading for another critical point, look again
-            elif d2 < vrad[b, 0] * vrad[b, 0] and gnorm[b] > 0.5 * vrad[b, 1]:
-                continue  # WAIT: neither moved far enough nor come much closer to a critical point
-            vstate[b] = FREE
-        if gnorm[b] <= gate:
-            _locate(b, t, X, gnorm[b], vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo,
-                    vloss, vpoint, vrad, events, ev_x, n_events, x1, g1, f1, keys, H)
-            gate = GATE * curv[0] * near
+        if active[b]:
+            detect_walker(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo,
+                          vloss, vpoint, vrad, events, ev_x, n_events, x1, g1, f1, keys, H)
 
 
 @kernel(CHUNK_SIG)
@@ -300,20 +322,14 @@ def run_chunk(vg, step, hess, hvp, X, G, F, S, hyper, data, keys, batch, t0, nst
                 if not active[b]:
                     continue
                 state = vstate[b]
-                if state == FREE:
-                    due = due or gnorm[b] <= gate
-                    continue
                 d2 = 0.0
-                for i in range(D):
-                    dx = X[b, i] - vpoint[b, i]
-                    d2 += dx * dx
-                closer = gnorm[b] <= 0.5 * vrad[b, 1]
-                if state == NEAR:
-                    due = due or d2 <= r2 or d2 > (CANDIDATE_BALLS + 1.0) ** 2 * r2 or _turned(gnorm[b], d2, vrad, b)
-                elif state == WAIT:
-                    due = due or closer or d2 >= vrad[b, 0] * vrad[b, 0]
-                else:
-                    due = due or d2 > r2
+                if state != FREE:
+                    for i in range(D):
+                        dx = X[b, i] - vpoint[b, i]
+                        d2 += dx * dx
+                if walker_due(state, gnorm[b], d2, vrad[b, 0], vrad[b, 1], gate, r2):
+                    due = True
+                    break
             if due:
                 detect_events(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, zero_modes, curv,
                               vstate, vinfo, vloss, vpoint, vrad, events, ev_x, n_events)
@@ -337,9 +353,26 @@ DETECT_SIG = void(float64[:, ::1], float64[::1], float64[::1], uint8[::1], int64
                   float64[::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], int64[::1])
 
 
-@kernel(DETECT_SIG)
+@deferred(DETECT_SIG)  # (compiled when the plug-in path first needs it)
 def detect_events_entry(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate,
                         vinfo, vloss, vpoint, vrad, events, ev_x, n_events):
     """``detect_events`` with an explicit signature, for the plug-in path (stays cached)."""
     detect_events(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo,
                   vloss, vpoint, vrad, events, ev_x, n_events)
+
+
+DETECT_WALKER_SIG = void(int64, float64[:, ::1], float64[::1], float64[::1], int64, VALUE_AND_GRAD_TYPE, HESSIAN_TYPE,
+                         float64[::1], float64, float64, float64, int64, float64[::1], int64[::1], int64[:, ::1],
+                         float64[::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], int64[::1])
+DETECT_WALKER_TYPE = types.FunctionType(DETECT_WALKER_SIG)
+
+
+@deferred(DETECT_WALKER_SIG)
+def detect_walker_entry(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo, vloss,
+                        vpoint, vrad, events, ev_x, n_events):
+    """``detect_walker`` with its scratch and an explicit signature: the fused loops take it as a
+    first-class function, so the detector compiles once, not into every fused loop."""
+    D = X.shape[1]
+    detect_walker(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo, vloss,
+                  vpoint, vrad, events, ev_x, n_events, np.empty((1, D)), np.empty((1, D)), np.empty(1),
+                  np.zeros(1, np.int64), np.empty((D, D)))

@@ -1,0 +1,131 @@
+"""The fused loops (one per separable landscape and element-wise optimizer) against the general
+loop ``run_chunk``: the same trajectories bit for bit, the same events, divergences and records,
+losses within a few ulp (fastmath may vectorise the two loss sums differently)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import saddlescape
+from saddlescape import _fused, landscapes, optimizers
+
+ELEMENTWISE = ["gd", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "langevin"]
+LR = {"gd": 0.01, "sgd": 0.01, "momentum": 0.005, "nesterov": 0.005, "adagrad": 0.1, "rmsprop": 0.01,
+      "adam": 0.02, "langevin": 0.01}
+
+
+def _run(monkeypatch, fused: bool, land, opt, chunks, **kw) -> saddlescape.Session:
+    monkeypatch.setenv("SADDLESCAPE_FUSED", "1" if fused else "0")
+    assert (_fused.kernel_for(land, opt, kw.get("bound", 1e8)) is not None) == fused
+    s = saddlescape.Session(land, opt, **kw)
+    for n in chunks:
+        s.advance(n)
+    return s
+
+
+def _same(a: saddlescape.Session, b: saddlescape.Session) -> None:
+    np.testing.assert_array_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.S, b.S)
+    np.testing.assert_array_equal(a.G, b.G)
+    np.testing.assert_array_equal(a.active, b.active)
+    np.testing.assert_array_equal(a.diverged_at, b.diverged_at)
+    np.testing.assert_allclose(a.F, b.F, rtol=4e-15, atol=1e-300)
+    np.testing.assert_allclose(a.best, b.best, rtol=4e-15, atol=1e-300)
+    np.testing.assert_allclose(a.gnorm, b.gnorm, rtol=4e-15, atol=1e-300)
+    (sa, la), (sb, lb) = a.loss_history(), b.loss_history()
+    np.testing.assert_array_equal(sa, sb)
+    np.testing.assert_allclose(la, lb, rtol=4e-15, atol=1e-300)
+    if a.record_positions:
+        np.testing.assert_array_equal(np.concatenate(a._pos_chunks), np.concatenate(b._pos_chunks))
+    key = ("walker", "step_in", "step_out", "index", "dwell")
+    assert [[e[k] for k in key] for e in a.events.escapes] == [[e[k] for k in key] for e in b.events.escapes]
+    np.testing.assert_array_equal(np.array(a.events.saddle_points), np.array(b.events.saddle_points))
+    assert len(a.events.minima) == len(b.events.minima)
+    assert a.events.minima.discovery_curve() == b.events.minima.discovery_curve()
+    ca, cb = a.counters(), b.counters()
+    assert ca.pop("best") == pytest.approx(cb.pop("best"), rel=4e-15)
+    assert ca == cb
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_fused_equals_general_with_detection(monkeypatch, name):
+    """D=2, detection on, records of losses and positions, chunks that split record periods."""
+    land = landscapes.make("styblinski-tang", dim=2)
+    opt = optimizers.make(name, lr=LR[name])
+    kw = dict(walkers=12, seed=3, record_every=7, record_positions=True)
+    a = _run(monkeypatch, True, land, opt, [500, 333, 1200], **kw)
+    b = _run(monkeypatch, False, land, opt, [500, 333, 1200], **kw)
+    _same(a, b)
+    assert a.counters()["minima"] > 0  # the detector did see something to compare
+
+
+@pytest.mark.parametrize("name", ["adam", "sgd", "momentum"])
+def test_fused_rastrigin(monkeypatch, name):
+    land = landscapes.make("rastrigin", dim=3)
+    opt = optimizers.make(name, lr=LR[name])
+    kw = dict(walkers=10, seed=1, record_every=5)
+    _same(_run(monkeypatch, True, land, opt, [800, 700], **kw), _run(monkeypatch, False, land, opt, [800, 700], **kw))
+
+
+@pytest.mark.parametrize("land_name, name", [("styblinski-tang", "adam"), ("rastrigin", "momentum"),
+                                             ("styblinski-tang", "langevin"), ("styblinski-tang", "rmsprop")])
+def test_fused_one_pass_equals_general(monkeypatch, land_name, name):
+    """Above 512 coordinates with detection off the fused loop makes one pass a step."""
+    land = landscapes.make(land_name, dim=700)
+    opt = optimizers.make(name, lr=LR[name])
+    kw = dict(walkers=3, seed=2, record_every=9, record_positions=True, detect=False)
+    _same(_run(monkeypatch, True, land, opt, [40, 1, 57], **kw), _run(monkeypatch, False, land, opt, [40, 1, 57], **kw))
+
+
+@pytest.mark.parametrize("dim", [2, 700])
+def test_fused_divergence_matches(monkeypatch, dim):
+    """Walkers that leave the bound are stopped at the same step, where the general loop stops
+    them, in both ways through the fused loop (two passes; one pass, checked as x is written)."""
+    land = landscapes.make("styblinski-tang", dim=dim)
+    opt = optimizers.make("gd", lr=0.08)  # unstable from the outer starts: the quartic runs away
+    x0 = np.full((4, dim), 0.5)
+    x0[1] = 6.0
+    x0[3, dim // 2] = -7.5
+    kw = dict(x0=x0, detect=False, record_every=1, bound=1e6)
+    a = _run(monkeypatch, True, land, opt, [3, 30], **kw)
+    b = _run(monkeypatch, False, land, opt, [3, 30], **kw)
+    _same(a, b)
+    assert list(a.diverged_at >= 0) == [False, True, False, True]
+
+
+def test_no_fused_loop_where_it_does_not_apply(monkeypatch):
+    monkeypatch.setenv("SADDLESCAPE_FUSED", "1")
+    st, adam = landscapes.make("styblinski-tang", dim=4), optimizers.make("adam")
+    assert _fused.pair(st, adam) is not None
+    assert _fused.pair(landscapes.make("styblinski-tang", dim=4, rotate=1), adam) is None  # no longer a sum
+    assert _fused.pair(landscapes.make("ackley", dim=4), adam) is None
+    assert _fused.pair(st, optimizers.make("perturbed-gd")) is None  # needs |g| before it steps
+    assert _fused.pair(st, optimizers.make("newton")) is None
+    assert _fused.pair(st, adam, bound=1e200) is None  # past the terms' safe bound
+    assert _fused.pair(landscapes.make("p-spin", dim=10), adam) is None
+    monkeypatch.setenv("SADDLESCAPE_FUSED", "0")
+    assert _fused.kernel_for(st, adam) is None
+
+
+@pytest.mark.parametrize("name", ["rastrigin", "styblinski-tang"])
+def test_terms_finite_up_to_the_safe_bound(name):
+    """What the one-pass loop relies on: every term and derivative finite for |x| <= safe bound,
+    with room for a sum over 10^9 coordinates; and the engine's default bound is inside it."""
+    import importlib
+
+    land = landscapes.make(name, dim=2)
+    spec = land.elementwise
+    elem = getattr(importlib.import_module(spec.module), f"{spec.stem}_elem")
+    for x in np.concatenate([np.geomspace(1e-3, spec.safe_bound, 400), [spec.safe_bound]]):
+        for v in (x, -x):
+            f, g = elem(v, land.data)
+            assert np.isfinite(f) and np.isfinite(g) and abs(f) < 1e290 and abs(g) < 1e300, (v, f, g)
+    assert spec.safe_bound >= saddlescape._engine.DEFAULT_BOUND
+
+
+def test_generated_source_is_stable_and_names_the_pair():
+    key = ("saddlescape.landscapes._separable", "rastrigin", "saddlescape.optimizers._first_order", "sgd", True, False)
+    text = _fused.source(key)
+    assert text == _fused.source(key)  # the same file each time: Numba's cache stays valid
+    assert "import rastrigin_elem as L_ELEM" in text and "import sgd_elem as O_ELEM" in text
+    assert "KEYED = True" in text and "ONE_PASS = False" in text and "styblinski_tang_elem" not in text
