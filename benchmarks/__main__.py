@@ -37,13 +37,16 @@ def _triad_gbps(n: int, rounds: int) -> float:
     return 24 * n / sorted(best)[len(best) // 2] / 1e9
 
 
-def _engine_adam(name, X: np.ndarray, steps_per_call: int, detect: bool = False):
+def _engine_adam(name, X: np.ndarray, steps_per_call: int, detect: bool = False, default: bool = False):
+    """Adam in the engine: bare (no detection, no records) or, with ``default``, as a user runs
+    it (``Session``'s defaults: events detected up to dim 500, the loss recorded)."""
     import saddlescape
     from saddlescape import landscapes, optimizers
 
     f = landscapes.make(name, dim=X.shape[1]) if isinstance(name, str) else name
     opt = optimizers.make("adam", lr=1e-3)
-    s = saddlescape.Session(f, opt, x0=X, record_every=10**9, detect=detect)
+    s = (saddlescape.Session(f, opt, x0=X) if default
+         else saddlescape.Session(f, opt, x0=X, record_every=10**9, detect=detect))
 
     def step() -> int:
         s.advance(steps_per_call)
@@ -155,7 +158,8 @@ def suite(args) -> dict:
     if args.smoke:
         sizes = [(1, 2), (16, 2), (4, 100)]
     for name in ("rastrigin", "styblinski-tang", "ackley"):
-        for B, D in (sizes if name != "ackley" else [s for s in sizes if s[1] >= 100]):
+        big_sizes = [(1, 10_000_000)] if not args.smoke and name != "ackley" else []  # the bandwidth targets
+        for B, D in (sizes if name != "ackley" else [s for s in sizes if s[1] >= 100]) + big_sizes:
             X = np.random.default_rng(0).uniform(-4, 4, (B, D))
             per_call = max(1, min(100_000, 200_000 // (B * D)))  # many steps per call at small sizes
             _adam_case(report, f"adam {name} B={B} D={D}", name, X, per_call,
@@ -231,7 +235,8 @@ def _adam_case(report: dict, key: str, target, X: np.ndarray, per_call: int, num
     from ._timing import interleaved, summarise
 
     dev = _check_equal(key, target, X, numpy_fn, jax_fn if check_jax else None)
-    variants = {"saddlescape": _engine_adam(target, X, per_call)[0], "numpy": numpy_fn(X)[0]}
+    variants = {"saddlescape": _engine_adam(target, X, per_call)[0], "numpy": numpy_fn(X)[0],
+                "default": _engine_adam(target, X, per_call, default=True)[0]}
     if jax_fn is not None:
         variants["jax"] = jax_fn(X)[0]
         variants["jax_loop"] = jax_fn(X, loop=per_call)[0]
@@ -246,11 +251,19 @@ def _record(report: dict, key: str, res: dict, meta: dict) -> None:
     ratio = res["ratio"]
     if "saddlescape/jax" in ratio:
         ratio["saddlescape/best_jax"] = min(ratio["saddlescape/jax"], ratio["saddlescape/jax_loop"])
+    if "saddlescape/default" in ratio:  # the default configuration: its cost over the bare engine, its ratios
+        over = ratio["saddlescape/default"]  # (time of a default step / time of a bare one)
+        res["default_overhead"] = over - 1.0
+        for k in ("numpy", "best_jax"):
+            if f"saddlescape/{k}" in ratio:
+                ratio[f"default/{k}"] = ratio[f"saddlescape/{k}"] / over
     res.update(meta)
     report["cases"][key] = res
-    shown = {k: v for k, v in ratio.items() if k in ("saddlescape/numpy", "saddlescape/best_jax")}
-    ratios = "  ".join(f"vs {k.split('/')[1]} {v:.2f}x" for k, v in shown.items())
-    print(f"{key:40s} {res['steps_per_s']['saddlescape']:>12,.0f} steps/s   {ratios}", flush=True)
+    shown = {k: v for k, v in ratio.items() if k in ("saddlescape/numpy", "saddlescape/best_jax", "default/best_jax")}
+    ratios = "  ".join(f"{k.replace('saddlescape/', 'vs ').replace('default/', 'default vs ')} {v:.2f}x"
+                       for k, v in shown.items())
+    extra = f"   default +{100 * res['default_overhead']:.0f}%" if "default_overhead" in res else ""
+    print(f"{key:40s} {res['steps_per_s']['saddlescape']:>12,.0f} steps/s   {ratios}{extra}", flush=True)
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 
@@ -361,14 +374,19 @@ print(before * 1024, peak * 1024, dt)
 WHY = (  # (words in the target, reason it can be missed, next idea): printed with a target not met
     ("value+grad at D=1e6", "one pass reading x and writing g; short of the goal only at smoke sizes or on a "
      "busy machine (the triad figure varies 10-15 GB/s here)", "rerun with --quick on an idle machine"),
-    ("Adam at D=1e6", "three passes over memory (value+gradient, screen, update) where 48 B/element is the minimum",
-     "a fused element-wise step for separable landscapes with element-wise optimizers"),
+    ("rastrigin Adam at D", "compute-bound: the vectorised sine and cosine cost ~5 ns an element on this CPU "
+     "(AVX2 on 128-bit floating-point units), Adam's exact square root and division ~3 ns; memory would allow "
+     "~3 ns a step-element", "a lower-degree minimax sincos; an approximate reciprocal square root would "
+     "break bit-equality between the fused and general loops"),
+    ("styblinski-tang Adam at D", "one pass over memory now (the fused loop); what is left is Adam's exact "
+     "square root and division, near the memory time on this CPU", "rerun on an idle machine"),
     ("slower than JAX", "JAX runs a whole fori_loop as one fused XLA program; the engine calls landscape and "
      "optimizer through function pointers and screens walkers for divergence every step",
      "the fused element-wise step; a specialised loop for built-in pairs"),
     ("3x JAX", "the polynomial, small and mlp cases sit at 0.4-1.2x JAX", "the fused step and a cheaper tanh"),
-    ("million steps/s", "~190 ns a step of function-pointer calls and divergence screening at (1, 2)",
-     "a specialised loop for built-in pairs, compiled ahead of time"),
+    ("million steps/s", "at (1, 2) a step is one dependency chain: the terms, Adam's square root and division, "
+     "two expm1 for the bias corrections (~50 ns); rastrigin adds a sine and cosine polynomial (~20 ns)",
+     "bias corrections from a table per chunk; a shorter minimax sincos"),
     ("x NumPy at D", "ackley: two passes per walker (the reductions, then the gradient from the kept sines)",
      "one pass, finishing the gradient from per-walker sums in a second, cache-resident sweep"),
     ("(4096, 2) >= 10x NumPy", "per-walker loop overhead at D=2", "loops over the flat (B, D) block"),
@@ -378,6 +396,8 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "nothing in the engine: the ratio is NumPy's temporaries against a compiled loop"),
     ("event detection", "a Hessian eigendecomposition per walker entering a critical point's neighbourhood; "
      "at smoke sizes the runs are too short to amortise", "a Lanczos-based index"),
+    ("over the bare engine", "the general loop's detector check and records at small sizes; the fused loops "
+     "cover only separable landscapes with element-wise optimizers", "fused loops for more pairs"),
     ("census", "Newton from every start, then de-duplication", "fewer starts with deflation"),
     ("start-up", "Python, NumPy and Numba imports and Numba's target initialisation (~0.9 s, including "
      "scipy.linalg); a busy machine doubles them", "nothing left in saddlescape: kernels already load "
@@ -408,27 +428,39 @@ def targets(one: dict, start: dict | None, sc: dict | None) -> list[dict]:
     t = list(one["targets"])
     jax = {k: c["ratio"]["saddlescape/best_jax"] for k, c in adam.items() if "saddlescape/best_jax" in c["ratio"]}
     npy = {k: c["ratio"]["saddlescape/numpy"] for k, c in adam.items()}
+    djax = {k: c["ratio"]["default/best_jax"] for k, c in adam.items() if "default/best_jax" in c["ratio"]}
     if jax:
         worst = min(jax, key=lambda k: jax[k])
         t.append({"target": "no Adam case slower than JAX", "reached": jax[worst], "goal": 1.0,
                   "ok": jax[worst] >= 1.0, "where": worst})
+        if djax:
+            worst = min(djax, key=lambda k: djax[k])
+            t.append({"target": "no Adam case slower than JAX in the default configuration", "reached": djax[worst],
+                      "goal": 1.0, "ok": djax[worst] >= 1.0, "where": worst})
         t.append({"target": "geometric mean over all cases >= 3x JAX", "reached": _geomean(jax.values()),
                   "goal": 3.0, "ok": _geomean(jax.values()) >= 3.0})
-    t.append({"target": "geometric mean over all cases >= 3x NumPy", "reached": _geomean(npy.values()),
-              "goal": 3.0, "ok": _geomean(npy.values()) >= 3.0})
+    t.append({"target": "geometric mean over all cases >= 5x NumPy", "reached": _geomean(npy.values()),
+              "goal": 5.0, "ok": _geomean(npy.values()) >= 5.0})
+    over = {k: c["default_overhead"] for k, c in adam.items() if "default_overhead" in c}
+    if over:
+        worst = max(over, key=lambda k: over[k])
+        t.append({"target": "event detection and records cost <= 25% over the bare engine, every case",
+                  "reached": over[worst], "goal": 0.25, "ok": over[worst] <= 0.25, "where": worst})
     for name in ("rastrigin", "styblinski-tang"):
         c = cases.get(f"adam {name} B=1 D=2")
         if c:
             t.append({"target": f"{name} (1, 2) >= 20x NumPy", "reached": c["ratio"]["saddlescape/numpy"],
                       "goal": 20.0, "ok": c["ratio"]["saddlescape/numpy"] >= 20})
-            sps = c["steps_per_s"]["saddlescape"]
-            t.append({"target": f"{name} (1, 2) >= 5 million steps/s", "reached": sps / 1e6, "goal": 5.0,
-                      "ok": sps >= 5e6})
-    c = next((c for k, c in adam.items() if k.startswith("adam styblinski-tang B=1") and c["D"] >= 10**5), None)
-    if c:
-        moved = 48.0 * c["D"] * c["steps_per_s"]["saddlescape"] / 1e9  # read x, m, v; write x, m, v
-        t.append({"target": "styblinski-tang Adam at D=1e6 >= 60% of triad for the 48 B/element a step must move",
-                  "reached": moved / one["triad_GBps"], "goal": 0.6, "ok": moved / one["triad_GBps"] >= 0.6})
+            for what, sps in (("", c["steps_per_s"]["saddlescape"]),
+                              (" in the default configuration", c["steps_per_s"].get("default", 0.0))):
+                t.append({"target": f"{name} (1, 2) >= 20 million steps/s{what}", "reached": sps / 1e6, "goal": 20.0,
+                          "ok": sps >= 20e6})
+    for name, goal in (("styblinski-tang", 0.8), ("rastrigin", 0.6)):
+        for c in [c for c in adam.values() if c["landscape"] == name and c["B"] == 1 and c["D"] >= 10**5]:
+            moved = 48.0 * c["D"] * c["steps_per_s"]["saddlescape"] / 1e9  # read x, m, v; write x, m, v
+            t.append({"target": f"{name} Adam at D={c['D']:.0e} >= {goal:.0%} of triad for the 48 B/element a step "
+                      "must move", "reached": moved / one["triad_GBps"], "goal": goal,
+                      "ok": moved / one["triad_GBps"] >= goal})
     for name in ("rastrigin", "ackley"):
         r = [c["ratio"]["saddlescape/numpy"] for k, c in adam.items() if c["landscape"] == name and c["D"] >= 100]
         if r:
