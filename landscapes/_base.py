@@ -131,6 +131,10 @@ class Landscape:
             landscape's Q x); None: the identity.
         elementwise: the per-coordinate pieces of a separable landscape (``Elementwise``), for
             the engine's fused loops; None for the rest.
+        costly_hessian: a Hessian costs about ``dim`` gradient evaluations (complex step or
+            finite differences over the gradient, a sum over the data set): the event detector
+            spaces its looks from one waiting walker so that they cost at most about a quarter
+            of the run (``saddlescape._kernels.LOOK_SPACING``).
     """
 
     name: str
@@ -155,6 +159,7 @@ class Landscape:
     measures: dict[str, Callable[[np.ndarray], np.ndarray]] = field(default_factory=dict)
     to_box: Callable[[np.ndarray], np.ndarray] | None = None
     elementwise: Elementwise | None = None
+    costly_hessian: bool = False
 
     def __post_init__(self) -> None:
         from ._kernel import compiled, single_thread_blas  # a module's kernels compile when first needed

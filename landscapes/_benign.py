@@ -260,6 +260,7 @@ def build_matrix_factorization(dim: int, seed: int, params: dict) -> Landscape:
 
     shape = f"{n} x {m}" if asym else f"{n} x {n}"
     return Landscape(
+        costly_hessian=True,  # (complex step / assembled over the data: ~dim gradients)
         name="matrix-factorization", dim=dim, value_and_grad_kernel=generic_vg,
         hessian_kernel=generic_hess, hvp_kernel=generic_hvp, data=np.concatenate([[MF], data]).astype(np.float64),
         params=params, seed=seed,
@@ -335,6 +336,7 @@ def build_matrix_sensing(dim: int, seed: int, params: dict) -> Landscape:
               "references": ["Recht, Fazel & Parrilo 2010 (RIP for m of order n r)"]}
     box = 1.5 * math.sqrt(float(lam[0]))
     return Landscape(
+        costly_hessian=True,  # (complex step / assembled over the data: ~dim gradients)
         name="matrix-sensing", dim=dim, value_and_grad_kernel=generic_vg, hessian_kernel=generic_hess,
         hvp_kernel=generic_hvp, data=np.concatenate([[MS], data]), params=params, seed=seed, domain=(-box, box),
         known=known, theory=theory,
@@ -451,6 +453,7 @@ def build_deep_linear(dim: int, seed: int, params: dict) -> Landscape:
                        "every other critical point a saddle; no negative curvature at the origin for L >= 3)"],
     }
     land = Landscape(
+        costly_hessian=True,  # (complex step / assembled over the data: ~dim gradients)
         name="deep-linear", dim=dim, value_and_grad_kernel=generic_vg, hessian_kernel=generic_hess,
         hvp_kernel=generic_hvp, data=np.concatenate([[DL], data]), params=params, seed=seed, domain=(-2.0, 2.0),
         known=known,
@@ -555,6 +558,7 @@ def build_phase_retrieval(dim: int, seed: int, params: dict) -> Landscape:
     theory = {"regime": "benign for m >> n log^3 n (proved), m >~ 2n-4n in experiments; spurious minima at "
                         "m of order n", "references": ["Sun, Qu & Wright 2018"]}
     return Landscape(
+        costly_hessian=True,  # (complex step / assembled over the data: ~dim gradients)
         name="phase-retrieval", dim=dim, value_and_grad_kernel=pr_vg, hessian_kernel=pr_hess, hvp_kernel=pr_hvp,
         data=data, params=params, seed=seed, domain=(-1.5, 1.5), known=known, theory=theory, symmetries=("sign",),
         identify=("sign",), measures={"distance": distance}, n_samples=m,
@@ -709,6 +713,7 @@ def build_teacher_student(dim: int, seed: int, params: dict) -> Landscape:
         return rng.uniform(-1.0, 1.0, (count, dim)) * math.sqrt(6.0 / (d + 1))  # Xavier, as the paper
 
     return Landscape(
+        costly_hessian=True,  # (complex step / assembled over the data: ~dim gradients)
         name="teacher-student", dim=dim, value_and_grad_kernel=ts_vg, hessian_kernel=ts_hess, hvp_kernel=ts_hvp,
         data=data, params=params, seed=seed, domain=(-1.5, 1.5), known=known, symmetries=("hidden-permutation",),
         sampler=sampler,

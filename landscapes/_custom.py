@@ -85,6 +85,7 @@ def custom(name: str, value_and_grad: Callable, *, dim: int, hessian: Callable |
 
     facts: dict[str, Any] = dict(known or {})
     return Landscape(
+        costly_hessian=hessian is None,  # finite differences of the gradient: ~2 dim gradients
         name=name, dim=dim, value_and_grad_kernel=vg, hessian_kernel=hess, hvp_kernel=hvp, data=np.zeros(1),
         params={}, seed=0, domain=(float(domain[0]), float(domain[1])), known=facts, sampler=sampler,
         summary=summary or f"custom landscape {name}",

@@ -306,6 +306,7 @@ def build_mlp(dim: int, seed: int, params: dict) -> Landscape:
              "references": ["Sagun et al. 2016 (Hessian of small networks)",
                             "Lang & Witbrock 1988 (two spirals)"]}
     return Landscape(
+        costly_hessian=True,  # (complex step / assembled over the data: ~dim gradients)
         name="mlp", dim=dim, value_and_grad_kernel=mlp_vg, hessian_kernel=mlp_hess, hvp_kernel=mlp_hvp,
         data=data, params=params, seed=seed, domain=(-2.0, 2.0), known=known, symmetries=symmetries,
         n_samples=n, sampler=sampler,
@@ -459,6 +460,7 @@ def _logistic_landscape(Xd: np.ndarray, y: np.ndarray, params: dict, seed: int) 
     if l2 > 0:
         known.update(n_critical_points=1, n_local_minima=1, counts_by_index={0: 1}, convex="strictly (l2 > 0)")
     return Landscape(
+        costly_hessian=True,  # (complex step / assembled over the data: ~dim gradients)
         name="logistic", dim=dim, value_and_grad_kernel=logistic_vg, hessian_kernel=logistic_hess,
         hvp_kernel=logistic_hvp, data=data, params=params, seed=seed, domain=(-3.0, 3.0), known=known,
         n_samples=n, summary=f"logistic regression on {params['data']} ({n} points), l2={l2}, {params['reduction']}",

@@ -18,7 +18,7 @@ from saddlescape.landscapes import ParamError
 from saddlescape.landscapes._base import as_points, check_bytes, memory_limit
 
 from ._auto import divergence_hint, resolve_auto, start_curvatures
-from ._events import FREE, GATE, IN_SADDLE, EventLog, MinimaRegistry
+from ._events import FREE, GATE, IN_SADDLE, LOOK_SPACING, WAIT, EventLog, MinimaRegistry
 from ._resolve import resolve_landscape, resolve_optimizer
 from ._result import RunResult, versions
 from ._trap import KernelError, kernel_errors
@@ -190,9 +190,12 @@ class Session:
         self._init_state()
         # a bound on |H| near critical points: only walkers with |g| <= GATE * curv * near can be
         # within `near` of one; it starts from the median curvature at the starts measured above
-        # and grows with every Hessian the detector forms
+        # and grows with every Hessian the detector forms;
         good = tops[np.isfinite(tops) & (tops > 0)]
-        self.curv = np.array([(float(np.median(good)) if len(good) else 1.0) if self.detecting else 0.0, 0.0])
+        # then the number of points located, and the fewest steps between two looks at a waiting walker
+        spacing = LOOK_SPACING * D if self.landscape.costly_hessian else 0
+        self.curv = np.array([(float(np.median(good)) if len(good) else 1.0) if self.detecting else 0.0, 0.0,
+                              float(spacing)])
 
     # -- optimizer state ------------------------------------------------------------------
     def _init_state(self) -> None:
@@ -342,7 +345,8 @@ class Session:
 
         land, opt = self.landscape, self.optimizer
         hyper = opt.hyper_array(minibatches=self._batch > 0)
-        fused = _fused.kernel_for(land, opt, self.bound)
+        B, D = self.X.shape
+        fused = _fused.kernel_for(land, opt, self.bound) if _fused.worth_it(B, D, self.near > 0) else None
         if fused is not None:  # this pair's own loop (the same numbers, several times faster on small problems)
             if self._fused_first_class is None:
                 self._fused_first_class = (FirstClass(land.value_and_grad_kernel, VALUE_AND_GRAD_SIG),
@@ -396,7 +400,7 @@ class Session:
                 raise KernelError(self.failed) from None
             screen(self.X, self.G, self.F, self.active, radius, self.radial, self.bound,
                    self.diverged_at, self.best, t, self.gnorm)
-            if self.near > 0 and self._events_due():
+            if self.near > 0 and self._events_due(t):
                 B = self.walkers
                 detect_events_entry(self.X, self.F, self.gnorm, self.active, t, land.value_and_grad_kernel,
                                     land.hessian_kernel, land.data, radius, self.near, self.etol, self.zero_modes,
@@ -429,14 +433,15 @@ class Session:
             if radius > 0:
                 retract(self.X, self.active, radius)
 
-    def _events_due(self) -> bool:
+    def _events_due(self, t: int) -> bool:
         """Whether the event kernel has anything to look at this step (a cheap NumPy gate: each
         call from Python with a function argument costs ~0.1 ms): a walker inside or near a
         ball, waiting, or with a gradient small enough to be near a critical point."""
         B = self.walkers
         state, live = self.vstate[:B], self.active.astype(bool)
         gate = GATE * float(self.curv[0]) * self.near
-        return bool(np.any(live & ((state != FREE) | (self.gnorm <= gate))))
+        too_soon = (state == WAIT) & (t - self.vinfo[:, 0] < self.curv[2])  # (see LOOK_SPACING)
+        return bool(np.any(live & (((state != FREE) & ~too_soon) | (self.gnorm <= gate))))
 
     # -- what a live view reads ---------------------------------------------------------------
     def in_saddle(self) -> np.ndarray:

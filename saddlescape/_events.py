@@ -13,7 +13,8 @@ from saddlescape.landscapes import Landscape
 
 from ._critical import fingerprints
 
-__all__ = ["AT_MINIMUM", "ESCAPE_FTOL", "FREE", "GATE", "IN_SADDLE", "MINIMUM", "NEAR", "SADDLE_ESCAPE", "WAIT", "EventLog",
+__all__ = ["AT_MINIMUM", "ESCAPE_FTOL", "FREE", "GATE", "IN_SADDLE", "LOOK_SPACING", "MINIMUM", "NEAR", "SADDLE_ESCAPE", "WAIT",
+           "EventLog",
            "MinimaRegistry"]
 
 # event kinds in the compiled event buffer (column 0)
@@ -29,6 +30,11 @@ ESCAPE_FTOL = 1e-9
 CELL = 1e-6
 # |g| <= GATE * curv * near: the only walkers that can be within `near` of a critical point
 GATE = 2.0
+# where a Hessian costs ~dim gradients or more (Landscape.costly_hessian), a waiting walker is looked
+# at again no sooner than LOOK_SPACING * dim steps after its last look: an mlp of 257 parameters ran
+# 13x slower with detection (a look every ~200 steps, its complex-step Hessian ~8 dim gradients);
+# at 32 dim steps apart the looks cost about a quarter of the run
+LOOK_SPACING = 32
 GRID_SHIFT = 0.5 * (5 ** 0.5 - 1)  # (the golden fraction)
 
 

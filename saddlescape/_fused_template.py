@@ -121,14 +121,22 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
             g2 = 0.0
             poison = 0.0  # NaN if any gradient entry is NaN or inf
             outside = 0.0
-            for i in range(D):
-                x = X[b, i]
-                fi, gi = L_ELEM(x, data)
-                f += fi
-                G[b, i] = gi
-                poison += gi * 0.0
-                outside += 0.0 if abs(x) <= bound else 1.0
-                g2 += gi * gi
+            if xok[b]:  # x was checked in bounds as it was written: the screen needs only the gradient
+                for i in range(D):
+                    fi, gi = L_ELEM(X[b, i], data)
+                    f += fi
+                    G[b, i] = gi
+                    g2 += gi * gi
+                poison = g2 * 0.0  # (NaN when some entry is)
+            else:
+                for i in range(D):
+                    x = X[b, i]
+                    fi, gi = L_ELEM(x, data)
+                    f += fi
+                    G[b, i] = gi
+                    poison += gi * 0.0
+                    outside += 0.0 if abs(x) <= bound else 1.0
+                    g2 += gi * gi
             fb = L_TOTAL(f, data)
             F[b] = fb
             if not (np.isfinite(fb) and poison == 0.0 and outside == 0.0):
@@ -144,7 +152,8 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                     for i in range(D):
                         dx = X[b, i] - vpoint[b, i]
                         d2 += dx * dx
-                if walker_due(state, gnorm[b], d2, vrad[b, 0], vrad[b, 1], GATE * curv[0] * near, r2):
+                if walker_due(state, gnorm[b], d2, vrad[b, 0], vrad[b, 1], GATE * curv[0] * near, r2, t - vinfo[b, 0],
+                              curv[2]):
                     detect(b, X, F, gnorm, t, vg, hess, data, 0.0, near, etol, zero_modes, curv, vstate, vinfo, vloss,
                            vpoint, vrad, events, ev_x, n_events)
             if recording:

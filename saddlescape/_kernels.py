@@ -167,6 +167,7 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
     ``f1``, ``keys``, ``H``: scratch, allocated once per detector call."""
     D = X.shape[1]
     vrad[b, 1] = gn  # |g| at this look: a walker whose gradient halves from here is looked at again
+    vinfo[b, 0] = t  # (a wait's next look is at least curv[2] steps later; a visit overwrites it as it begins)
     # first one full Newton step: how far the quadratic model puts the critical point ahead
     x1[0, :] = X[b]
     newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, 1, np.inf, LOCATE_GTOL, np.inf)
@@ -220,18 +221,19 @@ def _turned(gn, d2, dist, look_g):
 
 
 @kernel()
-def walker_due(state, gn, d2, wait_r, look_g, gate, r2):
+def walker_due(state, gn, d2, wait_r, look_g, gate, r2, waited, spacing):
     """Whether ``detect_walker`` can change anything for a walker this step: a gradient small
     enough to be near a critical point (|g| <= ``gate``), or the edge of its ball or wait
     crossed, or |g| halved. ``d2``: its squared distance to ``vpoint`` (not needed when FREE);
-    ``wait_r``, ``look_g``: its ``vrad`` row. The loops check this inline, on scalars: a call
+    ``wait_r``, ``look_g``: its ``vrad`` row; ``waited``: steps since its last look, at least
+    ``spacing`` (``curv[2]``) before a waiting walker is looked at again. The loops check this inline, on scalars: a call
     passing the detector's arrays costs more than a step of a small problem (reference counts)."""
     if state == FREE:
         return gn <= gate
     if state == NEAR:
         return d2 <= r2 or d2 > (CANDIDATE_BALLS + 1.0) ** 2 * r2 or _turned(gn, d2, wait_r, look_g)
     if state == WAIT:
-        return gn <= 0.5 * look_g or d2 >= wait_r * wait_r
+        return (gn <= 0.5 * look_g or d2 >= wait_r * wait_r) and waited >= spacing
     return d2 > r2
 
 
@@ -261,8 +263,8 @@ def detect_walker(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_mo
                 return
             # moved off, or the gradient halved without the walker coming closer to the
             # candidate: it may be heading for another critical point, look again
-        elif d2 < vrad[b, 0] * vrad[b, 0] and gnorm[b] > 0.5 * vrad[b, 1]:
-            return  # WAIT: neither moved far enough nor come much closer to a critical point
+        elif (d2 < vrad[b, 0] * vrad[b, 0] and gnorm[b] > 0.5 * vrad[b, 1]) or t - vinfo[b, 0] < curv[2]:
+            return  # WAIT: neither moved far enough nor come much closer to a critical point (or too soon)
         vstate[b] = FREE
     if gnorm[b] <= GATE * curv[0] * near:
         _locate(b, t, X, gnorm[b], vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo,
@@ -327,7 +329,7 @@ def run_chunk(vg, step, hess, hvp, X, G, F, S, hyper, data, keys, batch, t0, nst
                     for i in range(D):
                         dx = X[b, i] - vpoint[b, i]
                         d2 += dx * dx
-                if walker_due(state, gnorm[b], d2, vrad[b, 0], vrad[b, 1], gate, r2):
+                if walker_due(state, gnorm[b], d2, vrad[b, 0], vrad[b, 1], gate, r2, t - vinfo[b, 0], curv[2]):
                     due = True
                     break
             if due:

@@ -130,3 +130,25 @@ def test_one_minimum_at_round_coordinates_is_counted_once():
     assert set(ids) == {0} and len(reg) == 1 and reg.counts == [40]
     other = reg.add_located(X + 0.5, np.zeros(40), np.arange(40, 80), np.zeros(40, np.int64))
     assert set(other) == {1} and len(reg) == 2
+
+
+def test_a_waiting_walker_is_looked_at_sparingly_where_a_hessian_is_costly():
+    """mlp's Hessian (complex step over the gradient) costs ~8 dim gradients: looks at a walker
+    waiting with nothing near are at least LOOK_SPACING * dim steps apart (before, every ~200
+    steps, 13x the run's cost); cheap Hessians keep looking as before (spacing 0)."""
+    from saddlescape._events import LOOK_SPACING, WAIT
+
+    land = landscapes.make("mlp", seed=0)
+    s = saddlescape.Session(land, optimizers.make("adam", lr=1e-3), x0=land.sample(2, seed=1))
+    spacing = LOOK_SPACING * land.dim
+    assert s.curv[2] == spacing
+    looks: list[set[int]] = [set(), set()]
+    for _ in range(60):
+        s.advance(100)
+        for b in range(2):
+            if s.vstate[b] == WAIT:
+                looks[b].add(int(s.vinfo[b, 0]))
+    for steps in looks:
+        gaps = np.diff(sorted(steps))
+        assert len(steps) >= 2 and (gaps >= spacing).all(), sorted(steps)
+    assert saddlescape.Session("six-hump-camel", "gd", walkers=2).curv[2] == 0
