@@ -8,6 +8,7 @@ The command line (``saddlescape --help``, or ``python -m saddlescape``) does the
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ._version import __version__
@@ -54,10 +55,50 @@ __all__ = [
 ]
 
 
-def preload() -> None:
-    """Load (or compile, on a cold cache) the engine's stepping loop and the minima polish now,
-    so the first step does not wait for them (the playground calls this while it draws)."""
+def preload(background: bool = False, sessions: Iterable[Any] = (), ready: Callable[[], None] | None = None) -> None:
+    """Load (or compile, on a cold cache) the engine's stepping loop now, so the first step does
+    not wait for it.
+
+    With ``background`` the walkers need not wait at all: built-in optimizers step on the light
+    path (their small kernels called from Python; the event detector looks at those steps once it
+    has loaded), ``ready()`` is called once that path is warm, and another process compiles the
+    stepping loop, the detector and the fused loops of ``sessions`` into the kernel cache (~50 s on
+    a cold cache) while this one stays free to step and draw; then this process loads them from
+    there. The playground does this while it draws. The numbers are those of the compiled loop."""
+    import os
+
+    from . import _engine, _fused
+    from ._detect import replay_events, screen_walkers
+    from .landscapes._kernel import compiled
+
+    keys = [k for k in (_fused.pair(s.landscape, s.optimizer, s.bound) for s in sessions) if k is not None]
+    if background:
+        _engine.step_lightly_while_loading(True)
+        compiled(screen_walkers)  # what the light path calls besides the landscape's and the step's kernels
+    if ready is not None:
+        ready()
+    private_cache = "saddlescape-numba-" in os.environ.get("NUMBA_CACHE_DIR", "")  # no other process sees it
+    if background and not private_cache:
+        import atexit
+        import subprocess
+        import sys
+
+        code = ("import ast, sys\n"
+                "from saddlescape import _critical, _detect, _fused, _kernels\n"
+                "from saddlescape.landscapes._kernel import compiled\n"
+                "compiled(_detect.replay_events)\n"
+                "for key in ast.literal_eval(sys.argv[1]):\n"
+                "    _fused.warm(key)\n")
+        proc = subprocess.Popen([sys.executable, "-c", code, repr(tuple(keys))], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        atexit.register(proc.kill)  # (a playground closed meanwhile leaves nothing compiling)
+        proc.wait()
     from . import _critical, _kernels  # noqa: F401
+
+    if background:
+        compiled(replay_events)  # the light path's steps are looked at through it
+        for key in keys:
+            _fused.warm(key)
 
 
 def __getattr__(name: str) -> Any:  # lazy, so `saddlescape --help` never imports Numba

@@ -16,7 +16,7 @@ import numpy as np
 from numba import float64, int64, uint8, void
 
 from saddlescape.landscapes import Landscape
-from saddlescape.landscapes._kernel import HESSIAN_TYPE, VALUE_AND_GRAD_TYPE, kernel
+from saddlescape.landscapes._kernel import HESSIAN_TYPE, VALUE_AND_GRAD_TYPE, deferred, kernel
 
 __all__ = ["GRADNORM", "LOCATE", "MAXIMA", "MINIMA", "NEWTON", "POLISH", "fingerprints", "is_diagonal",
            "newton_walk", "search_critical_points"]
@@ -111,7 +111,7 @@ def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, t
     return False, gn, 0.0
 
 
-@kernel(SEARCH_SIG)
+@deferred(SEARCH_SIG)  # compiled when a census first runs, not when the engine is imported (32 s on a cold cache)
 def search_critical_points(vg, hess, X, data, radius, method, max_iter, trust, gtol, bound, converged, F,
                            gnorm, rate):
     """Move each row of X to a nearby critical point (in place) by ``newton_walk``; mark those

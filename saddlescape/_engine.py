@@ -73,6 +73,26 @@ def _positive_int(value: Any, what: str, low: int = 1, high: int = INT_MAX) -> i
     return int(value)
 
 
+_LIGHT = {"on": False}
+REPLAY_PIECE = 256  # light-path steps the detector looks at per compiled call
+DEFERRED_MAX_BYTES = 256 << 20  # light-path steps kept for the detector, at most (per session)
+
+
+def step_lightly_while_loading(on: bool = True) -> None:
+    """While on and the compiled stepping loop is not loaded yet, built-in optimizers step from Python
+    (the landscape's and the step's own small kernels, called per step) instead of waiting for it
+    (~50 s on a cold cache); the event detector looks at those steps once it is loaded. The
+    playground turns this on while ``preload(background=True)`` compiles the loop in another
+    process; the numbers are the compiled loop's."""
+    _LIGHT["on"] = bool(on)
+
+
+def _light_now() -> bool:
+    import sys
+
+    return _LIGHT["on"] and ("saddlescape._kernels" not in sys.modules or _LIGHT.get("force", False))
+
+
 @functools.cache
 def _entry(dispatcher):
     """The compiled entry point of a kernel compiled for one explicit signature (no per-call
@@ -164,6 +184,9 @@ class Session:
         self.radial = np.zeros(B)
         self.keys = np.zeros(B, np.int64)
         self.xok = np.zeros(B, np.uint8)  # the fused loops' "x checked in bounds when written" (see _fused)
+        # steps taken on the light path while the compiled loop loads, for the detector to see later
+        self._deferred_events: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._deferred_bytes = 0
         self.record_positions = bool(record_positions)
         check_saddle_radius(saddle_radius)
         if not (isinstance(etol, (int, float)) and 0 < etol < 1):
@@ -316,16 +339,19 @@ class Session:
         cap = 4 * B + 64
         self._ev = np.zeros((cap, 6))
         self._ev_x = np.zeros((cap if self.detecting else 0, D))
-        self.vstate[B] = 0
         self.chunk_open = n  # (until the bookkeeping below is done: see drive)
+        replayed: list[dict[str, Any]] = []
         with kernel_errors() as trapped:
-            if self.optimizer.plugin is None:
+            if self.optimizer.plugin is None and not _light_now():
+                replayed = self._replay_deferred_events()
+                self.vstate[B] = 0
                 self._advance_compiled(n, first, rec_loss, rec_pos)
             else:
+                self.vstate[B] = 0
                 self._advance_plugin(n, first, rec_loss, rec_pos)
         n_ev = int(self.vstate[B])
         self.events.truncated |= n_ev > cap
-        self.recent = self.events.ingest(self._ev, self._ev_x, min(n_ev, cap))
+        self.recent = replayed + self.events.ingest(self._ev, self._ev_x, min(n_ev, cap))
         self.t += n
         self._loss_chunks.append(rec_loss)
         if self.record_positions:
@@ -341,7 +367,7 @@ class Session:
         from saddlescape.landscapes._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, FirstClass, compiled
 
         from . import _fused
-        from ._kernels import DETECT_WALKER_SIG, detect_walker_entry, run_chunk
+        from ._detect import DETECT_WALKER_SIG, detect_walker_entry
 
         land, opt = self.landscape, self.optimizer
         hyper = opt.hyper_array(minibatches=self._batch > 0)
@@ -359,6 +385,8 @@ class Session:
                           self.vstate, self.xok)
             return
         self.xok[:] = 0  # written by a loop that does not check: the next fused chunk checks first
+        from ._kernels import run_chunk
+
         fns = self._first_class
         if fns is None or fns[1].dispatcher is not opt.compiled_step:  # the optimizer may be swapped
             from saddlescape.optimizers._protocol import STEP_SIG
@@ -375,17 +403,22 @@ class Session:
                           self.vpoint, self.vrad, self._ev, self._ev_x, self.vstate)
 
     def _advance_plugin(self, n, first, rec_loss, rec_pos) -> None:
-        from saddlescape.landscapes._kernel import counter_key
+        from saddlescape.landscapes._kernel import HESSIAN_SIG, HVP_SIG, FirstClass, compiled, counter_key
 
-        from ._kernels import detect_events_entry, retract, screen_walkers
+        from ._detect import detect_events_entry, retract, screen_walkers
 
         land, opt = self.landscape, self.optimizer
         radius = float(land.radius if land.manifold == "sphere" else 0.0)
         batch = self._batch
         self.xok[:] = 0
         vg_kernel = _entry(land.value_and_grad_kernel)  # per-step calls from Python: skip re-typing
-        screen = _entry(screen_walkers)
+        screen = _entry(compiled(screen_walkers))
         hyper = opt.step_hyper(minibatches=batch > 0)
+        light = opt.plugin is None  # a built-in stepping from Python while the compiled loop loads
+        if light:
+            step_kernel = _entry(opt.compiled_step)
+            hyper_arr = opt.hyper_array(minibatches=batch > 0)
+            curvature = (FirstClass(land.hessian_kernel, HESSIAN_SIG), FirstClass(land.hvp_kernel, HVP_SIG))
         for s in range(n):
             t = self.t + s
             if batch:
@@ -400,7 +433,14 @@ class Session:
                 raise KernelError(self.failed) from None
             screen(self.X, self.G, self.F, self.active, radius, self.radial, self.bound,
                    self.diverged_at, self.best, t, self.gnorm)
-            if self.near > 0 and self._events_due(t):
+            if light and self.near > 0:  # the detector is not loaded yet: kept, looked at once it is
+                if self._deferred_bytes < DEFERRED_MAX_BYTES:
+                    kept = (t, self.X.copy(), self.F.copy(), self.gnorm.copy(), self.active.copy())
+                    self._deferred_events.append(kept)
+                    self._deferred_bytes += sum(a.nbytes for a in kept[1:])
+                else:  # (a huge scene on a cold cache: the events of later light steps are not counted)
+                    self.events.truncated = True
+            elif self.near > 0 and self._events_due(t):
                 B = self.walkers
                 detect_events_entry(self.X, self.F, self.gnorm, self.active, t, land.value_and_grad_kernel,
                                     land.hessian_kernel, land.data, radius, self.near, self.etol, self.zero_modes,
@@ -411,6 +451,12 @@ class Session:
                 rec_loss[row] = np.where(self.active.astype(bool), self.F, np.nan)
                 if rec_pos.shape[0]:
                     rec_pos[row] = self.X
+            if light:
+                step_kernel(self.X, self.G, self.F, self.S, hyper_arr, t, self.seed, self.active, radius, self.radial,
+                            *curvature, land.data)
+                if radius > 0:
+                    retract(self.X, self.active, radius)
+                continue
             try:
                 all_live = bool(self.active.all())  # stopped walkers must not be touched
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a walker that overflows
@@ -432,6 +478,38 @@ class Session:
                 self.X[live] = new_x[live]
             if radius > 0:
                 retract(self.X, self.active, radius)
+
+    def _replay_deferred_events(self) -> list[dict[str, Any]]:
+        """Run the detector over the steps taken on the light path (positions, losses, |g| and live
+        walkers kept per step), in order, in compiled pieces of REPLAY_PIECE steps: the events are
+        those the compiled loop would have seen."""
+        if not self._deferred_events:
+            return []
+        from saddlescape.landscapes._kernel import compiled
+
+        from ._detect import replay_events
+
+        land, B = self.landscape, self.walkers
+        radius = float(land.radius if land.manifold == "sphere" else 0.0)
+        replay = compiled(replay_events)
+        cap = 4 * B + 64
+        out: list[dict[str, Any]] = []
+        kept = self._deferred_events
+        for i in range(0, len(kept), REPLAY_PIECE):
+            piece = kept[i:i + REPLAY_PIECE]
+            ts = np.array([p[0] for p in piece], np.int64)
+            Xs, Fs, gns, acts = (np.ascontiguousarray(np.stack([p[j] for p in piece])) for j in (1, 2, 3, 4))
+            ev, ev_x = np.zeros((cap, 6)), np.zeros((cap, Xs.shape[2]))
+            self.vstate[B] = 0
+            replay(ts, Xs, Fs, gns, acts, land.value_and_grad_kernel, land.hessian_kernel, land.data, radius, self.near,
+                   self.etol, self.zero_modes, self.curv, self.vstate[:B], self.vinfo, self.vloss, self.vpoint, self.vrad,
+                   ev, ev_x, self.vstate[B:])
+            n_ev = int(self.vstate[B])
+            self.events.truncated |= n_ev > cap
+            out += self.events.ingest(ev, ev_x, min(n_ev, cap))
+        self._deferred_events.clear()
+        self._deferred_bytes = 0
+        return out
 
     def _events_due(self, t: int) -> bool:
         """Whether the event kernel has anything to look at this step (a cheap NumPy gate: each

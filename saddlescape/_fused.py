@@ -21,14 +21,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["enabled", "kernel_for", "pair", "source", "worth_it"]
+__all__ = ["enabled", "kernel_for", "pair", "source", "warm", "worth_it"]
 
 _HERE = Path(__file__).resolve().parent
 _TEMPLATE = _HERE / "_fused_template.py"
 _BEGIN = "# --- bindings: _fused.py rewrites these lines for each pair ---\n"
 _END = "# --- end of bindings ---\n"
 # what the loop inlines besides the pair's own modules (a change to any must recompile it)
-_DEPENDS = ("_kernels.py", "_critical.py", "_events.py", "../landscapes/_kernel.py", "../landscapes/_fastmath.py")
+_DEPENDS = ("_detect.py", "_critical.py", "_events.py", "../landscapes/_kernel.py", "../landscapes/_fastmath.py")
 
 _LOADED: dict[tuple, Any] = {}
 _LOCK = threading.Lock()
@@ -93,13 +93,18 @@ def kernel_for(landscape: Any, optimizer: Any, bound: float = 0.0) -> Any:
     key = pair(landscape, optimizer, bound)
     if key is None or not enabled():
         return None
+    return warm(key) or None
+
+
+def warm(key: tuple[str, str, str, str, bool, bool]) -> Any:
+    """Compile (or load) the loop of ``key`` (as ``pair`` gives it) now, once per process."""
     fn = _LOADED.get(key)
     if fn is None:
         with _LOCK:
             fn = _LOADED.get(key)
             if fn is None:
                 fn = _LOADED[key] = _load(key)
-    return fn or None
+    return fn
 
 
 def _load(key: tuple[str, str, str, str, bool, bool]) -> Any:

@@ -30,8 +30,8 @@ from __future__ import annotations
 import numpy as np
 from numba import float64, int64, uint8
 
+from saddlescape._detect import DETECT_WALKER_TYPE, walker_due
 from saddlescape._events import FREE, GATE
-from saddlescape._kernels import DETECT_WALKER_TYPE, walker_due
 from saddlescape.landscapes._kernel import HESSIAN_TYPE, VALUE_AND_GRAD_TYPE, counter_key, kernel
 
 # --- bindings: _fused.py rewrites these lines for each pair ---

@@ -2,24 +2,26 @@
 
 Landscape and optimizer arrive as first-class function types, so this one kernel is compiled
 once and stays in Numba's cache whatever the user combines (user-written landscapes included).
+Importing this module compiles it (or loads it from the cache): ~50 s on a cold cache, which is
+why the playground steps through ``Session``'s light path while a separate process compiles it
+(``saddlescape.preload(background=True)``).
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import float64, int64, types, uint8, void
+from numba import float64, int64, uint8
 
 from saddlescape.landscapes._kernel import (
     HESSIAN_TYPE,
     HVP_TYPE,
     VALUE_AND_GRAD_TYPE,
     counter_key,
-    deferred,
     kernel,
 )
 from saddlescape.optimizers._protocol import STEP_TYPE
 
-from ._critical import LOCATE, is_diagonal, newton_walk
-from ._events import AT_MINIMUM, ESCAPE_FTOL, FREE, GATE, IN_SADDLE, MINIMUM, NEAR, SADDLE_ESCAPE, WAIT
+from ._detect import detect_events, retract, screen_walkers, walker_due
+from ._events import FREE, GATE
 
 CHUNK_SIG = int64(
     VALUE_AND_GRAD_TYPE, STEP_TYPE, HESSIAN_TYPE, HVP_TYPE,
@@ -29,270 +31,6 @@ CHUNK_SIG = int64(
     float64, float64, int64, float64[::1], float64[::1], int64[:, ::1], float64[::1], float64[:, ::1],
     float64[:, ::1], float64[:, ::1], float64[:, ::1], int64[::1],
 )
-
-LOCATE_ITERS = 12  # Newton steps (each at most `near` long) from a walker onto its critical point
-LOCATE_GTOL = 1e-9  # |g| <= LOCATE_GTOL (1 + |f|) there
-CANDIDATE_BALLS = 3.0  # a critical point found within this many radii is watched until the walker reaches it
-
-
-SCREEN_SIG = void(float64[:, ::1], float64[:, ::1], float64[::1], uint8[::1], float64, float64[::1], float64,
-                  int64[::1], float64[::1], int64, float64[::1])
-
-
-@kernel(SCREEN_SIG)  # explicit: the plug-in path calls its compiled entry point directly
-def screen_walkers(X, G, F, active, radius, radial, bound, diverged_at, best, t, gnorm):
-    """Mark walkers whose loss, gradient or position left the finite/bounded world; on the
-    sphere, turn G into the tangent gradient and keep x.g/r^2 in ``radial``; track the best loss.
-    One pass over X and G off the sphere (|g| accumulated with the checks)."""
-    B, D = X.shape
-    for b in range(B):
-        if not active[b]:
-            continue
-        poison = 0.0   # becomes NaN if any gradient entry is NaN or inf (inf * 0 = NaN)
-        outside = 0.0  # counts coordinates beyond the bound (NaN positions count too)
-        xg = 0.0
-        g2 = 0.0
-        for i in range(D):
-            xi = X[b, i]
-            gi = G[b, i]
-            poison += gi * 0.0
-            outside += 0.0 if abs(xi) <= bound else 1.0
-            xg += xi * gi
-            g2 += gi * gi
-        f = F[b]
-        if not (np.isfinite(f) and poison == 0.0 and outside == 0.0):
-            active[b] = 0
-            diverged_at[b] = t
-            continue
-        best[b] = min(best[b], f)
-        if radius > 0.0:
-            c = xg / (radius * radius)
-            radial[b] = c
-            g2 = 0.0
-            for i in range(D):
-                G[b, i] -= c * X[b, i]
-                g2 += G[b, i] * G[b, i]
-        gnorm[b] = np.sqrt(g2)
-
-
-@kernel()
-def retract(X, active, radius):
-    """Put active walkers back on the sphere |x| = radius."""
-    B, D = X.shape
-    for b in range(B):
-        if active[b]:
-            n = 0.0
-            for i in range(D):
-                n += X[b, i] * X[b, i]
-            if n > 0.0:
-                s = radius / np.sqrt(n)
-                for i in range(D):
-                    X[b, i] *= s
-
-
-@kernel()
-def curvature_index(x, hess, data, radius, radial, etol, zero_modes):
-    """(index, degenerate, scale) of the Hessian at ``x``: eigenvalues below -etol * scale,
-    whether more than ``zero_modes`` lie within +-etol * scale (a flat direction the landscape
-    does not declare), and scale = the largest |eigenvalue|; on the sphere for the Riemannian
-    Hessian in the tangent space."""
-    D = x.shape[0]
-    H = np.empty((D, D))
-    hess(x, H, data)
-    if radius > 0.0:
-        r2 = radius * radius
-        P = np.eye(D) - np.outer(x, x) / r2
-        big = 1e3 * (1.0 + np.max(np.abs(H)) + abs(radial))
-        H = np.dot(P, np.dot(H, P)) - radial * P + np.outer(x, x) / r2 * big
-    if radius == 0.0 and is_diagonal(H):  # separable: the eigenvalues are the diagonal
-        lam = np.sort(np.diag(H).copy())
-    else:
-        lam = np.linalg.eigvalsh(0.5 * (H + H.T))
-    n = D - 1 if radius > 0.0 else D  # the normal direction sits at the top (big), skip it
-    scale = 0.0
-    for k in range(n):
-        scale = max(scale, abs(lam[k]))
-    tol = etol * max(1.0, scale)
-    index = 0
-    flat = 0
-    for k in range(n):
-        if lam[k] < -tol:
-            index += 1
-        elif lam[k] <= tol:
-            flat += 1
-    return index, flat > zero_modes, scale
-
-
-@kernel()
-def _emit(events, ev_x, n_events, kind, b, step_in, step_out, index, loss, x):
-    e = n_events[0]
-    if e < events.shape[0]:
-        events[e, 0] = kind
-        events[e, 1] = b
-        events[e, 2] = step_in
-        events[e, 3] = step_out
-        events[e, 4] = index
-        events[e, 5] = loss
-        ev_x[e] = x
-    n_events[0] = e + 1  # counts past the buffer's end too, so a truncation is seen
-
-
-@kernel()
-def _row_sqdist(X, P, b):
-    """|X[b] - P[b]|^2 without making row views."""
-    d2 = 0.0
-    for i in range(X.shape[1]):
-        d = X[b, i] - P[b, i]
-        d2 += d * d
-    return d2
-
-
-@kernel()
-def _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events):
-    """Walker ``b`` is inside the ball around its located critical point from step ``t`` on."""
-    if vinfo[b, 1] > 0:
-        vstate[b] = IN_SADDLE
-        vinfo[b, 0] = t
-    else:
-        vstate[b] = AT_MINIMUM
-        _emit(events, ev_x, n_events, MINIMUM, b, t, t, 0, vloss[b], vpoint[b])
-
-
-@kernel()
-def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo, vloss, vpoint,
-            vrad, events, ev_x, n_events, x1, g1, f1, keys, H):
-    """Newton from walker ``b``'s position onto the nearest critical point; then a saddle or
-    minimum visit if the walker is within ``near`` of it, a candidate it may still reach, or a
-    wait until the walker has moved far enough to be worth looking again. ``x1``, ``g1``,
-    ``f1``, ``keys``, ``H``: scratch, allocated once per detector call."""
-    D = X.shape[1]
-    vrad[b, 1] = gn  # |g| at this look: a walker whose gradient halves from here is looked at again
-    vinfo[b, 0] = t  # (a wait's next look is at least curv[2] steps later; a visit overwrites it as it begins)
-    # first one full Newton step: how far the quadratic model puts the critical point ahead
-    x1[0, :] = X[b]
-    newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, 1, np.inf, LOCATE_GTOL, np.inf)
-    d = np.sqrt(np.sum((x1[0] - X[b]) ** 2))
-    if not d <= CANDIDATE_BALLS * near:  # (NaN too) too far to matter: look again halfway there
-        vstate[b] = WAIT
-        vpoint[b] = X[b]
-        vrad[b, 0] = max(0.5 * (d - near), 0.25 * near) if np.isfinite(d) else near
-        return
-    # close: walk onto it in steps no longer than the radius
-    x1[0, :] = X[b]
-    ok, _, _ = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, LOCATE_ITERS, near, LOCATE_GTOL, np.inf)
-    d = np.sqrt(np.sum((x1[0] - X[b]) ** 2)) if ok else np.inf
-    if d > CANDIDATE_BALLS * near:
-        vstate[b] = WAIT
-        vpoint[b] = X[b]
-        vrad[b, 0] = near
-        return
-    radial = 0.0
-    if radius > 0.0:
-        vg(x1, g1, f1, data, keys, 0)
-        radial = np.dot(x1[0], g1[0]) / (radius * radius)
-    index, degenerate, scale = curvature_index(x1[0], hess, data, radius, radial, etol, zero_modes)
-    # the gate's curvature bound: from now on the largest seen at critical points themselves (the
-    # starts' curvature, where it began, can be far larger than any near a critical point)
-    curv[0] = scale if curv[1] == 0.0 else max(curv[0], scale)
-    curv[1] += 1.0
-    top = (D - 1 if radius > 0.0 else D) - zero_modes  # the index of a maximum
-    if (degenerate and index == 0) or index >= top:  # a flat bottom or a hilltop: no minimum, no saddle
-        vstate[b] = WAIT
-        vpoint[b] = X[b]
-        vrad[b, 0] = near
-        return
-    vpoint[b] = x1[0]
-    vloss[b] = f1[0]
-    vinfo[b, 1] = index
-    if d <= near:
-        _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
-    else:
-        vstate[b] = NEAR
-        vrad[b, 0] = d  # how far it was: a walker whose gradient halves without coming closer is looked at again
-
-
-@kernel()
-def _turned(gn, d2, dist, look_g):
-    """A walker NEAR a candidate whose gradient has halved since the look that found it
-    (``look_g``) while its distance to the candidate has not shrunk by a quarter from ``dist``:
-    not converging on that candidate (one that is, |g| ~ |H| d, comes closer as its gradient
-    falls and is not looked at again)."""
-    return gn <= 0.5 * look_g and d2 > 0.5625 * dist * dist
-
-
-@kernel()
-def walker_due(state, gn, d2, wait_r, look_g, gate, r2, waited, spacing):
-    """Whether ``detect_walker`` can change anything for a walker this step: a gradient small
-    enough to be near a critical point (|g| <= ``gate``), or the edge of its ball or wait
-    crossed, or |g| halved. ``d2``: its squared distance to ``vpoint`` (not needed when FREE);
-    ``wait_r``, ``look_g``: its ``vrad`` row; ``waited``: steps since its last look, at least
-    ``spacing`` (``curv[2]``) before a waiting walker is looked at again. The loops check this inline, on scalars: a call
-    passing the detector's arrays costs more than a step of a small problem (reference counts)."""
-    if state == FREE:
-        return gn <= gate
-    if state == NEAR:
-        return d2 <= r2 or d2 > (CANDIDATE_BALLS + 1.0) ** 2 * r2 or _turned(gn, d2, wait_r, look_g)
-    if state == WAIT:
-        return (gn <= 0.5 * look_g or d2 >= wait_r * wait_r) and waited >= spacing
-    return d2 > r2
-
-
-@kernel()
-def detect_walker(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo, vloss,
-                  vpoint, vrad, events, ev_x, n_events, x1, g1, f1, keys, H):
-    """Walker ``b``'s share of ``detect_events`` (scratch ``x1``, ``g1``, ``f1``, ``keys``, ``H``)."""
-    r2 = near * near
-    state = vstate[b]
-    if state != FREE:
-        d2 = _row_sqdist(X, vpoint, b)
-        if state == IN_SADDLE:
-            if d2 > r2:
-                if F[b] < vloss[b] - ESCAPE_FTOL * (1.0 + abs(vloss[b])):
-                    _emit(events, ev_x, n_events, SADDLE_ESCAPE, b, vinfo[b, 0], t, vinfo[b, 1], vloss[b], vpoint[b])
-                vstate[b] = FREE
-            return
-        if state == AT_MINIMUM:
-            if d2 > r2:
-                vstate[b] = FREE
-            return
-        if state == NEAR:
-            if d2 <= r2:
-                _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
-                return
-            if d2 <= (CANDIDATE_BALLS + 1.0) ** 2 * r2 and not _turned(gnorm[b], d2, vrad[b, 0], vrad[b, 1]):
-                return
-            # moved off, or the gradient halved without the walker coming closer to the
-            # candidate: it may be heading for another critical point, look again
-        elif (d2 < vrad[b, 0] * vrad[b, 0] and gnorm[b] > 0.5 * vrad[b, 1]) or t - vinfo[b, 0] < curv[2]:
-            return  # WAIT: neither moved far enough nor come much closer to a critical point (or too soon)
-        vstate[b] = FREE
-    if gnorm[b] <= GATE * curv[0] * near:
-        _locate(b, t, X, gnorm[b], vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo,
-                vloss, vpoint, vrad, events, ev_x, n_events, x1, g1, f1, keys, H)
-
-
-@kernel()
-def detect_events(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate,
-                  vinfo, vloss, vpoint, vrad, events, ev_x, n_events):
-    """Saddle passages and minima reached, one step: a passage is the run of steps a walker
-    spends within ``near`` of a saddle (index >= 1), counted as an escape when the walker leaves
-    that ball with a loss below the saddle's; a minimum is reached on entering its ball.
-
-    Only a walker whose |g| is at most GATE * curv * near can be within ``near`` of a critical
-    point (|g| ~ |H| |x - x*| there; ``curv`` bounds |H|, learnt from the critical points
-    located so far), so the Hessian is formed only then: Newton locates the critical point exactly (its position,
-    loss and index). Inside a ball or waiting to move on, a walker costs one distance a step."""
-    B, D = X.shape
-    x1 = np.empty((1, D))
-    g1 = np.empty((1, D))
-    f1 = np.empty(1)
-    keys = np.zeros(1, np.int64)
-    H = np.empty((0, 0)) if B == 0 else np.empty((D, D))
-    for b in range(B):
-        if active[b]:
-            detect_walker(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo,
-                          vloss, vpoint, vrad, events, ev_x, n_events, x1, g1, f1, keys, H)
-
 
 @kernel(CHUNK_SIG)
 def run_chunk(vg, step, hess, hvp, X, G, F, S, hyper, data, keys, batch, t0, nsteps, seed, active,
@@ -348,33 +86,3 @@ def run_chunk(vg, step, hess, hvp, X, G, F, S, hyper, data, keys, batch, t0, nst
     for b in range(B):
         alive += active[b]
     return alive
-
-
-DETECT_SIG = void(float64[:, ::1], float64[::1], float64[::1], uint8[::1], int64, VALUE_AND_GRAD_TYPE, HESSIAN_TYPE,
-                  float64[::1], float64, float64, float64, int64, float64[::1], int64[::1], int64[:, ::1],
-                  float64[::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], int64[::1])
-
-
-@deferred(DETECT_SIG)  # (compiled when the plug-in path first needs it)
-def detect_events_entry(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate,
-                        vinfo, vloss, vpoint, vrad, events, ev_x, n_events):
-    """``detect_events`` with an explicit signature, for the plug-in path (stays cached)."""
-    detect_events(X, F, gnorm, active, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo,
-                  vloss, vpoint, vrad, events, ev_x, n_events)
-
-
-DETECT_WALKER_SIG = void(int64, float64[:, ::1], float64[::1], float64[::1], int64, VALUE_AND_GRAD_TYPE, HESSIAN_TYPE,
-                         float64[::1], float64, float64, float64, int64, float64[::1], int64[::1], int64[:, ::1],
-                         float64[::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], float64[:, ::1], int64[::1])
-DETECT_WALKER_TYPE = types.FunctionType(DETECT_WALKER_SIG)
-
-
-@deferred(DETECT_WALKER_SIG)
-def detect_walker_entry(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo, vloss,
-                        vpoint, vrad, events, ev_x, n_events):
-    """``detect_walker`` with its scratch and an explicit signature: the fused loops take it as a
-    first-class function, so the detector compiles once, not into every fused loop."""
-    D = X.shape[1]
-    detect_walker(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo, vloss,
-                  vpoint, vrad, events, ev_x, n_events, np.empty((1, D)), np.empty((1, D)), np.empty(1),
-                  np.zeros(1, np.int64), np.empty((D, D)))

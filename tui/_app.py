@@ -375,7 +375,9 @@ class PlaygroundApp(App):
                              + (f" · mean off-plane {mean_off:.3g}" if land.dim > 2 else ""))
         subtitle = ("running" if self.running else "paused") + f" · {speed_label(self.speed)}"
         if not self.stepping_loaded:
-            subtitle += " · loading the stepping loop..."  # the first launch compiles it
+            subtitle += " · loading the stepping loop..."
+        elif not self._pending.loaded.is_set():  # a first launch compiles the fast loop in another process
+            subtitle += " · compiling: events soon"
         if self.building:
             subtitle += f" · building {self.building}..."
         if view.border_subtitle != subtitle:

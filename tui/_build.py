@@ -14,7 +14,8 @@ class Pending(NamedTuple):
     """What the build thread hands the app: the scene, then word that the stepping loop is loaded."""
 
     scene: Future  # -> (Scene, error message or None), as soon as the scene can be drawn
-    stepping: Event  # set once the compiled stepping loop and the minima polish have loaded
+    stepping: Event  # set once the walkers can step (the light path is warm)
+    loaded: Event  # set once the compiled stepping loop has loaded (events are counted from then on)
 
 
 def scene_config(landscape: str, dim: int | None, params: dict | None, optimizers: tuple,
@@ -43,14 +44,15 @@ def _build(config: dict, pending: Pending) -> None:
     # drawn first (a warm cache shows the scene ~0.3 s sooner), then the stepping loop and the minima
     # polish: on a cold cache they compile here, while the app says so, not after the first key press
     pending.scene.set_result((scene, error))
-    try:
-        saddlescape.preload()
+    try:  # the walkers step on the light path as soon as it is warm; the fast loop compiles elsewhere
+        saddlescape.preload(background=True, sessions=[run.session for run in scene.runs], ready=pending.stepping.set)
     finally:
         pending.stepping.set()
+        pending.loaded.set()
 
 
 def start_scene(config: dict) -> Pending:
     """Start building (compiling or loading kernels) in a daemon thread."""
-    pending = Pending(Future(), Event())
+    pending = Pending(Future(), Event(), Event())
     Thread(target=_build, args=(config, pending), name="saddlescape-build", daemon=True).start()
     return pending

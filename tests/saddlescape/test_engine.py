@@ -82,3 +82,30 @@ def test_same_seed_same_numbers_whatever_the_thread_count():
         outs.append(subprocess.run([sys.executable, "-c", SCRIPT], env=env, check=True,
                                    capture_output=True, text=True).stdout)
     assert json.loads(outs[0]) == json.loads(outs[1])
+
+
+def test_the_light_path_gives_the_compiled_loops_numbers_and_events(monkeypatch):
+    """While the compiled loop loads, built-ins step from Python and the detector looks at those
+    steps afterwards: positions, records, events and counters as if the compiled loop had run all
+    along (the playground's cold start: walkers move after ~4 s instead of ~60 s)."""
+    from saddlescape import _engine
+
+    def run(light_chunks: int) -> saddlescape.Session:
+        s = saddlescape.Session("six-hump-camel", "momentum", walkers=24, seed=5, record_every=3,
+                                record_positions=True)
+        for k in range(6):
+            monkeypatch.setitem(_engine._LIGHT, "on", k < light_chunks)
+            monkeypatch.setitem(_engine._LIGHT, "force", k < light_chunks)
+            s.advance(400)
+        return s
+
+    light, compiled = run(4), run(0)
+    assert compiled.counters()["escapes"] > 0 and compiled.counters()["minima"] > 0
+    np.testing.assert_array_equal(light.X, compiled.X)
+    np.testing.assert_array_equal(light.S, compiled.S)
+    np.testing.assert_array_equal(np.concatenate(light._pos_chunks), np.concatenate(compiled._pos_chunks))
+    np.testing.assert_array_equal(light.loss_history()[1], compiled.loss_history()[1])
+    assert light.counters() == compiled.counters()
+    key = ("walker", "step_in", "step_out", "index")
+    assert [[e[k] for k in key] for e in light.events.escapes] == [[e[k] for k in key] for e in compiled.events.escapes]
+    assert light.events.minima.discovery_curve() == compiled.events.minima.discovery_curve()
