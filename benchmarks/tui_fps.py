@@ -23,7 +23,7 @@ async def measure(config: dict, seconds: float) -> dict:
             await pilot.pause(0.01)
         first = time.perf_counter() - t0
         scene = app.live
-        while not app.stepping_loaded:
+        while not app._pending.loaded.is_set():  # (the compiled loop, not the light path it starts on)
             await pilot.pause(0.05)
         f0, s0, t1 = app.frames, scene.step, time.perf_counter()
         await pilot.pause(seconds)
