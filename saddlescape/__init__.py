@@ -59,21 +59,23 @@ def preload(background: bool = False, sessions: Iterable[Any] = (), ready: Calla
     """Load (or compile, on a cold cache) the engine's stepping loop now, so the first step does
     not wait for it.
 
-    With ``background`` the walkers need not wait at all: built-in optimizers step on the light
-    path (their small kernels called from Python; the event detector looks at those steps once it
-    has loaded), ``ready()`` is called once that path is warm, and another process compiles the
-    stepping loop, the detector and the fused loops of ``sessions`` into the kernel cache (~50 s on
-    a cold cache) while this one stays free to step and draw; then this process loads them from
-    there. The playground does this while it draws. The numbers are those of the compiled loop."""
+    With ``background`` the walkers of ``sessions`` need not wait at all: built-in optimizers step
+    on the light path (``Session.light_while_loading``: their small kernels called from Python;
+    the event detector looks at those steps once it has loaded), ``ready()`` is called once that
+    path is warm, and another process compiles the stepping loop, the detector and the fused
+    loops of ``sessions`` into the kernel cache (~50 s on a cold cache) while this one stays free
+    to step and draw; then this process loads them from there. The playground does this while it
+    draws. The numbers are those of the compiled loop."""
     import os
 
-    from . import _engine, _fused
+    from . import _fused
     from ._detect import replay_events, screen_walkers
     from .landscapes._kernel import compiled
 
     keys = [k for k in (_fused.pair(s.landscape, s.optimizer, s.bound) for s in sessions) if k is not None]
     if background:
-        _engine.step_lightly_while_loading(True)
+        for session in sessions:
+            session.light_while_loading = True
         compiled(screen_walkers)  # what the light path calls besides the landscape's and the step's kernels
     if ready is not None:
         ready()

@@ -73,24 +73,15 @@ def _positive_int(value: Any, what: str, low: int = 1, high: int = INT_MAX) -> i
     return int(value)
 
 
-_LIGHT = {"on": False}
 REPLAY_PIECE = 256  # light-path steps the detector looks at per compiled call
 DEFERRED_MAX_BYTES = 256 << 20  # light-path steps kept for the detector, at most (per session)
+_FORCE_LIGHT = {"on": False}  # (tests: the light path although the compiled loop is loaded)
 
 
-def step_lightly_while_loading(on: bool = True) -> None:
-    """While on and the compiled stepping loop is not loaded yet, built-in optimizers step from Python
-    (the landscape's and the step's own small kernels, called per step) instead of waiting for it
-    (~50 s on a cold cache); the event detector looks at those steps once it is loaded. The
-    playground turns this on while ``preload(background=True)`` compiles the loop in another
-    process; the numbers are the compiled loop's."""
-    _LIGHT["on"] = bool(on)
-
-
-def _light_now() -> bool:
+def _loop_loaded() -> bool:
     import sys
 
-    return _LIGHT["on"] and ("saddlescape._kernels" not in sys.modules or _LIGHT.get("force", False))
+    return "saddlescape._kernels" in sys.modules and not _FORCE_LIGHT["on"]
 
 
 @functools.cache
@@ -184,6 +175,12 @@ class Session:
         self.radial = np.zeros(B)
         self.keys = np.zeros(B, np.int64)
         self.xok = np.zeros(B, np.uint8)  # the fused loops' "x checked in bounds when written" (see _fused)
+        # While True and the compiled stepping loop is not loaded yet, a built-in optimizer steps from
+        # Python (the landscape's and the step's own small kernels, called per step) instead of
+        # waiting for it (~50 s on a cold cache), and the detector looks at those steps once it is
+        # loaded: the numbers are the compiled loop's. `preload(background=True, sessions=...)` sets
+        # it for the playground's scene, while another process compiles the loop.
+        self.light_while_loading = False
         # steps taken on the light path while the compiled loop loads, for the detector to see later
         self._deferred_events: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self._deferred_bytes = 0
@@ -342,7 +339,7 @@ class Session:
         self.chunk_open = n  # (until the bookkeeping below is done: see drive)
         replayed: list[dict[str, Any]] = []
         with kernel_errors() as trapped:
-            if self.optimizer.plugin is None and not _light_now():
+            if self.optimizer.plugin is None and not (self.light_while_loading and not _loop_loaded()):
                 replayed = self._replay_deferred_events()
                 self.vstate[B] = 0
                 self._advance_compiled(n, first, rec_loss, rec_pos)
@@ -558,6 +555,7 @@ class Session:
         return steps, loss
 
     def result(self, *, steps_requested: int, elapsed_s: float, complete: bool) -> RunResult:
+        self._replay_deferred_events()  # (a result taken on the light path: its events, whatever it costs now)
         final = self.final_losses()
         best = np.minimum(self.best, np.where(np.isfinite(final), final, np.inf))
         steps, loss = self.loss_history()

@@ -93,9 +93,9 @@ def test_the_light_path_gives_the_compiled_loops_numbers_and_events(monkeypatch)
     def run(light_chunks: int) -> saddlescape.Session:
         s = saddlescape.Session("six-hump-camel", "momentum", walkers=24, seed=5, record_every=3,
                                 record_positions=True)
+        s.light_while_loading = True
         for k in range(6):
-            monkeypatch.setitem(_engine._LIGHT, "on", k < light_chunks)
-            monkeypatch.setitem(_engine._LIGHT, "force", k < light_chunks)
+            monkeypatch.setitem(_engine._FORCE_LIGHT, "on", k < light_chunks)
             s.advance(400)
         return s
 

@@ -685,3 +685,50 @@ async def test_the_walker_panel_shows_the_landscapes_own_measures():
         assert -1.0 <= overlap <= 1.0
         assert f"overlap {overlap:.3g}" in app._walker_text(app.scene.snapshot()).plain
         assert not app.errors()
+
+
+async def test_walkers_step_on_the_light_path_while_the_fast_loop_compiles(monkeypatch):
+    """A first launch: the walkers move at once (the light path) while another process would
+    compile the stepping loop; the border says the events come once it has; then the detector
+    looks at every step taken meanwhile and the counts appear."""
+    import saddlescape
+    from saddlescape import _engine
+
+    compiled = threading.Event()
+    monkeypatch.setitem(_engine._FORCE_LIGHT, "on", True)  # (this test process has the loop loaded already)
+
+    def slow_preload(background=False, sessions=(), ready=None):
+        assert background  # the playground never waits for the compile
+        for session in sessions:
+            session.light_while_loading = True
+        if ready is not None:
+            ready()
+        compiled.wait(600)
+        _engine._FORCE_LIGHT["on"] = False
+
+    monkeypatch.setattr(saddlescape, "preload", slow_preload)
+    app = RecordingApp(autostart=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(600):
+            if app.scene is not None and app.scene.step > 200:
+                break
+            await pilot.pause(0.05)
+        assert app.scene.step > 200 and not app._pending.loaded.is_set()
+        await pilot.pause(0.1)
+        assert "compiling: events soon" in app.query_one("#view").border_subtitle
+        scene = app.live
+        sessions = [run.session for run in scene.runs]
+
+        def seen() -> list[tuple[int, int]]:  # (steps kept for the detector, minima counted), between chunks
+            with scene.lock:
+                return [(len(s._deferred_events), s.counters()["minima"]) for s in sessions]
+
+        assert all(kept > 0 and minima == 0 for kept, minima in seen())
+        compiled.set()
+        for _ in range(600):
+            if app._pending.loaded.is_set() and all(kept == 0 and minima > 0 for kept, minima in seen()):
+                break
+            await pilot.pause(0.05)
+        assert all(kept == 0 and minima > 0 for kept, minima in seen())
+        await pilot.pause(0.2)
+        assert "compiling" not in app.query_one("#view").border_subtitle
