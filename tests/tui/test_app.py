@@ -704,6 +704,8 @@ async def test_walkers_step_on_the_light_path_while_the_fast_loop_compiles(monke
         if ready is not None:
             ready()
         compiled.wait(600)
+        import saddlescape._kernels  # noqa: F401  (loaded, as the real preload leaves it)
+
         _engine._FORCE_LIGHT["on"] = False
 
     monkeypatch.setattr(saddlescape, "preload", slow_preload)
