@@ -6,7 +6,8 @@ that are not sums of per-coordinate terms, methods that are not element-wise, th
 minibatches, a bound beyond the landscape's safe bound, or ``SADDLESCAPE_FUSED=0``.
 
 Each pair's loop is the template with its binding lines rewritten, written once into the kernel
-cache (``<cache>/fused/fused_<landscape>__<optimizer>.py``) and imported from there, so Numba
+cache (``saddlescape/__pycache__/fused/fused_<landscape>__<optimizer>.py``, or under the kernel cache
+folder of a read-only install or ``NUMBA_CACHE_DIR``) and imported from there, so Numba
 caches it like any other kernel: the first run of a pair compiles it (a few seconds), later runs
 load it. The file's first line carries a digest of every source the loop inlines; when one of
 them changes the file is rewritten and Numba, seeing a new source, compiles again.
@@ -108,11 +109,13 @@ def warm(key: tuple[str, str, str, str, bool, bool]) -> Any:
 
 
 def _load(key: tuple[str, str, str, str, bool, bool]) -> Any:
-    from saddlescape.landscapes._kernel import cache_dir
+    from saddlescape.landscapes._kernel import _sources_writable, cache_dir
 
     from ._files import OutputError, write_atomic
 
-    folder = Path(os.environ.get("NUMBA_CACHE_DIR") or cache_dir()) / "fused"
+    # beside the engine's own kernels (the engine's layer, not landscapes'), or where the kernel cache is
+    base = os.environ.get("NUMBA_CACHE_DIR") or (str(_HERE / "__pycache__") if _sources_writable() else cache_dir())
+    folder = Path(base) / "fused"
     name = f"fused_{key[1]}__{key[3]}"
     path = folder / f"{name}.py"
     text = source(key)

@@ -20,7 +20,7 @@ LAYERS = {"saddlescape.landscapes": 0, "saddlescape.optimizers": 1, "saddlescape
 def _modules() -> dict[str, Path]:
     out = {}
     for folder, package in FOLDERS.items():
-        for path in (ROOT / folder).rglob("*.py"):
+        for path in (p for p in (ROOT / folder).rglob("*.py") if "__pycache__" not in p.parts):  # (not generated loops)
             parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts.pop()
@@ -95,7 +95,8 @@ def test_nothing_imports_the_layer_folders_by_their_bare_names():
     """Only `saddlescape.landscapes` exists once installed; a bare `landscapes` would be another
     package of that name, or from the repository root a second copy of ours (whose classes are
     not ours: `isinstance` fails across copies)."""
-    files = [p for folder in (*FOLDERS, "tests", "benchmarks", "examples") for p in (ROOT / folder).rglob("*.py")]
+    files = [p for folder in (*FOLDERS, "tests", "benchmarks", "examples") for p in (ROOT / folder).rglob("*.py")
+             if "__pycache__" not in p.parts]
     assert len(files) > 50
     bad = [hit for p in files for hit in _bare_imports(p)]
     assert not bad
