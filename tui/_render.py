@@ -57,11 +57,14 @@ def to_cell(a: np.ndarray, b: np.ndarray, extent: tuple[float, float, float, flo
     """Terminal (column, row, inside) of plane coordinates, for a ``width x height`` view
     whose grid has ``2 * height`` rows (row 0 at the top, b largest)."""
     a0, a1, b0, b1 = extent
-    col = np.floor((np.asarray(a) - a0) / (a1 - a0) * width).astype(np.int64)
-    sub = np.floor((b1 - np.asarray(b)) / (b1 - b0) * (2 * height)).astype(np.int64)
-    row = sub // 2
-    inside = (col >= 0) & (col < width) & (sub >= 0) & (sub < 2 * height)
-    return col, row, inside
+    with np.errstate(invalid="ignore", over="ignore"):
+        fa = np.floor((np.asarray(a, float) - a0) / (a1 - a0) * width)
+        fb = np.floor((b1 - np.asarray(b, float)) / (b1 - b0) * (2 * height))
+    # a diverged walker (NaN, inf, or far beyond int64) is outside, and cast only once it is in range
+    inside = np.isfinite(fa) & np.isfinite(fb) & (fa >= 0) & (fa < width) & (fb >= 0) & (fb < 2 * height)
+    col = np.where(inside, fa, -1.0).astype(np.int64)
+    sub = np.where(inside, fb, -2.0).astype(np.int64)
+    return col, sub // 2, inside
 
 
 @lru_cache(maxsize=4096)

@@ -20,6 +20,16 @@ def test_to_cell_maps_extent_corners():
     assert inside.tolist() == [True, True, False]
 
 
+def test_to_cell_puts_diverged_walkers_outside_without_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (NaN cast to int warned before)
+        _, _, inside = to_cell(np.array([np.nan, np.inf, 1e300, 0.5]), np.array([0.5, 0.5, 0.5, -np.inf]),
+                                 (0, 1, 0, 1), 10, 5)
+    assert inside.tolist() == [False, False, False, False]
+
+
 def test_equal_cells_merge_into_runs_and_overlays_break_them():
     top = np.array([1, 1, 1, 2, 2])
     bottom = np.array([3, 3, 3, 3, 3])
