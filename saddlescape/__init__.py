@@ -66,8 +66,6 @@ def preload(background: bool = False, sessions: Iterable[Any] = (), ready: Calla
     loops of ``sessions`` into the kernel cache (~50 s on a cold cache) while this one stays free
     to step and draw; then this process loads them from there. The playground does this while it
     draws. The numbers are those of the compiled loop."""
-    import os
-
     from . import _fused
     from ._detect import replay_events, screen_walkers
     from .landscapes._kernel import compiled
@@ -79,8 +77,7 @@ def preload(background: bool = False, sessions: Iterable[Any] = (), ready: Calla
         compiled(screen_walkers)  # what the light path calls besides the landscape's and the step's kernels
     if ready is not None:
         ready()
-    private_cache = "saddlescape-numba-" in os.environ.get("NUMBA_CACHE_DIR", "")  # no other process sees it
-    if background and not private_cache:
+    if background:  # (the child inherits NUMBA_CACHE_DIR, a session-only cache folder included)
         import atexit
         import subprocess
         import sys
