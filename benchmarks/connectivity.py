@@ -8,6 +8,9 @@
   SQLite file, tree, terminal drawing, SVG): target < 5 s.
 * Basin-hopping to the Lennard-Jones 38 global minimum (-173.928427, the Cambridge Cluster
   Database) from random starts: time to hit it, per seed, and the median.
+* Lennard-Jones 38's double funnel: one connect from the fcc global minimum to the icosahedral
+  bottom of the other funnel (-173.252378), the latter moved by a random rotation, relabelling
+  and translation per seed (each a different problem to the search): times, bands, barrier.
 
 Each case runs once after a warm-up (compiled kernels loaded); ``--smoke`` shrinks every case
 (CI runs it: the code paths, not the figures).
@@ -107,6 +110,26 @@ def lj38_basin_hopping(seeds: int, budget_steps: int) -> dict[str, Any]:
             "reference": LJ38_GLOBAL_MIN}
 
 
+def lj38_double_funnel(seeds: int, attempts: int = 200) -> dict[str, Any]:
+    from saddlescape import connect, landscapes
+
+    land = landscapes.make("lennard-jones", dim=114)
+    fcc = np.asarray(land.known["global_min_x"])
+    ico = np.asarray(land.known["local_minima"][0]["x"]).reshape(-1, 3)
+    runs = []
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        Q, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+        moved = (ico[rng.permutation(len(ico))] @ Q + rng.normal(size=3)).reshape(-1)
+        res, lmap = connect(land, fcc, moved, max_attempts=attempts)
+        runs.append({"seed": seed, "connected": res.connected, "seconds": res.elapsed_s, "bands": res.attempts,
+                     "transition_states_on_path": len(res.path) // 2, "barrier": res.barrier,
+                     "minima": lmap.counts()[0], "transition_states": lmap.counts()[1]})
+    times = [r["seconds"] for r in runs]
+    return {"runs": runs, "connected": sum(r["connected"] for r in runs), "median_s": float(np.median(times)),
+            "worst_s": float(max(times))}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.connectivity")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes: every path once (CI)")
@@ -119,6 +142,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report["dgraph"] = big_dgraph(1000 if args.smoke else 100_000)
     report["lj38_basin_hopping"] = (lj38_basin_hopping(1, 3) if args.smoke
                                     else lj38_basin_hopping(args.seeds, 200_000))
+    report["lj38_double_funnel"] = lj38_double_funnel(1, attempts=1) if args.smoke else lj38_double_funnel(args.seeds)
     h, c, d, b = (report[k] for k in ("himmelblau_map", "lj13_connect", "dgraph", "lj38_basin_hopping"))
     print(f"himmelblau complete map: {h['seconds']:.2f} s (target < 2 s; {'met' if h['met'] else 'NOT met'})")
     print(f"LJ13 connect: median {c['median_s']:.2f} s, worst {c['worst_s']:.2f} s over {len(c['seconds'])} "
@@ -128,6 +152,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     times = ", ".join(f"{r['seconds']:.1f} s" + ("" if r["reached"] else " (not reached)") for r in b["runs"])
     med = f"{b['median_s']:.1f} s" if b["median_s"] is not None else "-"
     print(f"LJ38 global minimum by basin-hopping: {b['hit']}/{len(b['runs'])} seeds, median {med} ({times})")
+    f = report["lj38_double_funnel"]
+    runs = ", ".join(f"{r['seconds']:.1f} s/{r['bands']} bands" + ("" if r["connected"] else " (not joined)")
+                     for r in f["runs"])
+    bars = ", ".join(f"{r['barrier']:.3f}" for r in f["runs"] if r["barrier"] is not None) or "-"
+    print(f"LJ38 double funnel, fcc to icosahedral: {f['connected']}/{len(f['runs'])} joined, median "
+          f"{f['median_s']:.1f} s, worst {f['worst_s']:.1f} s ({runs}); barriers from fcc {bars}")
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1))
     return report

@@ -11,16 +11,17 @@ import numpy as np
 
 from ._base import Landscape
 from ._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, deferred, matvec_into
-from ._lj_minima import LJ_RELAXED_MINIMA
+from ._lj_minima import LJ38_ICOSAHEDRAL, LJ_RELAXED_MINIMA
 
 # Global minimum energies as the Cambridge Cluster Database lists them (six decimals; Wales &
-# Doye 1997), N = 2..20: kept to check the relaxed values against
+# Doye 1997), N = 2..20 and 38: kept to check the relaxed values against
 LJ_DATABASE_MINIMA = {
     2: -1.0, 3: -3.0, 4: -6.0, 5: -9.103852, 6: -12.712062, 7: -16.505384, 8: -19.821489,
     9: -24.113360, 10: -28.422532, 11: -32.765970, 12: -37.967600, 13: -44.326801,
     14: -47.845157, 15: -52.322627, 16: -56.815742, 17: -61.317995, 18: -66.530949,
-    19: -72.659782, 20: -77.177043,
+    19: -72.659782, 20: -77.177043, 38: -173.928427,
 }
+LJ38_ICOSAHEDRAL_DATABASE = -173.252378  # the second funnel's bottom (Doye, Miller & Wales 1999)
 # The energies to full precision: exact for 2-4 atoms, relaxed structures above (_lj_minima)
 LJ_GLOBAL_MINIMA = {2: -1.0, 3: -3.0, 4: -6.0, **{n: e for n, (e, _) in LJ_RELAXED_MINIMA.items()}}
 # Numbers of distinct minima from exhaustive eigenmode-following searches (Tsai & Jordan 1993,
@@ -131,6 +132,10 @@ def build_lennard_jones(dim: int, seed: int, params: dict) -> Landscape:
         known.update(global_min_x=x_min, n_local_minima=1)
     elif n_atoms in LJ_RELAXED_MINIMA:
         known["global_min_x"] = list(LJ_RELAXED_MINIMA[n_atoms][1])
+    if n_atoms == 38:  # a double funnel: fcc global minimum, icosahedral second funnel
+        known["local_minima"] = [{"x": list(LJ38_ICOSAHEDRAL[1]), "value": LJ38_ICOSAHEDRAL[0], "index": 0,
+                                  "structure": "incomplete Mackay icosahedron: the bottom of the second funnel "
+                                               "(Doye, Miller & Wales 1999)"}]
     theory = {}
     if n_atoms in LJ_MINIMA_COUNTS:
         theory = {"n_local_minima": LJ_MINIMA_COUNTS[n_atoms],

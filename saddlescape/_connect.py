@@ -39,6 +39,7 @@ from ._quench import quench
 __all__ = ["Band", "BasinHoppingResult", "ConnectResult", "TransitionState", "align", "basin_hopping",
            "connect", "neb", "refine_transition_state"]
 
+BAND_STEPS = 800  # a connection's bands: steps at most (a band that has not settled by then rarely helps)
 MAXMOVE, DT_MAX = 0.1, 10.0  # FIRE's cap on an image's move (in feature scales) and on its time step (in dt0)
 
 # Basin-hopping temperatures from the literature (kT in the landscape's energy unit)
@@ -159,20 +160,28 @@ def _curvature_scale(land: Landscape, x: np.ndarray) -> float:
 def _without_rigid_motion(X: np.ndarray, F: np.ndarray) -> np.ndarray:
     """Forces on cluster images with each image's translations and rotations taken out: an
     energy that does not change under them leaves the images free to drift and spin along them,
-    and a band whose images turn into differently oriented copies of one minimum comes apart."""
-    K, D = X.shape
+    and a band whose images turn into differently oriented copies of one minimum comes apart.
+    The rotation taken out is w x r with I w = sum r x F (I the inertia tensor, unit masses): the
+    orthogonal projection onto the rotations, without factorising a D x 6 basis per image."""
+    K = X.shape[0]
     A = X.reshape(K, -1, 3)
     A = A - A.mean(axis=1, keepdims=True)
-    modes = np.zeros((K, D // 3, 3, 6))
-    for k in range(3):
-        modes[:, :, k, k] = 1.0
-        axis = np.zeros(3)
-        axis[k] = 1.0
-        modes[:, :, :, 3 + k] = np.cross(axis, A)
-    Q, R = np.linalg.qr(modes.reshape(K, D, 6))
-    diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
-    Q = Q * (diag > 1e-10 * diag.max(axis=1, keepdims=True))[:, None, :]  # (a linear image has 5 modes)
-    return F - np.einsum("kdm,km->kd", Q, np.einsum("kdm,kd->km", Q, F))
+    G = F.reshape(K, -1, 3)
+    G = G - G.mean(axis=1, keepdims=True)
+    L = _cross(A, G).sum(axis=1)
+    M = np.einsum("kni,knj->kij", A, A)
+    inertia = np.trace(M, axis1=1, axis2=2)[:, None, None] * np.eye(3) - M
+    w = np.einsum("kij,kj->ki", np.linalg.pinv(inertia, rcond=1e-10, hermitian=True), L)  # (a linear image: 2 rotations)
+    return (G - _cross(np.broadcast_to(w[:, None, :], A.shape), A)).reshape(K, -1)
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a x b over the last axis (np.cross moves axes about: several times slower on small stacks)."""
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    out[..., 0] = a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1]
+    out[..., 1] = a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2]
+    out[..., 2] = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+    return out
 
 
 def _improved_tangents(X: np.ndarray, E: np.ndarray) -> np.ndarray:
@@ -189,6 +198,45 @@ def _improved_tangents(X: np.ndarray, E: np.ndarray) -> np.ndarray:
     T = np.where(mixed_up[:, None], tp * dmax[:, None] + tm * dmin[:, None], T)
     T = np.where((~(up | down) & ~mixed_up)[:, None], tp * dmin[:, None] + tm * dmax[:, None], T)
     return T / np.maximum(np.linalg.norm(T, axis=1, keepdims=True), 1e-300)
+
+
+def _idpp_path(a: np.ndarray, b: np.ndarray, K: int) -> np.ndarray:
+    """K images from cluster ``a`` to ``b`` (aligned) by image-dependent pair potentials (Smidstrup
+    et al. 2014): each interior image moved from the straight line to where its interatomic
+    distances come closest to the interpolated distances, weighted 1/d^4. On the straight line
+    atoms pass through each other (a 38-atom band started there sat 150 epsilon above its ends
+    after 2,000 steps); here they go round."""
+    from scipy.optimize import minimize
+
+    A, B = a.reshape(-1, 3), b.reshape(-1, 3)
+    i, j = np.triu_indices(len(A), 1)
+    da = np.linalg.norm(A[i] - A[j], axis=1)
+    db = np.linalg.norm(B[i] - B[j], axis=1)
+    out = np.empty((K, a.size))
+    out[0], out[-1] = a, b
+    for k in range(1, K - 1):
+        t = k / (K - 1)
+        target = (1 - t) * da + t * db
+        line = (1 - t) * A + t * B
+
+        def fg(y: np.ndarray, target: np.ndarray = target) -> tuple[float, np.ndarray]:
+            P = y.reshape(-1, 3)
+            r = P[i] - P[j]
+            d = np.maximum(np.linalg.norm(r, axis=1), 1e-6)
+            w = 1.0 / d ** 4
+            e = target - d
+            # d/dd [w e^2] = -4 e^2 / d^5 - 2 w e
+            coef = (-4.0 * e * e / d ** 5 - 2.0 * w * e) / d
+            G = np.zeros_like(P)
+            np.add.at(G, i, coef[:, None] * r)
+            np.add.at(G, j, -coef[:, None] * r)
+            return float(np.sum(w * e * e)), G.reshape(-1)
+
+        y = minimize(fg, line.reshape(-1), jac=True, method="L-BFGS-B", options={"maxiter": 500}).x.reshape(-1, 3)
+        yc = y - y.mean(axis=0)
+        lc = line.mean(axis=0)
+        out[k] = (yc @ _kabsch(line - lc, yc) + lc).reshape(-1)  # its rigid motion back to the line's frame
+    return out
 
 
 def neb(landscape: Any, a: Any, b: Any, *, images: int = 12, iterations: int = 2000, tol: float | None = None,
@@ -212,7 +260,7 @@ def neb(landscape: Any, a: Any, b: Any, *, images: int = 12, iterations: int = 2
     K = int(images) + 2
     cluster = _is_cluster(land)
     t = np.linspace(0.0, 1.0, K)[:, None]
-    X = _on_manifold(land, (1 - t) * a[None, :] + t * b[None, :])
+    X = _idpp_path(a, b, K) if cluster else _on_manifold(land, (1 - t) * a[None, :] + t * b[None, :])
     lam = _curvature_scale(land, a)
     k = float(spring) if spring is not None else 0.1 * lam
     dt0 = 0.1 / math.sqrt(lam + 4.0 * k)
@@ -437,90 +485,193 @@ def _band_minima(lmap: Any, band: Band) -> list[int]:
     return out
 
 
-def _next_pair(lmap: Any, a: int, b: int, tries: dict[tuple[int, int], int], *, per_pair: int,
-               nodes: int = 40) -> tuple[int, int] | None:
-    """The unconnected pair to try next (pele's double-ended connect): the shortest path from
-    ``a`` to ``b`` over minima, where pairs already joined cost nothing and others cost their
-    squared distance (symmetry fingerprints: no alignment needed), pairs tried ``per_pair``
-    times left out; the first unconnected step of that path. Nodes: both ends' components and
-    the other minima nearest either end, ``nodes`` of each at most."""
-    import heapq
+class _Distances:
+    """Distances between minima of a map: by symmetry fingerprints (no alignment; a cheap guide
+    to which minima are near) and after alignment under the landscape's symmetries (on clusters
+    an assignment problem, milliseconds a pair), each computed once."""
 
-    from ._critical import fingerprints
+    def __init__(self, lmap: Any) -> None:
+        self.lmap = lmap
+        self.cache: dict[tuple[int, int], float] = {}
+        self.fp: dict[int, np.ndarray] = {}
 
-    land = lmap.landscape
+    def fingerprints(self, ids: list[int]) -> np.ndarray:
+        from ._critical import fingerprints
+
+        land = self.lmap.landscape
+        todo = [i for i in ids if i not in self.fp]
+        if todo:
+            new = fingerprints(land, np.array([self.lmap.minimum_x(i) for i in todo]), tuple(land.identify))
+            self.fp.update(zip(todo, new))
+        return np.array([self.fp[i] for i in ids])
+
+    def __call__(self, u: int, v: int) -> float:
+        key = (min(u, v), max(u, v))
+        if key not in self.cache:
+            xu = self.lmap.minimum_x(key[0])
+            self.cache[key] = float(np.linalg.norm(align(self.lmap.landscape, xu, self.lmap.minimum_x(key[1])) - xu))
+        return self.cache[key]
+
+
+def _start_nodes(lmap: Any, a: int, b: int, dist: _Distances, nodes: int) -> set[int]:
+    """Minima a connection between ``a`` and ``b`` starts from: the two ends, the members of
+    each end's component nearest the other end, and the other minima nearest either end
+    (``nodes`` of each at most; nearness by fingerprints)."""
     ids = lmap.minimum_ids()
-    fp = dict(zip(ids, fingerprints(land, np.array([lmap.minimum_x(i) for i in ids]),
-                                                 tuple(land.identify))))
+    F = dist.fingerprints(ids)
+    where = {i: k for k, i in enumerate(ids)}
 
     def near(to: int, among: list[int]) -> list[int]:
-        return sorted(among, key=lambda i: float(np.sum((fp[i] - fp[to]) ** 2)))[:nodes]
+        if not among:
+            return []
+        d = np.sum((F[[where[i] for i in among]] - F[where[to]]) ** 2, axis=1)
+        return [among[k] for k in np.argsort(d, kind="stable")[:nodes]]
 
     side_a, side_b = lmap.component(a), lmap.component(b)
     others = [i for i in ids if not lmap.connected(i, a) and not lmap.connected(i, b)]
-    keep = set(near(a, side_a)) | set(near(b, side_b)) | set(near(a, others)) | set(near(b, others)) | {a, b}
-    nodes_l = sorted(keep)
-    dist = {a: 0.0}
-    prev: dict[int, int] = {}
-    heap = [(0.0, a)]
-    done: set[int] = set()
-    while heap:
-        d, u = heapq.heappop(heap)
-        if u in done:
-            continue
-        done.add(u)
-        if u == b:
+    return {a, b} | set(near(b, side_a)) | set(near(a, side_b)) | set(near(a, others)) | set(near(b, others))
+
+
+def _unconnected_steps(lmap: Any, a: int, b: int, nodes: set[int], dist: _Distances,
+                       tried: set[tuple[int, int]], blocked: set[int] | frozenset[int] = frozenset(),
+                       neighbours: int = 25) -> list[tuple[int, int]] | None:
+    """The steps still missing on the shortest path from ``a`` to ``b`` over ``nodes`` (the
+    double-ended strategy of OPTIM and pele, Carr, Trygubenko & Wales 2005): joined pairs cost
+    nothing, the others their squared aligned distance (so the path prefers many short steps to
+    one long one), pairs already ``tried`` and minima in ``blocked`` (left only
+    through the transition states already found) are left out. Unjoined pairs are
+    considered between each minimum and its ``neighbours`` nearest by fingerprint (aligning every
+    pair of a few hundred cluster minima took most of a connection's time), all pairs when that
+    leaves no path. None when no path is left."""
+    import heapq
+
+    order = sorted(nodes)
+    n = len(order)
+    F = dist.fingerprints(order)
+    sq = np.sum(F * F, axis=1)
+    near = np.argsort(sq[:, None] + sq[None, :] - 2.0 * F @ F.T, axis=1, kind="stable")[:, :neighbours + 1]
+    close: list[set[int]] = [set() for _ in range(n)]
+    for i in range(n):
+        for j in near[i]:
+            if i != j:
+                close[i].add(int(j))
+                close[int(j)].add(i)
+    root = [lmap._find(v) for v in order]
+    for everything in (False, True):
+        start, goal = order.index(a), order.index(b)
+        best = {start: 0.0}
+        prev: dict[int, int] = {}
+        heap = [(0.0, start)]
+        done: set[int] = set()
+        while heap:
+            d, i = heapq.heappop(heap)
+            if i in done:
+                continue
+            done.add(i)
+            if i == goal:
+                break
+            u = order[i]
+            for j in range(n):
+                if j in done:
+                    continue
+                v = order[j]
+                if root[i] == root[j]:
+                    w = 0.0
+                elif (not (everything or j in close[i]) or u in blocked or v in blocked
+                      or (min(u, v), max(u, v)) in tried):
+                    continue
+                else:
+                    w = dist(u, v) ** 2
+                if d + w < best.get(j, np.inf):
+                    best[j], prev[j] = d + w, i
+                    heapq.heappush(heap, (d + w, j))
+        if goal in done:
             break
-        for v in nodes_l:
-            if v in done:
-                continue
-            if lmap.connected(u, v):
-                w = 0.0
-            elif tries.get((min(u, v), max(u, v)), 0) >= per_pair:
-                continue
-            else:
-                w = float(np.sum((fp[u] - fp[v]) ** 2))
-            if d + w < dist.get(v, np.inf):
-                dist[v], prev[v] = d + w, u
-                heapq.heappush(heap, (d + w, v))
-    if b not in done:
+    else:
         return None
-    v = b
-    steps = []
-    while v != a:
-        steps.append((prev[v], v))
-        v = prev[v]
-    for u, v in reversed(steps):
-        if not lmap.connected(u, v):
-            return (u, v)
-    return None
+    j, steps = goal, []
+    while j != start:
+        steps.append((order[prev[j]], order[j]))
+        j = prev[j]
+    return [(u, v) for u, v in reversed(steps) if not lmap.connected(u, v)]
+
+
+def _minima_between(lmap: Any, u: int, v: int, *, spacing: float = 0.4) -> list[int]:
+    """Quench points along the straight line from minimum ``u`` to minimum ``v`` (aligned to
+    it), one every ``spacing`` feature scales: the other minima met on the way, in order. A long
+    step becomes several short ones, which bands join far more reliably: between the two funnels
+    of Lennard-Jones 38 a band across the whole distance never settles."""
+    land = lmap.landscape
+    xu = lmap.minimum_x(u)
+    xv = align(land, xu, lmap.minimum_x(v))
+    n = int(np.clip(np.ceil(np.linalg.norm(xv - xu) / (spacing * land.feature_scale)), 4, 64))
+    out: list[int] = []
+    for s in np.linspace(0.0, 1.0, n + 1)[1:-1]:
+        y, fy, ok = quench(land, _on_manifold(land, ((1 - s) * xu + s * xv)[None, :])[0])
+        if ok and np.isfinite(fy):
+            mid = lmap.add_minimum(y, fy, found_by="connect")[0]
+            if mid >= 0 and mid not in (u, v) and mid not in out:
+                out.append(mid)
+    return out
 
 
 def connect_in_map(lmap: Any, a: int, b: int, *, images: int = 12, max_attempts: int = 10,
                    stop: Any = None) -> ConnectResult:
-    """Connect minima ``a`` and ``b`` of a ``LandscapeMap`` (ids), adding what is found to it:
-    bands between the pairs ``_next_pair`` proposes (a pair tried again gets twice the images),
-    every maximum refined and confirmed, every dip quenched to a minimum, until ``a`` and ``b``
-    share a component or ``max_attempts`` bands were tried."""
+    """Connect minima ``a`` and ``b`` of a ``LandscapeMap`` (ids), adding what is found to it.
+
+    Each round takes the shortest path from ``a`` to ``b`` over the minima known to the search
+    (``_unconnected_steps``) and works on every step of it still missing: the first time a pair
+    comes up, the straight line between them is quenched for minima in between
+    (``_minima_between``) and, when there are none, a band joins them, every maximum refined and
+    confirmed, every dip quenched to a minimum; either way the pair is not proposed again. A
+    minimum that two bands could not leave is searched single-ended (``explore_from_minimum``).
+    Until ``a`` and ``b`` share a component, or ``max_attempts`` bands were tried."""
     t0 = time.perf_counter()
     last_min = max(lmap.minimum_ids(), default=0)
     last_ts = max((t["id"] for t in lmap.transition_states()), default=0)
     bands: list[Band] = []
     warnings: list[str] = []
-    tries: dict[tuple[int, int], int] = {}
+    tried: set[tuple[int, int]] = set()  # pairs split by minima between them, or banded (a second,
+    # longer band on a pair joined nothing in twelve tries on LJ38)
+    failed: dict[int, int] = {}
+    searched: set[int] = set()
+    explored: set[int] = set()  # searched, and transition states out of it found
+    dist = _Distances(lmap)
+    nodes = _start_nodes(lmap, a, b, dist, 10)
     attempts = 0
     while not lmap.connected(a, b) and attempts < max_attempts and not stop:
-        pair = _next_pair(lmap, a, b, tries, per_pair=2)
-        if pair is None:
+        steps = _unconnected_steps(lmap, a, b, nodes, dist, tried, explored)
+        if steps is None:
             warnings.append("every pair of minima between the two sides was tried")
             break
-        key = (min(pair), max(pair))
-        n = tries.get(key, 0)
-        tries[key] = n + 1
-        attempts += 1
-        band = connect_pair_once(lmap, pair[0], pair[1], images=images * 2 ** n)[1]
-        bands.append(band)
-        _band_minima(lmap, band)
+        for u, v in steps:
+            if attempts >= max_attempts or stop:
+                break
+            tried.add((min(u, v), max(u, v)))
+            between = _minima_between(lmap, u, v)
+            if between:  # no band across other basins: the path goes through them
+                nodes.update(between)
+                continue
+            attempts += 1
+            # bands that join their pair settle within ~400 steps (LJ38); one still moving at
+            # BAND_STEPS has its maxima refined as they are
+            added, band = connect_pair_once(lmap, u, v, images=images, iterations=BAND_STEPS)
+            bands.append(band)
+            nodes.update(_band_minima(lmap, band))
+            touched = {m for t in lmap.transition_states(added) for m in (t["minimum1"], t["minimum2"])}
+            nodes.update(touched)
+            for m in (u, v):
+                # a minimum no band gets out of (the deep, symmetric fcc bottom of Lennard-Jones 38):
+                # its own transition states by eigenvector following from it, once; from then on
+                # the path leaves it through them
+                failed[m] = failed.get(m, 0) + (m not in touched)
+                if failed[m] >= 2 and m not in explored and m not in searched:
+                    searched.add(m)
+                    around = {x for t in lmap.transition_states(explore_from_minimum(lmap, m, modes=12))
+                              for x in (t["minimum1"], t["minimum2"])}
+                    nodes.update(around)
+                    if m in around:
+                        explored.add(m)
     connected = lmap.connected(a, b)
     path, barrier = lmap.minimax_path(a, b) if connected else ([], None)
     flagged = sorted({round(e, 10) for band in bands for e in band.degenerate})
@@ -668,11 +819,13 @@ def basin_hopping(landscape: Any, steps: int, *, seed: int = 0, temperature: flo
 
 
 # -- filling a map ----------------------------------------------------------------------------------
-def connect_pair_once(lmap: Any, i: int, j: int, *, images: int = 12) -> tuple[list[int], Band]:
-    """One band between minima ``i`` and ``j`` of the map, every maximum refined and confirmed
-    (quenched down both sides); the ids of transition states added, and the band."""
+def connect_pair_once(lmap: Any, i: int, j: int, *, images: int = 12,
+                      iterations: int = 2000) -> tuple[list[int], Band]:
+    """One band between minima ``i`` and ``j`` of the map (at most ``iterations`` steps), every
+    maximum refined and confirmed (quenched down both sides); the ids of transition states
+    added, and the band."""
     land = lmap.landscape
-    band = neb(land, lmap.minimum_x(i), lmap.minimum_x(j), images=images)
+    band = neb(land, lmap.minimum_x(i), lmap.minimum_x(j), images=images, iterations=iterations)
     added_ts = []
     for c in band.maxima() or [band.climbing]:
         ts = refine_transition_state(land, band.images[c], direction=band.tangent(c))

@@ -231,9 +231,13 @@ class LandscapeMap:
         ts = ts.reshape(-1, 3)
         return mins[:, 0].astype(np.int64), mins[:, 1], ts[:, 0], ts[:, 1:].astype(np.int64)
 
-    def transition_states(self) -> list[dict[str, Any]]:
-        return [{"id": i, "energy": e, "minimum1": a, "minimum2": b} for i, e, a, b in self.conn.execute(
-            "SELECT id, energy, minimum1, minimum2 FROM transition_states ORDER BY id")]
+    def transition_states(self, ids: Any = None) -> list[dict[str, Any]]:
+        """Every transition state (or those with the given ``ids``): id, energy and the two minima it joins."""
+        rows = self.conn.execute("SELECT id, energy, minimum1, minimum2 FROM transition_states ORDER BY id") \
+            if ids is None else self.conn.execute(
+                "SELECT id, energy, minimum1, minimum2 FROM transition_states WHERE id IN "
+                f"({','.join('?' * len(ids))}) ORDER BY id", [int(i) for i in ids])
+        return [{"id": i, "energy": e, "minimum1": a, "minimum2": b} for i, e, a, b in rows]
 
     def transition_state_x(self, t: int) -> np.ndarray:
         row = self.conn.execute("SELECT coords FROM transition_states WHERE id = ?", (int(t),)).fetchone()

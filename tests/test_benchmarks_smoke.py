@@ -34,4 +34,6 @@ def test_connectivity_benchmark_smoke(tmp_path, capsys):
     assert report["himmelblau_map"]["complete"] and all(report["lj13_connect"]["connected"])
     assert report["dgraph"]["drawn_lines"] > 0 and report["dgraph"]["svg_bytes"] > 0
     assert len(report["lj38_basin_hopping"]["runs"]) == 1
-    assert "LJ38 global minimum by basin-hopping" in capsys.readouterr().out
+    assert report["lj38_double_funnel"]["runs"][0]["bands"] == 1  # the smoke run's one band (the code path)
+    out = capsys.readouterr().out
+    assert "LJ38 global minimum by basin-hopping" in out and "LJ38 double funnel, fcc to icosahedral" in out

@@ -253,7 +253,7 @@ def test_p_spin_two_ground_state_is_the_finite_n_minimum_in_the_limit():
     assert land.known["global_min_value"] / 400 == pytest.approx(land.theory["ground_state_energy_per_spin"], rel=0.03)
 
 
-@pytest.mark.parametrize("atoms", range(5, 21))
+@pytest.mark.parametrize("atoms", [*range(5, 21), 38])
 def test_lennard_jones_global_minima_are_stored_to_full_precision(atoms):
     # before: the database's six decimals, above the true minimum by up to 5e-7 for 10 of 16 sizes
     from saddlescape.landscapes._physical import LJ_DATABASE_MINIMA
@@ -266,6 +266,21 @@ def test_lennard_jones_global_minima_are_stored_to_full_precision(atoms):
     eig = np.linalg.eigvalsh(f.hessian(x))
     assert np.abs(eig[:6]).max() < 1e-8 and eig[6] > 1.0  # six zero modes (translation, rotation), then a minimum
     assert abs(value - LJ_DATABASE_MINIMA[atoms]) <= 5e-7 + 1e-12  # the database's value is its rounding
+
+
+def test_lennard_jones_38s_second_funnel_bottom_is_declared():
+    from saddlescape.landscapes._physical import LJ38_ICOSAHEDRAL_DATABASE
+
+    f = landscapes.make("lennard-jones", dim=114)
+    (m,) = f.known["local_minima"]
+    x = np.asarray(m["x"])
+    value, g = f.value_and_grad(x)
+    assert value == pytest.approx(m["value"], rel=1e-14) and np.abs(g).max() < 1e-12
+    eig = np.linalg.eigvalsh(f.hessian(x))
+    assert np.abs(eig[:6]).max() < 1e-8 and eig[6] > 1.0
+    assert abs(value - LJ38_ICOSAHEDRAL_DATABASE) <= 5e-7 + 1e-12
+    assert value - f.known["global_min_value"] == pytest.approx(0.676048, abs=1e-6)  # the funnels' gap
+    assert "local_minima" not in landscapes.make("lennard-jones", dim=39).known
 
 
 @pytest.mark.parametrize("dim", [4, 5, 7, 30, 1000])

@@ -134,6 +134,33 @@ def test_symmetry_moved_endpoints_give_the_same_barrier():
     assert band.energies.max() - band.energies[0] < 5.0  # aligned: no atoms dragged through each other
 
 
+def test_connect_joins_the_two_funnels_of_lj38():
+    # before: bands straight across the funnels (3.1 sigma apart after alignment) never settled:
+    # 60 bands in 1,225 s and no connection. Now the line between them is quenched for minima in
+    # between and short bands join those.
+    land = landscapes.make("lennard-jones", dim=114)
+    fcc = np.asarray(land.known["global_min_x"])
+    second = land.known["local_minima"][0]
+    ico = _random_symmetry(np.asarray(second["x"]), np.random.default_rng(0))
+    res, lmap = connect(land, fcc, ico, max_attempts=60)
+    assert res.connected, res.warnings
+    (k0, first), (k1, last) = res.path[0], res.path[-1]
+    assert k0 == k1 == "minimum"
+    assert lmap.minimum_energy(first) == pytest.approx(land.known["global_min_value"], abs=1e-9)
+    assert lmap.minimum_energy(last) == pytest.approx(second["value"], abs=1e-9)
+    tops = []
+    for n in range(1, len(res.path), 2):  # minimum, ts, minimum, ...: every ts above both its neighbours
+        kind, t = res.path[n]
+        assert kind == "ts"
+        e = float(land.value(lmap.transition_state_x(t)))
+        assert e > max(lmap.minimum_energy(res.path[n - 1][1]), lmap.minimum_energy(res.path[n + 1][1]))
+        eig = np.linalg.eigvalsh(land.hessian(lmap.transition_state_x(t)))
+        assert eig[0] < -1e-3 and np.abs(eig[1:7]).max() < 1e-6 and eig[7] > 1e-3  # index 1, six zero modes
+        tops.append(e)
+    assert res.barrier == pytest.approx(max(tops) - land.known["global_min_value"], abs=1e-9)
+    assert res.barrier > second["value"] - land.known["global_min_value"]
+
+
 def test_connect_works_on_the_sphere():
     land = landscapes.make("p-spin", dim=12, seed=0)
     lmap = LandscapeMap(":memory:", land)

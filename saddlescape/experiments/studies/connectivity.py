@@ -5,7 +5,8 @@ index-1 point found, at the census's position and energy, joining the minima pla
 descent reaches from either side. (2) styblinski-tang in D dimensions: 2^D minima joined by
 D 2^(D-1) transition states whose energies have a closed form from the 1-D roots. (3)
 Lennard-Jones clusters: basin-hopping to the global minimum, the lowest minima joined to it, the
-barrier out of it. (4) Mode connectivity on the mlp: two solutions trained from different
+barrier out of it; in the full run Lennard-Jones 38's double funnel: the fcc global minimum joined
+to the icosahedral bottom of the other funnel. (4) Mode connectivity on the mlp: two solutions trained from different
 starts, the loss barrier along the straight line between them against the barrier along the
 relaxed elastic band, over widths (Draxler et al. 2018; Garipov et al. 2018).
 """
@@ -27,6 +28,8 @@ def _items(quick: bool) -> list[dict[str, Any]]:
     items += [{"kind": "styblinski", "dim": d} for d in ((2, 3, 4) if quick else (2, 3, 4, 5, 6))]
     items += [{"kind": "lennard-jones", "atoms": n, "hops": 300 if quick else 3000, "connect": 6 if quick else 20}
               for n in (7, 13)]
+    if not quick:
+        items.append({"kind": "double-funnel", "hops": 3000, "attempts": 200})
     items += [{"kind": "mode", "width": w, "seed": s, "steps": 5000 if quick else 20000}
               for w in ((2, 8, 32) if quick else (2, 4, 8, 16, 32, 64)) for s in ((1,) if quick else (1, 2, 3))]
     return items
@@ -117,6 +120,30 @@ def _work_lj(item: dict[str, Any]) -> dict[str, Any]:
             "barrier_to_second": barrier, "dgraph": graph.render(72, 18)}
 
 
+def _work_double_funnel(item: dict[str, Any]) -> dict[str, Any]:
+    """LJ38: basin-hopping maps both funnels; the two lowest minima found are connected."""
+    import time
+
+    import saddlescape
+    from saddlescape import landscapes
+    from saddlescape._connect import connect_in_map
+
+    land = landscapes.make("lennard-jones", dim=114)
+    t0 = time.perf_counter()
+    lmap = _map(land, basin_hopping_steps=item["hops"], seed=0)
+    hopped = time.perf_counter() - t0
+    ids = sorted(lmap.minimum_ids(), key=lmap.minimum_energy)
+    res = connect_in_map(lmap, ids[0], ids[1], max_attempts=item["attempts"])
+    e0, e1 = lmap.minimum_energy(ids[0]), lmap.minimum_energy(ids[1])
+    n_min, n_ts = lmap.counts()
+    return {"minima": n_min, "ts": n_ts, "lowest": e0, "second": e1,
+            "known_lowest": land.known["global_min_value"], "known_second": land.known["local_minima"][0]["value"],
+            "connected": res.connected, "barrier": res.barrier,
+            "barrier_from_second": None if res.barrier is None else res.barrier + e0 - e1,
+            "steps": len(res.path) // 2, "bands": res.attempts, "hop_s": hopped, "connect_s": res.elapsed_s,
+            "dgraph": saddlescape.disconnectivity_graph(lmap, levels=0).render(72, 18)}
+
+
 def _work_mode(item: dict[str, Any]) -> dict[str, Any]:
     import saddlescape
     from saddlescape import landscapes
@@ -137,7 +164,7 @@ def _work_mode(item: dict[str, Any]) -> dict[str, Any]:
 
 def _work(item: dict[str, Any]) -> dict[str, Any]:
     return {"complete": _work_complete, "styblinski": _work_styblinski, "lennard-jones": _work_lj,
-            "mode": _work_mode}[item["kind"]](item)
+            "double-funnel": _work_double_funnel, "mode": _work_mode}[item["kind"]](item)
 
 
 def _analyse(results: list[dict[str, Any]], quick: bool) -> Report:
@@ -171,6 +198,19 @@ def _analyse(results: list[dict[str, Any]], quick: bool) -> Report:
                          str(res["ts"]), f"global min {res['global_min']:.6f}; barrier to the 2nd "
                          f"{_fmt(res['barrier_to_second'], '.4f')} ({res['joined']}/{res['tried']} joined)",
                          "yes" if ok else "NO"])
+        elif it["kind"] == "double-funnel":
+            found = (abs(res["lowest"] - res["known_lowest"]) < 1e-6 and abs(res["second"] - res["known_second"]) < 1e-6)
+            ok = found and res["connected"]
+            checks.append(ok)
+            lj[38] = {"minima": res["minima"], "ts": res["ts"], "barrier_to_second": res["barrier"],
+                      "dgraph": res["dgraph"]}
+            rows.append([f"LJ38 double funnel: {it['hops']} hops, fcc to icosahedral", str(res["minima"]),
+                         str(res["ts"]), f"bottoms {res['lowest']:.6f}, {res['second']:.6f}; "
+                         + (f"joined by {res['steps']} transition states in {res['connect_s']:.0f} s "
+                            f"({res['bands']} bands); barrier {res['barrier']:.3f} from fcc, "
+                            f"{res['barrier_from_second']:.3f} from icosahedral" if res["connected"]
+                            else f"not joined after {res['bands']} bands"),
+                         "yes" if ok else "NO"])
         else:
             widths.setdefault(it["width"], []).append((res["line_barrier"], res["band_barrier"]))
     series_line, series_band, mode_ok = [], [], True
@@ -189,7 +229,8 @@ def _analyse(results: list[dict[str, Any]], quick: bool) -> Report:
     exact = sum(checks[:-1])
     verdict = (f"{exact} of {len(checks) - 1} exact checks hold (complete 2-D maps against the census, styblinski-tang "
                f"barriers against their closed form, Lennard-Jones global minima found and the lowest minima "
-               f"joined); between two trained mlps the band's barrier is "
+               f"joined" + (", Lennard-Jones 38's fcc and icosahedral funnel bottoms joined" if 38 in lj else "")
+               + "); between two trained mlps the band's barrier is "
                + ("below a tenth of the straight line's at every width" if mode_ok else
                   "not always below a tenth of the straight line's")
                + (f" (width {min(widths)}: {series_band[0][1]:.2g} against {series_line[0][1]:.2g}; width "
