@@ -428,7 +428,11 @@ def refine_transition_state(landscape: Any, x: Any, *, direction: Any = None, gt
 
 
 def _descend_both_sides(land: Landscape, ts: TransitionState) -> list[tuple[np.ndarray, float, bool]]:
-    """Quench from just below the transition state on either side of its unstable direction."""
+    """Quench from just below the transition state on either side of its unstable direction,
+    in steps of at most a tenth of the feature scale: which minima a transition state joins is
+    where steepest descent goes, and a quasi-Newton step as long as a basin is wide lands in the
+    next basin (rastrigin's complete map had 176 of 220 transition states joining the wrong pair
+    with steps up to the feature scale)."""
     out = []
     for sign in (1.0, -1.0):
         h = 1e-3 * land.feature_scale
@@ -440,7 +444,7 @@ def _descend_both_sides(land: Landscape, ts: TransitionState) -> list[tuple[np.n
             if fy < ts.energy - 1e-10 * (1 + abs(ts.energy)):
                 break
             h *= 2.0
-        out.append(quench(land, y))
+        out.append(quench(land, y, maxstep=0.1 * land.feature_scale))
     return out
 
 
