@@ -1032,7 +1032,9 @@ class LiveConnectivity:
     """The connectivity of minima found elsewhere (walkers of a run), grown one connect at a time.
 
     Give it minima with ``add_minima``; each ``step()`` connects the lowest minimum to the next
-    one not yet joined to it (lowest first; a minimum that three bands could not join is left);
+    one of those not yet joined to it (lowest first; a minimum that three bands could not join is
+    left). Connections add minima of their own (stepping stones, the far sides of transition
+    states): they are in the map and the graph, but only the given ones are connected on purpose;
     ``graph()`` is the disconnectivity graph so far and ``path(i)`` the reaction path from the
     lowest minimum to minimum ``i`` (steepest-descent lines down both sides of each transition
     state on the minimax path). Everything happens in the thread that first calls it (the map
@@ -1050,6 +1052,7 @@ class LiveConnectivity:
                              f"dim={self.land.dim:,}); use `saddlescape map` for larger ones")
         self._map: Any = None
         self._seen: list[np.ndarray] = []
+        self._given: set[int] = set()  # map ids of the minima given to add_minima
         self._given_up: set[int] = set()
         self.attempts = 0
 
@@ -1071,20 +1074,28 @@ class LiveConnectivity:
                 continue
             self._seen.append(x.copy())
             y, fy, ok = quench(self.land, x)
-            if ok and self.map.add_minimum(y, fy, found_by="walkers")[1]:
-                new += 1
+            if ok:
+                mid, added = self.map.add_minimum(y, fy, found_by="walkers")
+                if mid >= 0:
+                    new += int(added or mid not in self._given)
+                    self._given.add(mid)
         return new
+
+    @property
+    def given(self) -> int:
+        """How many distinct minima were given (the walkers' minima)."""
+        return len(self._given)
 
     def lowest(self) -> int | None:
         ids = self.map.minimum_ids()
         return min(ids, key=self.map.minimum_energy) if ids else None
 
     def pending(self) -> list[int]:
-        """Minima not joined to the lowest one and not given up on, lowest first."""
+        """Given minima not joined to the lowest one and not given up on, lowest first."""
         low = self.lowest()
         if low is None:
             return []
-        todo = [i for i in self.map.minimum_ids() if not self.map.connected(low, i) and i not in self._given_up]
+        todo = [i for i in self._given if not self.map.connected(low, i) and i not in self._given_up]
         return sorted(todo, key=self.map.minimum_energy)
 
     def step(self, stop: Any = None) -> bool:

@@ -768,7 +768,7 @@ class PlaygroundApp(App):
                 pick = order[sel] if order else None
                 pts, tss, barrier = live.path(pick) if pick is not None else (None, None, None)
                 info = {"graph": live.graph(), "order": order, "selected": pick, "path": pts, "ts": tss,
-                        "barrier": barrier, "pending": len(live.pending()),
+                        "barrier": barrier, "pending": len(live.pending()), "given": live.given,
                         "x": live.map.minimum_x(pick) if pick is not None else None,
                         "energy": live.map.minimum_energy(pick) if pick is not None else None}
                 shown_sel = sel
@@ -790,8 +790,9 @@ class PlaygroundApp(App):
             return
         self._graph_drawn = key
         g = info["graph"]
-        n_min, n_ts = len(info["order"]), len(g.transition_states)
-        head = Text(f"{n_min} minima the walkers found, {n_ts} transition states"
+        n_min, n_ts, given = len(info["order"]), len(g.transition_states), info["given"]
+        more = f" and {n_min - given} between them" if n_min > given else ""
+        head = Text(f"{given} minima the walkers found{more}, {n_ts} transition states"
                     + (f"; connecting {info['pending']} more..." if info["pending"] else ""), style="dim")
         size = panel.content_size
         width, height = max(20, size.width), max(6, size.height - 3)

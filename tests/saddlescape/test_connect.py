@@ -20,6 +20,7 @@ from saddlescape import landscapes
 from saddlescape._connect import align, basin_hopping, connect, map_landscape, neb, refine_transition_state
 from saddlescape._dgraph import build, disconnectivity_graph
 from saddlescape._landmap import LandscapeMap
+from saddlescape._quench import quench
 
 
 def _inside(land, x):
@@ -428,3 +429,23 @@ def test_a_degenerate_saddle_is_flagged_not_stored():
     res, lmap = connect(land, [1.0, 0.0], [-1.0, 0.0])
     assert not res.connected and lmap.counts()[1] == 0
     assert any("degenerate" in w and "E = 0" in w for w in res.warnings), res.warnings
+
+
+def test_live_connectivity_connects_the_given_minima_and_counts_the_ones_between_apart():
+    # the playground's panel: stepping stones a connection adds are drawn, not chased, and the
+    # header counts the walkers' minima apart from them
+    from saddlescape import LiveConnectivity
+
+    land = landscapes.make("lennard-jones", dim=39)
+    low = np.asarray(land.known["global_min_x"])
+    far = quench(land, land.sample(1, seed=10)[0])[0]  # a random quench: a disordered minimum
+    live = LiveConnectivity(land)
+    assert live.add_minima([low, far]) == 2 and live.given == 2
+    assert live.add_minima([low]) == 0  # seen before
+    steps = 0
+    while live.step():
+        steps += 1
+    n_min, _ = live.map.counts()
+    assert n_min > 2  # the search went through minima of its own...
+    assert steps == 1 and live.attempts <= 3  # ...which were not chased: one connect, the given pair's
+    assert live.pending() == [] and live.given == 2
