@@ -619,7 +619,7 @@ def _minima_between(lmap: Any, u: int, v: int, *, spacing: float = 0.4) -> list[
     return out
 
 
-def connect_in_map(lmap: Any, a: int, b: int, *, images: int = 12, max_attempts: int = 10,
+def connect_in_map(lmap: Any, a: int, b: int, *, images: int = 12, max_attempts: int = 50,
                    stop: Any = None) -> ConnectResult:
     """Connect minima ``a`` and ``b`` of a ``LandscapeMap`` (ids), adding what is found to it.
 
@@ -683,14 +683,15 @@ def connect_in_map(lmap: Any, a: int, b: int, *, images: int = 12, max_attempts:
         warnings.append(f"{len(flagged)} saddle(s) of index 1 with a flat direction beyond the zero modes "
                         f"(degenerate; not stored) at E = {', '.join(f'{e:.6g}' for e in flagged)}")
     if not connected and not any(w.startswith("every pair") for w in warnings):
-        warnings.append(f"not connected after {attempts} attempt(s)" + (" (stopped)" if stop else ""))
+        warnings.append(f"not connected after {attempts} band(s)" + (" (stopped)" if stop else
+                        "; more may join them (max_attempts, or --attempts on the command line)"))
     new_min = [i for i in lmap.minimum_ids() if i > last_min]
     new_ts = [t["id"] for t in lmap.transition_states() if t["id"] > last_ts]
     return ConnectResult(a, b, connected, path, barrier, new_min, new_ts, attempts,
                          time.perf_counter() - t0, bands, warnings)
 
 
-def connect(landscape: Any, a: Any, b: Any, *, images: int = 12, max_attempts: int = 10,
+def connect(landscape: Any, a: Any, b: Any, *, images: int = 12, max_attempts: int = 50,
             db: Any = None) -> tuple[ConnectResult, Any]:
     """Find the transition states joining the minima below points ``a`` and ``b``.
 

@@ -134,7 +134,8 @@ def _parser() -> argparse.ArgumentParser:
     con.add_argument("--from", dest="source", type=int, required=True, metavar="I", help="minimum id")
     con.add_argument("--to", dest="target", type=int, required=True, metavar="J", help="minimum id")
     con.add_argument("--images", type=int, default=12)
-    con.add_argument("--attempts", type=int, default=10, help="bands to try before giving up (default 10)")
+    con.add_argument("--attempts", type=int, default=50, help="bands to try before giving up (default 50; "
+                     "LJ38's two funnels took 16 to 39)")
     dg = sub.add_parser("dgraph", help="the disconnectivity graph of a map: terminal, JSON or SVG/PNG")
     dg.add_argument("--db", required=True)
     dg.add_argument("--json", action="store_true", help="minima, transition states, barriers and the tree as JSON")
