@@ -162,26 +162,17 @@ def _without_rigid_motion(X: np.ndarray, F: np.ndarray) -> np.ndarray:
     energy that does not change under them leaves the images free to drift and spin along them,
     and a band whose images turn into differently oriented copies of one minimum comes apart.
     The rotation taken out is w x r with I w = sum r x F (I the inertia tensor, unit masses): the
-    orthogonal projection onto the rotations, without factorising a D x 6 basis per image."""
+    orthogonal projection onto the rotations."""
     K = X.shape[0]
     A = X.reshape(K, -1, 3)
     A = A - A.mean(axis=1, keepdims=True)
     G = F.reshape(K, -1, 3)
     G = G - G.mean(axis=1, keepdims=True)
-    L = _cross(A, G).sum(axis=1)
+    L = np.cross(A, G).sum(axis=1)
     M = np.einsum("kni,knj->kij", A, A)
     inertia = np.trace(M, axis1=1, axis2=2)[:, None, None] * np.eye(3) - M
     w = np.einsum("kij,kj->ki", np.linalg.pinv(inertia, rcond=1e-10, hermitian=True), L)  # (a linear image: 2 rotations)
-    return (G - _cross(np.broadcast_to(w[:, None, :], A.shape), A)).reshape(K, -1)
-
-
-def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a x b over the last axis (np.cross moves axes about: several times slower on small stacks)."""
-    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
-    out[..., 0] = a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1]
-    out[..., 1] = a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2]
-    out[..., 2] = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
-    return out
+    return (G - np.cross(w[:, None, :], A)).reshape(K, -1)
 
 
 def _improved_tangents(X: np.ndarray, E: np.ndarray) -> np.ndarray:
