@@ -368,8 +368,7 @@ class Session:
 
         land, opt = self.landscape, self.optimizer
         hyper = opt.hyper_array(minibatches=self._batch > 0)
-        B, D = self.X.shape
-        fused = _fused.kernel_for(land, opt, self.bound) if _fused.worth_it(B, D, self.near > 0) else None
+        fused = _fused.kernel_for(land, opt, self.bound)
         if fused is not None:  # this pair's own loop (the same numbers, several times faster on small problems)
             if self._fused_first_class is None:
                 self._fused_first_class = (FirstClass(land.value_and_grad_kernel, VALUE_AND_GRAD_SIG),

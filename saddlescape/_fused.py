@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["enabled", "kernel_for", "pair", "source", "warm", "worth_it"]
+__all__ = ["enabled", "kernel_for", "pair", "source", "warm"]
 
 _HERE = Path(__file__).resolve().parent
 _TEMPLATE = _HERE / "_fused_template.py"
@@ -47,16 +47,6 @@ def pair(landscape: Any, optimizer: Any, bound: float = 0.0) -> tuple[str, str, 
     if le is None or oe is None or landscape.manifold == "sphere" or landscape.n_samples or bound > le.safe_bound:
         return None
     return (le.module, le.stem, oe[0], oe[1], bool(oe[2]), bool(le.one_pass))
-
-
-def worth_it(walkers: int, dim: int, detecting: bool) -> bool:
-    """Whether the fused loop is the faster one here (measured on styblinski-tang with Adam): with
-    detection always (at 4096 walkers in D=2, 6,900 steps/s against 680: the general loop runs the
-    detector over every walker when any is due), for a few walkers (23 M steps/s against 5.6 M at
-    one) and from 8 coordinates on (one pass above 512); many walkers of a tiny dim without
-    detection step faster in the general loop's three flat passes (14,200 against 10,400 steps/s at
-    4096 walkers in D=2)."""
-    return detecting or dim >= 8 or walkers <= 32
 
 
 def _module_file(module: str) -> Path:
