@@ -207,6 +207,8 @@ class Session:
         self._pos_chunks: list[np.ndarray] = []
         self._first_class: tuple[Any, ...] | None = None  # the kernels as first-class functions, addresses looked up once
         self._fused_first_class: tuple[Any, ...] | None = None  # (the same for a fused loop)
+        self._fused_for: tuple[Any, ...] = ()  # (landscape, optimizer, bound, enabled) -> its fused loop's entry
+        self._ev, self._ev_x = np.zeros((0, 6)), np.zeros((0, 0))  # the compiled event buffer (see _advance)
         self._init_state()
         # a bound on |H| near critical points: only walkers with |g| <= GATE * curv * near can be
         # within `near` of one; it starts from the median curvature at the starts measured above
@@ -334,8 +336,9 @@ class Session:
         rec_loss = np.full((rows, B), np.nan)
         rec_pos = np.full((rows if self.record_positions else 0, B, D), np.nan)
         cap = 4 * B + 64
-        self._ev = np.zeros((cap, 6))
-        self._ev_x = np.zeros((cap if self.detecting else 0, D))
+        if self._ev.shape[0] != cap or self._ev_x.shape != (cap if self.detecting else 0, D):
+            self._ev = np.zeros((cap, 6))  # (kept between chunks: the kernels write from row 0, ingest reads
+            self._ev_x = np.zeros((cap if self.detecting else 0, D))  # only the rows written)
         self.chunk_open = n  # (until the bookkeeping below is done: see drive)
         replayed: list[dict[str, Any]] = []
         with kernel_errors() as trapped:
@@ -368,13 +371,17 @@ class Session:
 
         land, opt = self.landscape, self.optimizer
         hyper = opt.hyper_array(minibatches=self._batch > 0)
-        fused = _fused.kernel_for(land, opt, self.bound)
+        on, known = _fused.enabled(), self._fused_for
+        if not known or known[0] is not land or known[1] is not opt or known[2] != self.bound or known[3] != on:
+            found = _fused.kernel_for(land, opt, self.bound)  # (once, not each chunk: ~5 us)
+            known = self._fused_for = (land, opt, self.bound, on, None if found is None else _entry(found))
+        fused = known[4]
         if fused is not None:  # this pair's own loop (the same numbers, several times faster on small problems)
             if self._fused_first_class is None:
                 self._fused_first_class = (FirstClass(land.value_and_grad_kernel, VALUE_AND_GRAD_SIG),
                                            FirstClass(land.hessian_kernel, HESSIAN_SIG),
                                            FirstClass(compiled(detect_walker_entry), DETECT_WALKER_SIG))
-            _entry(fused)(*self._fused_first_class, self.X, self.G, self.F, self.S, hyper, land.data,
+            fused(*self._fused_first_class, self.X, self.G, self.F, self.S, hyper, land.data,
                           self.t, n, self.seed, self.active, self.bound, self.diverged_at, self.best,
                           self.record_every, first, rec_loss, rec_pos, self.near, self.etol, self.zero_modes,
                           self.curv, self.gnorm, self.vinfo, self.vloss, self.vpoint, self.vrad, self._ev, self._ev_x,
