@@ -132,12 +132,14 @@ def suite(args) -> dict:
     from ._timing import interleaved, summarise
 
     report: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                                "threads": {k: os.environ.get(k) for k in ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS")}},
+                                "threads": {k: os.environ.get(k) for k in ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
+                                "cpus_allowed": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None},
                     "cases": {}, "targets": []}
     n_triad = 200_000 if args.smoke else 8_000_000
     triad = _triad_gbps(n_triad, 3 if args.smoke else 15)
     report["triad_GBps"] = triad
-    print(f"triad bandwidth: {triad:.1f} GB/s ({n_triad:,} doubles)")
+    cpus = report["machine"]["cpus_allowed"]
+    print(f"triad bandwidth: {triad:.1f} GB/s ({n_triad:,} doubles); on CPUs {cpus}")
 
     # value+gradient only (the landscape issue's targets)
     big = 10_000 if args.smoke else 1_000_000
@@ -273,6 +275,20 @@ def _thread_env(n: int) -> dict:
     env["XLA_FLAGS"] = (f"--xla_cpu_multi_thread_eigen={'true' if n > 1 else 'false'} "
                         f"intra_op_parallelism_threads={n}")
     return env
+
+
+def _pin(n: int):
+    """A ``preexec_fn`` putting the child on ``n`` of this process's CPUs. XLA sizes its thread pool
+    from the CPUs a process may run on and ignores ``intra_op_parallelism_threads``: with only the
+    environment set, the one-thread JAX baseline ran element-wise loops on both cores of this
+    machine (1.9 cores busy, 2.95 against 4.15 ns an element pinned; see jax-ml/jax#1539)."""
+    cpus = sorted(os.sched_getaffinity(0))[:n] if hasattr(os, "sched_getaffinity") else []
+
+    def pin() -> None:
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+
+    return pin
 
 
 def _timed(cmd: list[str], env: dict, repeat: int) -> float:
@@ -513,7 +529,7 @@ def main(argv=None) -> int:
             part = fh.name
         cmd = [sys.executable, "-m", "benchmarks", "--child", "--out", part]
         cmd += [f for f, on in (("--quick", args.quick), ("--smoke", args.smoke), ("--no-jax", args.no_jax)) if on]
-        subprocess.run(cmd, env=_thread_env(n), check=True)
+        subprocess.run(cmd, env=_thread_env(n), check=True, preexec_fn=_pin(n))
         with open(part) as fh:
             report["runs"][str(n)] = json.load(fh)
         os.unlink(part)

@@ -15,6 +15,7 @@ def test_benchmark_smoke_runs_every_path(tmp_path, capsys):
     report = json.loads(out.read_text())
     one = report["runs"]["1"]
     assert one["triad_GBps"] > 0
+    assert len(one["machine"]["cpus_allowed"]) == 1  # pinned: XLA would use every CPU it may run on
     for prefix in ("adam rastrigin", "adam ackley", "adam p-spin", "adam mlp"):
         assert any(k.startswith(prefix) for k in one["cases"]), prefix
     names = {t["target"] for t in report["targets"]}
