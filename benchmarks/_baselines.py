@@ -63,33 +63,53 @@ def _numpy_adam(vg, X: np.ndarray, radius: float):
 
 
 def jax_adam(name: str, X: np.ndarray, loop: int = 0):
-    """JAX (jit + vmap + grad, float64, CPU); ``loop`` > 0 runs that many steps per call."""
+    """JAX (jit + vmap + value_and_grad, float64, CPU); ``loop`` > 0 runs that many steps per call."""
     import jax
     import jax.numpy as jnp
 
     jax.config.update("jax_enable_x64", True)
-    if name == "rastrigin":
-        f = lambda x: 10.0 * x.shape[0] + jnp.sum(x * x - 10.0 * jnp.cos(2 * jnp.pi * x))  # noqa: E731
-    elif name == "ackley":
+    if name == "ackley":
         def f(x):
             D = x.shape[0]
             return (-20.0 * jnp.exp(-0.2 * jnp.sqrt(jnp.sum(x * x) / D))
                     - jnp.exp(jnp.sum(jnp.cos(2 * jnp.pi * x)) / D) + 20.0 + jnp.e)
+        return _jax_adam(f, X, loop, 0.0)
+    # sums of per-coordinate terms, written as JAX runs them fastest: each term and its derivative
+    # element-wise, the per-walker sums as a product with ones (XLA's row reductions were 3x
+    # slower: 4,960 against 13,800 steps/s at 4096 walkers in D=2 through vmap(value_and_grad))
+    if name == "rastrigin":
+        c0, scale = 10.0 * X.shape[1], 1.0
+        term = lambda x: x * x - 10.0 * jnp.cos(2 * jnp.pi * x)  # noqa: E731
+    elif name == "styblinski-tang":
+        c0, scale = 0.0, 0.5
+        term = lambda x: x ** 4 - 16 * x ** 2 + 5 * x  # noqa: E731
     else:
-        f = lambda x: 0.5 * jnp.sum(x ** 4 - 16 * x ** 2 + 5 * x)  # noqa: E731
-    return _jax_adam(f, X, loop, 0.0)
+        raise KeyError(name)
+    elementwise = jax.vmap(jax.vmap(jax.value_and_grad(term)))
+    ones = jnp.ones(X.shape[1])
+
+    def value_and_grad(x):
+        t, dt = elementwise(x)
+        return c0 + scale * (t @ ones), scale * dt
+
+    return _jax_adam(None, X, loop, 0.0, value_and_grad)
 
 
-def _jax_adam(f, X: np.ndarray, loop: int, radius: float):
-    """jit + vmap + grad Adam on the loss ``f`` of one walker (sphere handling when radius > 0)."""
+def _jax_adam(f, X: np.ndarray, loop: int, radius: float, batched=None):
+    """jit + vmap + value_and_grad Adam on the loss ``f`` of one walker (sphere handling when
+    radius > 0). Each walker's best loss is carried, as the engine keeps it: with ``grad`` alone
+    (or a value nothing uses) XLA drops the loss, and the baseline would time less work than the
+    engine, which evaluates the loss every step. ``batched``: (walkers' losses, gradients) of the
+    whole block in place of ``vmap(value_and_grad(f))``."""
     import jax
     import jax.numpy as jnp
 
-    grad = jax.vmap(jax.grad(f))
+    value_and_grad = batched or jax.vmap(jax.value_and_grad(f))
 
     def one(carry):
-        x, m, v, t = carry
-        g = grad(x)
+        x, m, v, t, best = carry
+        loss, g = value_and_grad(x)
+        best = jnp.minimum(best, loss)
         if radius:
             g = g - (jnp.sum(x * g, axis=1) / radius ** 2)[:, None] * x
         t = t + 1
@@ -98,10 +118,11 @@ def _jax_adam(f, X: np.ndarray, loop: int, radius: float):
         x = x - LR * (m / (1 - B1 ** t)) / (jnp.sqrt(v / (1 - B2 ** t)) + EPS)
         if radius:
             x = x * (radius / jnp.linalg.norm(x, axis=1))[:, None]
-        return (x, m, v, t)
+        return (x, m, v, t, best)
 
     fn = jax.jit((lambda c: jax.lax.fori_loop(0, loop, lambda i, c: one(c), c)) if loop else one, donate_argnums=0)
-    state = {"c": (jnp.asarray(X), jnp.zeros_like(X), jnp.zeros_like(X), jnp.asarray(0.0))}
+    state = {"c": (jnp.asarray(X), jnp.zeros_like(X), jnp.zeros_like(X), jnp.asarray(0.0),
+                   jnp.full(X.shape[0], jnp.inf))}
 
     def step() -> int:
         state["c"] = fn(state["c"])
