@@ -396,24 +396,29 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "break bit-equality between the fused and general loops"),
     ("styblinski-tang Adam at D", "one pass over memory now (the fused loop); what is left is Adam's exact "
      "square root and division, near the memory time on this CPU", "rerun on an idle machine"),
-    ("slower than JAX", "JAX runs a whole fori_loop as one fused XLA program; the engine calls landscape and "
-     "optimizer through function pointers and screens walkers for divergence every step",
-     "the fused element-wise step; a specialised loop for built-in pairs"),
-    ("3x JAX", "the polynomial, small and mlp cases sit at 0.4-1.2x JAX", "the fused step and a cheaper tanh"),
+    ("slower than JAX in the default", "at (4096, 2) detection and records cost ~2x the bare step (see the "
+     "target on their cost)", "looks batched per step; a vectorised due check for D <= 2"),
+    ("slower than JAX", "the BLAS-shaped cases (p-spin, mlp) call the same BLAS as JAX and land at 0.9-2x of it "
+     "from run to run", "walker-batched GEMMs for p-spin and the mlp"),
+    ("3x JAX", "the (1, 2), p-spin and mlp cases sit at 1-2x JAX (one dependency chain a step; the same BLAS)",
+     "a shorter sincos chain; walker-batched GEMMs"),
     ("million steps/s", "at (1, 2) a step is one dependency chain: rastrigin's sine and cosine ~34 ns of ~74 ns, "
      "Adam's square root and division ~18 ns (measured by swapping each out of the fused loop)",
      "a sincos with fewer dependent steps (a shorter minimax polynomial)"),
     ("x NumPy at D", "ackley: two passes per walker (the reductions, then the gradient from the kept sines)",
      "one pass, finishing the gradient from per-walker sums in a second, cache-resident sweep"),
-    ("(4096, 2) >= 10x NumPy", "per-walker loop overhead at D=2", "loops over the flat (B, D) block"),
+    ("(4096, 2) >= 10x NumPy", "per-walker loop overhead at D=2 (~4.5 ns a walker); NumPy's passes over 64 KB "
+     "arrays stay in cache", "none found: a flat run over the (B, D) block made rastrigin's value and gradient "
+     "2.6x faster here and styblinski-tang's not at all (18 against 19 us)"),
     ("mlp", "tanh (~3.6 ns an element) is most of the step at width >= 64, and JAX's own times vary up to "
      "2x between runs", "a lower-degree minimax tanh; walker-batched hidden-layer GEMMs"),
     ("plug-in", "the plug-in's own NumPy Adam costs as much as the whole compiled step",
      "nothing in the engine: the ratio is NumPy's temporaries against a compiled loop"),
     ("event detection", "a Hessian eigendecomposition per walker entering a critical point's neighbourhood; "
      "at smoke sizes the runs are too short to amortise", "a Lanczos-based index"),
-    ("over the bare engine", "at (4096, 2) ~6 looks a step at ~16 us each: Newton walks of up to 13 iterations "
-     "with first-class calls and small allocations", "scratch passed in from the loop; a closed-form 2x2 solve"),
+    ("over the bare engine", "at (4096, 2): recording 4096 losses every step (+35%, fresh pages), the per-walker "
+     "pass for the detector (loss, |g|, the due check: +45%) and ~4 looks a step (+45%: ~12 us each inside the "
+     "running loop, 3.3 us warm and alone)", "looks batched after the pass; a vectorised due check for D <= 2"),
     ("census", "Newton from every start, then de-duplication", "fewer starts with deflation"),
     ("start-up", "Python, NumPy and Numba imports and Numba's target initialisation (~0.9 s, including "
      "scipy.linalg); a busy machine doubles them", "nothing left in saddlescape: kernels already load "
