@@ -206,25 +206,24 @@ def _turned(gn, d2, dist, look_g):
     (``look_g``) while its distance to the candidate has not shrunk by a quarter from ``dist``:
     not converging on that candidate (one that is, |g| ~ |H| d, comes closer as its gradient
     falls and is not looked at again)."""
-    return (gn <= 0.5 * look_g) & (d2 > 0.5625 * dist * dist)
+    return gn <= 0.5 * look_g and d2 > 0.5625 * dist * dist
 
 
 @kernel()
 def walker_due(state, gn, d2, wait_r, look_g, gate, r2, waited, spacing):
     """Whether ``detect_walker`` can change anything for a walker this step: a gradient small
     enough to be near a critical point (|g| <= ``gate``), or the edge of its ball or wait
-    crossed, or |g| halved. ``d2``: its squared distance to ``vpoint`` (any finite number when
-    FREE); ``wait_r``, ``look_g``: its ``vrad`` row; ``waited``: steps since its last look, at
-    least ``spacing`` (``curv[2]``) before a waiting walker is looked at again. The loops check
-    this inline, on scalars: a call passing the detector's arrays costs more than a step of a
-    small problem (reference counts). Without branches (``&``, ``|``): walkers in different
-    states side by side made the branches on the state mispredict (at 4096 walkers in D=2,
-    ~10 ns a walker)."""
-    free = (state == FREE) & (gn <= gate)
-    near = (state == NEAR) & ((d2 <= r2) | (d2 > (CANDIDATE_BALLS + 1.0) ** 2 * r2) | _turned(gn, d2, wait_r, look_g))
-    wait = (state == WAIT) & ((gn <= 0.5 * look_g) | (d2 >= wait_r * wait_r)) & (waited >= spacing)
-    inside = (state != FREE) & (state != NEAR) & (state != WAIT) & (d2 > r2)  # in a saddle's or minimum's ball
-    return free | near | wait | inside
+    crossed, or |g| halved. ``d2``: its squared distance to ``vpoint`` (not needed when FREE);
+    ``wait_r``, ``look_g``: its ``vrad`` row; ``waited``: steps since its last look, at least
+    ``spacing`` (``curv[2]``) before a waiting walker is looked at again. The loops check this inline, on scalars: a call
+    passing the detector's arrays costs more than a step of a small problem (reference counts)."""
+    if state == FREE:
+        return gn <= gate
+    if state == NEAR:
+        return d2 <= r2 or d2 > (CANDIDATE_BALLS + 1.0) ** 2 * r2 or _turned(gn, d2, wait_r, look_g)
+    if state == WAIT:
+        return (gn <= 0.5 * look_g or d2 >= wait_r * wait_r) and waited >= spacing
+    return d2 > r2
 
 
 @kernel()
