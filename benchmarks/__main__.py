@@ -414,11 +414,11 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "2x between runs", "a lower-degree minimax tanh; walker-batched hidden-layer GEMMs"),
     ("plug-in", "the plug-in's own NumPy Adam costs as much as the whole compiled step",
      "nothing in the engine: the ratio is NumPy's temporaries against a compiled loop"),
-    ("event detection", "a Hessian eigendecomposition per walker entering a critical point's neighbourhood; "
-     "at smoke sizes the runs are too short to amortise", "a Lanczos-based index"),
     ("over the bare engine", "at (4096, 2): recording 4096 losses every step (+35%, fresh pages), the per-walker "
      "pass for the detector (loss, |g|, the due check: +45%) and ~4 looks a step (+45%: ~12 us each inside the "
      "running loop, 3.3 us warm and alone)", "looks batched after the pass; a vectorised due check for D <= 2"),
+    ("event detection", "a Hessian eigendecomposition per walker entering a critical point's neighbourhood; "
+     "at smoke sizes the runs are too short to amortise", "a Lanczos-based index"),
     ("census", "Newton from every start, then de-duplication", "fewer starts with deflation"),
     ("start-up", "Python, NumPy and Numba imports and Numba's target initialisation (~0.9 s, including "
      "scipy.linalg); a busy machine doubles them", "nothing left in saddlescape: kernels already load "
