@@ -139,7 +139,11 @@ def histogram_line(values, bins: int) -> tuple[str, float, float]:
     v = v[np.isfinite(v)]
     if v.size == 0:
         return "", 0.0, 0.0
-    counts, edges = np.histogram(v, bins=bins)
+    lo, hi = float(v.min()), float(v.max())
+    if hi - lo <= FLAT_RELATIVE * max(abs(lo), abs(hi)):  # equal but for rounding (two equal eigenvalues
+        half = 1e-6 * max(abs(lo), abs(hi)) or 0.5      # an ulp apart): numpy cannot cut finite bins there
+        lo, hi = lo - half, hi + half
+    counts, edges = np.histogram(v, bins=bins, range=(lo, hi))
     return sparkline(np.where(counts > 0, np.log1p(counts), np.nan), bins), float(edges[0]), float(edges[-1])
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from saddlescape.tui._render import HEAT_PALETTE, cell_runs, histogram_line, quantise, sparkline, to_cell
 
@@ -45,6 +46,14 @@ def test_sparkline_and_histogram():
     assert sparkline([1.0, float("nan"), 1.0], 3)[1] == " "
     bars, lo, hi = histogram_line([-1.0, 0.0, 0.0, 2.0], 3)
     assert len(bars) == 3 and lo == -1.0 and hi == 2.0
+
+
+@pytest.mark.parametrize("values", [[34.5830591, np.nextafter(34.5830591, 99.0)], [2.0, 2.0], [0.0, 0.0]])
+def test_histogram_of_values_equal_but_for_rounding(values):
+    """Two Hessian eigenvalues an ulp apart (a walker on styblinski-tang's diagonal) made
+    np.histogram refuse to cut 30 bins, and the playground died with a traceback."""
+    bars, lo, hi = histogram_line(values, 30)
+    assert len(bars) == 30 and lo < min(values) <= max(values) < hi
 
 
 def test_pack_lines_fills_each_line_greedily():
