@@ -386,14 +386,15 @@ async def test_scene_shows_before_the_stepping_loop_loads():
 
 
 async def test_a_slow_landscape_builds_while_the_app_keeps_drawing(monkeypatch):
-    import time
+    import threading
 
     from saddlescape.tui import _scene as scene_module
 
     real_make = scene_module.landscapes.make
+    release = threading.Event()
 
     def slow_make(*args, **kw):
-        time.sleep(1.0)  # as p-spin's couplings at N = 200, or a first compile
+        release.wait(60.0)  # as p-spin's couplings at N = 200, or a first compile: until the test lets go
         return real_make(*args, **kw)
 
     app = RecordingApp()
@@ -402,12 +403,16 @@ async def test_a_slow_landscape_builds_while_the_app_keeps_drawing(monkeypatch):
         monkeypatch.setattr(scene_module.landscapes, "make", slow_make)
         app._change_landscape("rastrigin", 3, {}, None)
         frames = app.frames
-        await pilot.pause(0.5)
-        assert app.frames >= frames + 5  # still drawing at ~20 fps
+        for _ in range(600):  # the build cannot end before release: frames drawn now are drawn during it
+            if app.frames >= frames + 5:
+                break
+            await pilot.pause(0.05)
+        assert app.frames >= frames + 5 and app.building == "rastrigin"  # still drawing while it builds
         assert app.scene.land.name == "six-hump-camel"
         assert "building rastrigin" in app.query_one("#view").border_subtitle
         app.action_step()  # the old scene still steps (Pilot's press would wait for the build)
         assert app.scene.step == 1
+        release.set()
         await built(pilot, app)
         assert app.scene.land.name == "rastrigin" and app.scene.land.dim == 3 and app.scene.step == 0
         await pilot.pause(0.1)
