@@ -38,7 +38,7 @@ import numpy as np
 from numba import float64, int64, njit, uint8
 
 from saddlescape._detect import DETECT_WALKER_TYPE, walker_due
-from saddlescape._events import GATE
+from saddlescape._events import FREE, GATE
 from saddlescape.landscapes._kernel import HESSIAN_TYPE, KERNEL_OPTIONS, VALUE_AND_GRAD_TYPE, counter_key, kernel
 
 # --- bindings: _fused.py rewrites these lines for each pair ---
@@ -132,11 +132,13 @@ def _mark_left(w, X, bound, xok):
 @njit(inline="always", **KERNEL_OPTIONS)
 def _due(b, t, X, gnorm, near, curv, vstate, vinfo, vpoint, vrad):
     """Whether the detector's look at walker ``b`` can change anything (on scalars: see walker_due)."""
-    d2 = 0.0  # (a FREE walker's vpoint is an old one or zeros: finite, and not used)
-    for i in range(X.shape[1]):
-        dx = X[b, i] - vpoint[b, i]
-        d2 += dx * dx
-    return walker_due(vstate[b], gnorm[b], d2, vrad[b, 0], vrad[b, 1], GATE * curv[0] * near, near * near,
+    state = vstate[b]
+    d2 = 0.0
+    if state != FREE:  # (not needed when FREE, as in run_chunk)
+        for i in range(X.shape[1]):
+            dx = X[b, i] - vpoint[b, i]
+            d2 += dx * dx
+    return walker_due(state, gnorm[b], d2, vrad[b, 0], vrad[b, 1], GATE * curv[0] * near, near * near,
                       t - vinfo[b, 0], curv[2])
 
 
