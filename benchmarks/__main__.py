@@ -95,7 +95,8 @@ def _check_equal(what: str, target, X: np.ndarray, numpy_fn, jax_fn=None) -> flo
     if jax_fn is not None:
         jx, js = jax_fn(X)
         jx()
-        dev = max(dev, float(np.max(np.abs(s.X - np.asarray(js["c"][0])) / (1 + np.abs(st["x"])))))
+        dev = max(dev, float(np.max(np.abs(s.X - np.asarray(js["c"][0])) / (1 + np.abs(st["x"])))),
+                  float(np.max(np.abs(s.best - np.asarray(js["c"][4])) / (1 + np.abs(s.best)))))  # (its loss too)
     if dev > 1e-10:
         raise SystemExit(f"benchmark baseline disagrees with the engine on {what}: {dev:.2e}")
     return dev
