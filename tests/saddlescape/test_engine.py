@@ -109,3 +109,35 @@ def test_the_light_path_gives_the_compiled_loops_numbers_and_events(monkeypatch)
     key = ("walker", "step_in", "step_out", "index")
     assert [[e[k] for k in key] for e in light.events.escapes] == [[e[k] for k in key] for e in compiled.events.escapes]
     assert light.events.minima.discovery_curve() == compiled.events.minima.discovery_curve()
+
+
+def test_big_record_blocks_are_plain_mapped_pages_filled_with_nan():
+    """Record blocks from 4 MiB are anonymous mappings (NumPy would advise huge pages for them,
+    which tripled the cost of a first touch here), NaN-filled and writable like np.full's; a
+    session recording such blocks keeps its history."""
+    import mmap
+
+    from saddlescape._engine import FRESH_MAP_BYTES, nan_block
+
+    small, big = nan_block((10, 3)), nan_block((FRESH_MAP_BYTES // 8 // 64 + 1, 64))
+    for a in (small, big):
+        assert a.dtype == np.float64 and a.flags.writeable and a.flags.c_contiguous and np.isnan(a).all()
+
+    def owner(a):
+        while isinstance(a, np.ndarray) and a.base is not None:
+            a = a.base
+        return a.obj if isinstance(a, memoryview) else a
+
+    assert big.nbytes >= FRESH_MAP_BYTES and isinstance(owner(big), mmap.mmap)
+    assert isinstance(owner(small), np.ndarray)
+    runs = []
+    for chunks in ([300], [30] * 10):  # one 4.9 MB block (mapped) or ten of 0.5 MB (np.full)
+        s = saddlescape.Session(landscapes.make("rastrigin", dim=2), optimizers.make("adam", lr=0.01), walkers=2048,
+                                seed=0, detect=False)
+        for n in chunks:
+            s.advance(n)
+        runs.append(s.loss_history())
+    (steps, loss), (steps_small, loss_small) = runs
+    assert loss.shape == (300, 2048) and np.isfinite(loss).all() and steps[-1] == 299
+    np.testing.assert_array_equal(steps, steps_small)
+    np.testing.assert_array_equal(loss, loss_small)
