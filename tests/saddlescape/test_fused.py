@@ -43,6 +43,8 @@ def _same(a: saddlescape.Session, b: saddlescape.Session, terms: np.ndarray | No
         worst = 2 * np.nanmax(terms, axis=0)  # (the last loss is at a position close to the last recorded)
         assert np.all(np.abs(a.F - b.F) <= ulp * worst) and np.all(np.abs(a.best - b.best) <= ulp * worst)
     np.testing.assert_allclose(a.gnorm, b.gnorm, rtol=4e-15, atol=1e-300)
+    np.testing.assert_array_equal(a.vstate, b.vstate)  # the detector's own state: what it watches, since when
+    np.testing.assert_array_equal(a.vinfo, b.vinfo)
     if a.record_positions:
         np.testing.assert_array_equal(np.concatenate(a._pos_chunks), np.concatenate(b._pos_chunks))
     key = ("walker", "step_in", "step_out", "index", "dwell")
@@ -107,6 +109,47 @@ def test_fused_flat_runs_equal_general(monkeypatch, name, dim, detect):
     if detect and name == "adam":
         assert a.counters()["minima"] > 0  # the detector did see something to compare
 
+
+
+
+@pytest.mark.parametrize("land_name, dim", [("styblinski-tang", 2), ("rastrigin", 2), ("rastrigin", 1),
+                                           ("styblinski-tang", 5)])
+def test_flat_runs_detect_as_the_general_loop_with_many_walkers(monkeypatch, land_name, dim):
+    """Hundreds of walkers in one flat run pass through every detector state (free, near a
+    candidate, waiting, in a saddle's ball, at a minimum), so each branch of the run's flags is
+    taken many times; the events and the detector's state must be the general loop's."""
+    land = landscapes.make(land_name, dim=dim)
+    opt = optimizers.make("adam", lr=2e-3)  # (slow enough that at any step walkers are in every state)
+    kw = dict(x0=np.random.default_rng(11).uniform(-4.5, 4.5, (300, dim)), record_every=50)
+    a = _run(monkeypatch, True, land, opt, [150, 1, 449], **kw)
+    b = _run(monkeypatch, False, land, opt, [150, 1, 449], **kw)
+    _same(a, b, terms=None if land_name == "rastrigin" else np.full((a.loss_history()[1].shape[0], 300), 1e3))
+    assert a.counters()["minima"] > 1 and (a.counters()["escapes"] > 0 or dim != 2)
+
+def test_flat_run_checks_again_after_a_look_moves_the_gate(monkeypatch):
+    """A flat run flags the walkers due a look all at once; a look that raises the gate (the
+    curvature bound) must make the rest of the run be checked again in the same step, as the
+    general loop's walker-by-walker checks do. Walker 0 sits on a minimum (curvature 34.6) with the
+    bound set to 1: its look raises the gate from 0.5 to 17.3, under which walker 2 (|g| = 6.25) is
+    due in that same step. The detector's own state is compared: a look a step late changes when."""
+    land = landscapes.make("styblinski-tang", dim=2)
+    opt = optimizers.make("adam", lr=0.02)
+    m = -2.903534  # styblinski-tang's minimum in each coordinate
+    X = np.array([[m, m], [-1.0, 3.0], [2.5, m], [0.3, -0.2], [-2.0, 1.5]])
+    runs = []
+    for fused in (True, False):
+        s = _run(monkeypatch, fused, land, opt, [1], x0=X.copy(), record_every=1)
+        s.X[:] = X  # (after one step every walker is checked in bounds: the next step is one flat run)
+        s.vstate[:] = 0
+        s.curv[:] = [1.0, 1.0, 0.0]
+        s.advance(1)
+        runs.append(s)
+    a, b = runs
+    assert a.vinfo[2, 0] == 1 and a.curv[0] > 30  # walker 2 was looked at in the step walker 0 raised the gate
+    for name in ("vstate", "vinfo", "curv"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    np.testing.assert_allclose(a.vrad, b.vrad, rtol=4e-15)
+    np.testing.assert_array_equal(a.X, b.X)
 
 def test_fused_detecting_above_the_flat_dims(monkeypatch):
     """Detection on at D=20: one walker at a time, two passes."""
