@@ -11,7 +11,10 @@ a step of a small problem costs ~170 ns of calls and passes. Here one walker at 
 evaluated, screened, looked at by the detector, recorded and stepped, with the landscape's
 ``elem`` and the optimizer's ``elem`` inlined, and the optimizer's per-call constants read once.
 
-Three ways through the walkers:
+Four ways through the walkers:
+* one walker of two coordinates (positions not recorded, x checked in bounds, no noise): the
+  whole chunk with x and g in registers (``_solo_pair``), the detector called only when its look
+  is due. Styblinski-tang Adam (1, 2): 16.7 -> 34 M steps/s bare, 13.3 -> 28 M detecting.
 * a flat run (dim <= FLAT_MAX_DIM, two walkers or more, an optimizer that draws no noise):
   consecutive live walkers whose x was checked in bounds are one run of coordinates (X, G and the
   state are rows of contiguous arrays), and the loops go over the run's coordinates, which LLVM
@@ -187,6 +190,82 @@ def _due(b, t, X, gnorm, near, curv, vstate, vinfo, vpoint, vrad):
                       t - vinfo[b, 0], curv[2])
 
 
+@njit(inline="always", **KERNEL_OPTIONS)
+def _solo_pair(vg, hess, detect, X, G, F, S, data, k, f0, t0, nsteps, active, bound, diverged_at, best,
+               record_every, rec_first, rec_loss, xok, detector):
+    """One walker of two coordinates whose x was checked in bounds: the whole chunk with x and g
+    in registers (the general path stores and reloads them each step, which lengthens the one
+    dependency chain a single walker's step is: 16.7 -> 31 M steps/s, styblinski-tang Adam).
+    The same arithmetic in the same order as the two-pass path; the detector sees the walker
+    through memory only when its look is due. ``detector``: its arguments, as one tuple (Numba
+    inlines no call of more than 30 arguments). Returns the steps taken."""
+    near, etol, zero_modes, curv, gnorm, vinfo, vloss, vpoint, vrad, events, ev_x, vstate, n_events = detector
+    x0 = X[0, 0]
+    x1 = X[0, 1]
+    ga = G[0, 0]
+    gb = G[0, 1]
+    fb = F[0]
+    g2 = 0.0
+    g2_ok = -1.0  # |g|^2 of the last step that passed the screen (none yet)
+    lo = best[0]
+    inside = True
+    next_record = rec_first * record_every
+    row = -1
+    key = np.uint64(0)
+    s = 0
+    while s < nsteps:
+        t = t0 + s
+        c = O_AT(k, t)
+        fa, ga = L_ELEM(x0, data)
+        fz, gb = L_ELEM(x1, data)
+        f = f0
+        f += fa
+        f += fz
+        g2 = 0.0
+        g2 += ga * ga
+        g2 += gb * gb
+        fb = L_TOTAL(f, data)
+        if not (np.isfinite(fb) and g2 * 0.0 == 0.0 and inside):
+            active[0] = 0
+            diverged_at[0] = t
+            break
+        lo = min(lo, fb)
+        g2_ok = g2
+        if near > 0.0:
+            gn = np.sqrt(g2)
+            state = vstate[0]
+            d2 = 0.0
+            if state != FREE:
+                d2 += (x0 - vpoint[0, 0]) * (x0 - vpoint[0, 0])
+                d2 += (x1 - vpoint[0, 1]) * (x1 - vpoint[0, 1])
+            if walker_due(state, gn, d2, vrad[0, 0], vrad[0, 1], GATE * curv[0] * near, near * near, t - vinfo[0, 0],
+                          curv[2]):
+                X[0, 0] = x0  # (what the detector reads)
+                X[0, 1] = x1
+                F[0] = fb
+                gnorm[0] = gn
+                detect(0, X, F, gnorm, t, vg, hess, data, 0.0, near, etol, zero_modes, curv, vstate, vinfo, vloss,
+                       vpoint, vrad, events, ev_x, n_events)
+        if t == next_record:
+            next_record += record_every
+            row += 1
+            rec_loss[row, 0] = fb
+        x0 = O_ELEM(x0, ga, S, 0, 0, c, key)
+        x1 = O_ELEM(x1, gb, S, 0, 1, c, key)
+        inside = abs(x0) <= bound and abs(x1) <= bound
+        s += 1
+    X[0, 0] = x0
+    X[0, 1] = x1
+    G[0, 0] = ga
+    G[0, 1] = gb
+    F[0] = fb
+    best[0] = lo
+    if g2_ok >= 0.0:
+        gnorm[0] = np.sqrt(g2_ok)
+    xok[0] = inside
+    return s
+
+
 @kernel(FUSED_SIG)
 def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, active, bound, diverged_at, best,
                 record_every, rec_first, rec_loss, rec_pos, near, etol, zero_modes, curv, gnorm, vinfo, vloss,
@@ -214,6 +293,11 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
     every_flat = flat  # every walker live and checked in bounds: the step is one run (checked below)
     for b in range(B):
         every_flat = every_flat and active[b] != 0 and xok[b] != 0
+    if B == 1 and D == 2 and not KEYED and rec_pos.shape[0] == 0 and active[0] and xok[0]:
+        _solo_pair(vg, hess, detect, X, G, F, S, data, k, f0, t0, nsteps, active, bound, diverged_at, best,
+                   record_every, rec_first, rec_loss, xok,
+                   (near, etol, zero_modes, curv, gnorm, vinfo, vloss, vpoint, vrad, events, ev_x, vstate, n_events))
+        return active[0]
     next_record = rec_first * record_every  # the next step recorded, and its row (no division a step)
     row = -1
     for s in range(nsteps):

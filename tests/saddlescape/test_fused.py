@@ -126,6 +126,29 @@ def test_flat_runs_detect_as_the_general_loop_with_many_walkers(monkeypatch, lan
     _same(a, b, terms=None if land_name == "rastrigin" else np.full((a.loss_history()[1].shape[0], 300), 1e3))
     assert a.counters()["minima"] > 1 and (a.counters()["escapes"] > 0 or dim != 2)
 
+
+@pytest.mark.parametrize("detect", [False, True])
+@pytest.mark.parametrize("start", [(1.3, -0.4), (-2.9035, -2.9035), (6.0, 0.5), (0.5, -7.5)])
+@pytest.mark.parametrize("name", ["adam", "momentum", "gd", "rmsprop"])
+def test_one_walker_in_two_dims_equals_general(monkeypatch, name, start, detect):
+    """One walker of two coordinates keeps x and g in registers for the whole chunk (positions
+    not recorded): the general loop's trajectory, losses, best, |g|, events and divergence. Starts:
+    on a slope, on a minimum (the detector's visit from step 0), and two that gd and momentum throw
+    past the bound (from either coordinate), which then stop."""
+    land = landscapes.make("styblinski-tang", dim=2)
+    opt = optimizers.make(name, lr={"gd": 0.08}.get(name, 0.02))
+    kw = dict(x0=np.array([start]), detect=detect, record_every=3, bound=1e6)
+    a = _run(monkeypatch, True, land, opt, [5, 1, 300, 44, 0, 150], **kw)
+    b = _run(monkeypatch, False, land, opt, [5, 1, 300, 44, 0, 150], **kw)
+    la = a.loss_history()[1]
+    _same(a, b, terms=np.full(la.shape, 1e3))
+    if name in ("gd", "momentum") and max(map(abs, start)) > 5:
+        assert a.diverged_at[0] >= 0 and not a.active[0]
+    else:
+        assert a.active[0] and np.isfinite(la).all()
+    if detect and start[0] < -2:
+        assert a.counters()["minima"] == 1
+
 def test_flat_run_checks_again_after_a_look_moves_the_gate(monkeypatch):
     """A flat run flags the walkers due a look all at once; a look that raises the gate (the
     curvature bound) must make the rest of the run be checked again in the same step, as the
