@@ -14,7 +14,7 @@ evaluated, screened, looked at by the detector, recorded and stepped, with the l
 Four ways through the walkers:
 * one walker of two coordinates (positions not recorded, x checked in bounds, no noise): the
   whole chunk with x and g in registers (``_solo_pair``), the detector called only when its look
-  is due. Styblinski-tang Adam (1, 2): 16.7 -> 34 M steps/s bare, 13.3 -> 28 M detecting.
+  is due. Styblinski-tang Adam (1, 2): 17.7 -> 27 M steps/s bare, 15.5 -> 21.8 M detecting.
 * a flat run (dim <= FLAT_MAX_DIM, two walkers or more, an optimizer that draws no noise):
   consecutive live walkers whose x was checked in bounds are one run of coordinates (X, G and the
   state are rows of contiguous arrays), and the loops go over the run's coordinates, which LLVM
@@ -195,7 +195,7 @@ def _solo_pair(vg, hess, detect, X, G, F, S, data, k, f0, t0, nsteps, active, bo
                record_every, rec_first, rec_loss, xok, detector):
     """One walker of two coordinates whose x was checked in bounds: the whole chunk with x and g
     in registers (the general path stores and reloads them each step, which lengthens the one
-    dependency chain a single walker's step is: 16.7 -> 31 M steps/s, styblinski-tang Adam).
+    dependency chain a single walker's step is: 17.7 -> 27 M steps/s, styblinski-tang Adam).
     The same arithmetic in the same order as the two-pass path; the detector sees the walker
     through memory only when its look is due. ``detector``: its arguments, as one tuple (Numba
     inlines no call of more than 30 arguments). Returns the steps taken."""
