@@ -238,15 +238,39 @@ def _adam_case(report: dict, key: str, target, X: np.ndarray, per_call: int, num
     from ._timing import interleaved, summarise
 
     dev = _check_equal(key, target, X, numpy_fn, jax_fn if check_jax else None)
-    variants = {"saddlescape": _engine_adam(target, X, per_call)[0], "numpy": numpy_fn(X)[0],
-                "default": _engine_adam(target, X, per_call, default=True)[0]}
+    bare, default = _engine_adam(target, X, per_call)[0], _engine_adam(target, X, per_call, default=True)[0]
+    arrival = _arrival(bare, default, per_call)
+    variants = {"saddlescape": bare, "numpy": numpy_fn(X)[0], "default": default}
     if jax_fn is not None:
         variants["jax"] = jax_fn(X)[0]
         variants["jax_loop"] = jax_fn(X, loop=per_call)[0]
     res = summarise(interleaved(variants, rounds=rounds, block_s=block), "saddlescape")
     res["steps_per_call"] = per_call
     res["max_rel_dev_first_step"] = dev
+    res.update(arrival)
     _record(report, key, res, meta)
+
+
+ARRIVAL_STEPS = 1000  # the first steps of a run, timed apart: walkers arriving at critical points
+ARRIVAL_MAX_S = 1.0  # (at most this long a variant: a few steps at D=10^7)
+
+
+def _arrival(bare, default, per_call: int) -> dict:
+    """The first ~1000 steps of a fresh bare and a fresh default session, call by call in turn:
+    while the walkers arrive at critical points the detector looks at many of them (at (4096, 2)
+    up to 170 looks a step at first, none once they sit at minima), a one-off cost that a
+    steady-state ratio would hide, or would include at a share set by how long the suite times
+    each case. The interleaved timing that follows starts where this ends, so it measures a
+    running session; the report keeps both."""
+    times = {"bare": 0.0, "default": 0.0}
+    steps = 0
+    while steps < ARRIVAL_STEPS and max(times.values()) < ARRIVAL_MAX_S:
+        for name, fn in (("bare", bare), ("default", default)):
+            t0 = time.perf_counter()
+            fn()
+            times[name] += time.perf_counter() - t0
+        steps += per_call
+    return {"arrival_steps": steps, "default_overhead_arrival": times["default"] / times["bare"] - 1.0}
 
 
 def _record(report: dict, key: str, res: dict, meta: dict) -> None:
@@ -266,6 +290,8 @@ def _record(report: dict, key: str, res: dict, meta: dict) -> None:
     ratios = "  ".join(f"{k.replace('saddlescape/', 'vs ').replace('default/', 'default vs ')} {v:.2f}x"
                        for k, v in shown.items())
     extra = f"   default +{100 * res['default_overhead']:.0f}%" if "default_overhead" in res else ""
+    if "default_overhead_arrival" in res:
+        extra += f" (first {res['arrival_steps']:,} steps +{100 * res['default_overhead_arrival']:.0f}%)"
     print(f"{key:40s} {res['steps_per_s']['saddlescape']:>12,.0f} steps/s   {ratios}{extra}", flush=True)
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -391,21 +417,23 @@ print(before * 1024, peak * 1024, dt)
 WHY = (  # (words in the target, reason it can be missed, next idea): printed with a target not met
     ("value+grad at D=1e6", "one pass reading x and writing g; short of the goal only at smoke sizes or on a "
      "busy machine (the triad figure varies 10-15 GB/s here)", "rerun with --quick on an idle machine"),
-    ("rastrigin Adam at D", "compute-bound: the vectorised sine and cosine cost ~5 ns an element on this CPU "
-     "(AVX2 on 128-bit floating-point units), Adam's exact square root and division ~3 ns; memory would allow "
-     "~3 ns a step-element", "a lower-degree minimax sincos; an approximate reciprocal square root would "
-     "break bit-equality between the fused and general loops"),
+    ("rastrigin Adam at D", "compute-bound: the vectorised sine and cosine cost ~4.7 ns an element on this CPU "
+     "(fdlibm's minimax polynomials; AVX2 on 128-bit floating-point units), Adam's exact square root and "
+     "division ~3 ns; memory would allow ~3 ns a step-element", "a sincos in single precision where the "
+     "landscape allows it; an approximate reciprocal square root would break bit-equality between the fused "
+     "and general loops"),
     ("styblinski-tang Adam at D", "one pass over memory now (the fused loop); what is left is Adam's exact "
      "square root and division, near the memory time on this CPU", "rerun on an idle machine"),
-    ("slower than JAX in the default", "at (4096, 2) detection and records cost ~2x the bare step (see the "
-     "target on their cost)", "looks batched per step; a vectorised due check for D <= 2"),
+    ("slower than JAX in the default", "at (4096, 2) a bare step is ~11 ns a walker, and the default adds "
+     "the loss recorded into fresh pages every step (first touches ~4 ns a walker on this machine) and the "
+     "detector's vectorised per-walker check (~3-5 ns)", "records kept in float32 or every k steps by default"),
     ("slower than JAX", "the BLAS-shaped cases (p-spin, mlp) call the same BLAS as JAX and land at 0.9-2x of it "
      "from run to run", "walker-batched GEMMs for p-spin and the mlp"),
-    ("3x JAX", "the (1, 2), p-spin and mlp cases sit at 1-2x JAX (one dependency chain a step; the same BLAS)",
-     "a shorter sincos chain; walker-batched GEMMs"),
-    ("million steps/s", "at (1, 2) a step is one dependency chain: rastrigin's sine and cosine ~34 ns of ~74 ns, "
-     "Adam's square root and division ~18 ns (measured by swapping each out of the fused loop)",
-     "a sincos with fewer dependent steps (a shorter minimax polynomial)"),
+    ("3x JAX", "the p-spin and mlp cases sit at 1-2x JAX (the same BLAS) and styblinski-tang at 1.2-2.7x "
+     "(Adam's exact square root and division bound both)", "walker-batched GEMMs for p-spin and the mlp"),
+    ("million steps/s", "at (1, 2) a step is one dependency chain (x and g in registers now): rastrigin's sine "
+     "and cosine ~24 ns of ~54 ns, Adam's square root and division ~18 ns",
+     "the sine and cosine from one polynomial in t and a table of quadrant values (fewer dependent steps)"),
     ("x NumPy at D", "ackley: two passes per walker (the reductions, then the gradient from the kept sines)",
      "one pass, finishing the gradient from per-walker sums in a second, cache-resident sweep"),
     ("(4096, 2) >= 10x NumPy", "per-walker loop overhead at D=2 (~4.5 ns a walker); NumPy's passes over 64 KB "
@@ -415,9 +443,12 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "2x between runs", "a lower-degree minimax tanh; walker-batched hidden-layer GEMMs"),
     ("plug-in", "the plug-in's own NumPy Adam costs as much as the whole compiled step",
      "nothing in the engine: the ratio is NumPy's temporaries against a compiled loop"),
-    ("over the bare engine", "at (4096, 2): recording 4096 losses every step (+35%, fresh pages), the per-walker "
-     "pass for the detector (loss, |g|, the due check: +45%) and ~4 looks a step (+45%: ~12 us each inside the "
-     "running loop, 3.3 us warm and alone)", "looks batched after the pass; a vectorised due check for D <= 2"),
+    ("(running)", "at (4096, 2): the bare step is ~11 ns a walker; recording 4096 losses every step writes "
+     "fresh pages (~4 ns a walker of first touches here) and the detector's check, vectorised and branch-free, "
+     "reads six arrays (~3-5 ns)", "records every k steps by default at thousands of walkers"),
+    ("steps of a run", "walkers arriving at critical points: the detector's looks (Newton onto the point next to "
+     "a walker, ~3-9 us each) reach 170 a step at (4096, 2) and stop once the walkers sit at minima",
+     "an allocation-free Newton walk for the looks"),
     ("event detection", "a Hessian eigendecomposition per walker entering a critical point's neighbourhood; "
      "at smoke sizes the runs are too short to amortise", "a Lanczos-based index"),
     ("census", "Newton from every start, then de-duplication", "fewer starts with deflation"),
@@ -463,11 +494,13 @@ def targets(one: dict, start: dict | None, sc: dict | None) -> list[dict]:
                   "goal": 3.0, "ok": _geomean(jax.values()) >= 3.0})
     t.append({"target": "geometric mean over all cases >= 5x NumPy", "reached": _geomean(npy.values()),
               "goal": 5.0, "ok": _geomean(npy.values()) >= 5.0})
-    over = {k: c["default_overhead"] for k, c in adam.items() if "default_overhead" in c}
-    if over:
-        worst = max(over, key=lambda k: over[k])
-        t.append({"target": "event detection and records cost <= 25% over the bare engine, every case",
-                  "reached": over[worst], "goal": 0.25, "ok": over[worst] <= 0.25, "where": worst})
+    for field, when in (("default_overhead", "running"),
+                        ("default_overhead_arrival", f"the first ~{ARRIVAL_STEPS:,} steps of a run")):
+        over = {k: c[field] for k, c in adam.items() if field in c}
+        if over:
+            worst = max(over, key=lambda k: over[k])
+            t.append({"target": f"event detection and records cost <= 25% over the bare engine, every case ({when})",
+                      "reached": over[worst], "goal": 0.25, "ok": over[worst] <= 0.25, "where": worst})
     for name in ("rastrigin", "styblinski-tang"):
         c = cases.get(f"adam {name} B=1 D=2")
         if c:
