@@ -210,11 +210,21 @@ def adam_prep(hyper):
     return (hyper[ADAM_LR], b1, b2, hyper[ADAM_EPS], np.log(b1), np.log(b2))
 
 
+SETTLED = -40.0  # (t+1) ln beta below this: beta^(t+1) < 5e-18, under a quarter ulp of 1
+
+
+@kernel(exact=True)
+def bias_correction(x):
+    """-1 / expm1(x) = 1 / (1 - e^x) for x = (t+1) ln beta < 0, Adam's bias correction; exactly
+    1.0 once e^x is below a quarter ulp of 1 (expm1 rounds to -1 there), without the libm call."""
+    return 1.0 if x < SETTLED else -1.0 / np.expm1(x)
+
+
 @kernel(exact=True)
 def adam_at(k, t):
     lr, b1, b2, eps, log_b1, log_b2 = k
     # 1 / (1 - beta^(t+1)) as -1 / expm1((t+1) ln beta): accurate for beta near 1 and ~5x cheaper than pow
-    return (lr, b1, b2, eps, -1.0 / np.expm1((t + 1) * log_b1), -1.0 / np.expm1((t + 1) * log_b2))
+    return (lr, b1, b2, eps, bias_correction((t + 1) * log_b1), bias_correction((t + 1) * log_b2))
 
 
 @kernel(exact=True)
