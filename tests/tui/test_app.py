@@ -49,6 +49,16 @@ async def ready(pilot, app):
     raise AssertionError("the scene never became ready")
 
 
+async def until(pilot, cond, what: str) -> None:
+    """Poll (0.05 s apart, up to 30 s) until ``cond()`` holds: a loaded machine draws later, and a
+    fixed pause before asserting on what the app redraws failed there."""
+    for _ in range(600):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"never happened: {what}")
+
+
 async def test_starts_paused_then_runs_steps_and_changes_speed(tmp_path):
     app = RecordingApp()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -64,7 +74,7 @@ async def test_starts_paused_then_runs_steps_and_changes_speed(tmp_path):
         await pilot.press("minus", "minus")
         assert app.speed == speed - 1
         await pilot.press("space")
-        await pilot.pause(0.5)
+        await until(pilot, lambda: app.scene.step > 2, "steps while running")
         await pilot.press("space")
         stopped = app.scene.step
         assert stopped > 2 and not app.running
@@ -96,8 +106,8 @@ async def test_walker_selection_by_key_and_mouse():
         await pilot.press("shift+tab", "shift+tab")
         total = len(app.scene.runs) * app.scene.walkers  # tab runs through every optimizer's walkers
         assert app.selected == total - 1 and app.selected_walker(2, app.scene.walkers) == (1, app.scene.walkers - 1)
-        await pilot.pause(0.2)
-        assert f"({app.scene.runs[1].optimizer.name})" in _text(app.query_one("#walker"))
+        name = app.scene.runs[1].optimizer.name
+        await until(pilot, lambda: f"({name})" in _text(app.query_one("#walker")), "the walker panel redrawn")
         await pilot.press("tab")
         assert app.selected == 0
         X = app.scene.runs[0].session.X
@@ -134,8 +144,7 @@ async def test_projections_cycle_and_show_off_plane_distance():
             assert p.kind != q.kind
             overlap = np.linalg.svd(np.stack([p.u, p.v]) @ np.stack([q.u, q.v]).T, compute_uv=False)
             assert overlap.min() < 0.999, (p.kind, q.kind, overlap)
-        await pilot.pause(0.2)
-        assert "mean off-plane" in app.query_one("#view").border_title
+        await until(pilot, lambda: "mean off-plane" in app.query_one("#view").border_title, "the view's title")
 
 
 async def test_census_marks_critical_points_by_index():
@@ -148,10 +157,11 @@ async def test_census_marks_critical_points_by_index():
                 break
             await pilot.pause(0.05)
         assert sorted(i for _, i in app.critical) == [0, 0, 0, 0, 1, 1, 1, 1, 2]
-        await pilot.pause(0.2)
-        rows = app.query_one("#view").overlay
-        glyphs = {ch for row in rows.values() for ch, _ in row.values()}
-        assert {"0", "1", "2"} <= glyphs
+
+        def glyphs():
+            return {ch for row in app.query_one("#view").overlay.values() for ch, _ in row.values()}
+
+        await until(pilot, lambda: {"0", "1", "2"} <= glyphs(), "the census marks drawn")
 
 
 @pytest.mark.slow
@@ -197,7 +207,6 @@ async def test_configure_applies_good_input_and_reports_bad_input():
             assert app.scene.land.name == "p-spin" and app.scene.land.dim == 20 and app.scene.walkers == 12
         steps = app.scene.step
         await pilot.press("n")  # the scene as it was still steps
-        await pilot.pause(0.2)
         while app.scene.step == steps:
             await pilot.pause(0.05)
         assert all(r.session.X.shape == (12, 20) for r in app.scene.runs)
@@ -212,7 +221,7 @@ async def test_optimizers_dialog_retunes_adds_and_rejects():
     app = RecordingApp(autostart=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
-        await pilot.pause(0.3)
+        await until(pilot, lambda: app.scene.step > 0, "the scene running")
         await pilot.press("o")
         assert isinstance(app.screen, OptimizersScreen)
         app.screen.query_one("#opt0").value = "gd lr=0.005"
@@ -350,11 +359,10 @@ async def test_key_bar_lists_every_key_and_a_click_runs_it():
         await pilot.click("#keys", offset=(3, 0))
         assert not app.running
         await pilot.resize_terminal(70, 40)
-        await pilot.pause(0.1)
-        assert bar.size.height == 3 and "^p Palette" in str(bar.render())
+        await until(pilot, lambda: bar.size.height == 3, "the key bar on three lines")
+        assert "^p Palette" in str(bar.render())
         await pilot.resize_terminal(120, 40)
-        await pilot.pause(0.1)
-        assert bar.size.height == 2
+        await until(pilot, lambda: bar.size.height == 2, "the key bar on two lines")
 
 
 async def test_scene_shows_before_the_stepping_loop_loads():
@@ -370,8 +378,8 @@ async def test_scene_shows_before_the_stepping_loop_loads():
             await pilot.pause(0.05)
         real.wait(600)
         assert not app.stepping_loaded
-        await pilot.pause(0.1)
-        assert "loading the stepping loop" in app.query_one("#view").border_subtitle
+        await until(pilot, lambda: "loading the stepping loop" in app.query_one("#view").border_subtitle,
+                    "the view saying the loop loads")
         await pilot.press("n")
         assert app.scene.step == 0 and "still loading" in app.messages[-1][1]
         await pilot.press("space")
@@ -415,8 +423,7 @@ async def test_a_slow_landscape_builds_while_the_app_keeps_drawing(monkeypatch):
         release.set()
         await built(pilot, app)
         assert app.scene.land.name == "rastrigin" and app.scene.land.dim == 3 and app.scene.step == 0
-        await pilot.pause(0.1)
-        assert "building" not in app.query_one("#view").border_subtitle
+        await until(pilot, lambda: "building" not in app.query_one("#view").border_subtitle, "the subtitle redrawn")
         app._change_landscape("rastrigin", 3, {"A": -1.0}, None)  # an error from the thread is a notice
         await built(pilot, app)
         assert "A=-1.0" in app.errors()[-1] and app.scene.land.name == "rastrigin"
