@@ -134,13 +134,13 @@ def _mark_left(w, X, bound, xok):
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
-def _flat_due(lo, hi, D, t, terms, f0, data, x_run, g_run, p_run, F, best, gnorm, vstate, info_run, rad_run, gate,
-              r2, waited_by, d2s, due):
+def _flat_due(lo, hi, D, terms, f0, data, x_run, g_run, p_run, F, best, gnorm, vstate, info_run, rad_run, gate, r2,
+              waited_by, due):
     """Walkers ``lo`` .. ``hi - 1`` of a run: loss, best, |g| and whether the detector's look is due
     (``walker_due`` without branches: the states are mixed, and branching on them mispredicted
     about every other walker, ~60 us a step at 4096 walkers); flags in ``due``, returns how many.
     ``p_run``, ``info_run``, ``rad_run``: vpoint, vinfo and vrad flat; ``waited_by``: the last step
-    of a look after which a waiting walker may be looked at again; ``d2s``: scratch. Short loops
+    of a look after which a waiting walker may be looked at again. Short loops
     over flat arrays, called with a literal ``D`` for one and two coordinates, so that the strides
     are constants and LLVM vectorises across walkers (a row's stride is known only at run time,
     and one loop writing four arrays and reading eight needs too many overlap checks)."""
@@ -286,7 +286,6 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
     s_run = S.reshape((S.shape[0], 1, n))
     terms = np.empty(n if flat else 0)  # each coordinate's value term, summed per walker after the run
     due = np.empty(B if flat and near > 0.0 else 0, np.uint8)  # the detector's flags of a run's walkers
-    d2s = np.empty(B if flat and near > 0.0 else 0)
     p_run = vpoint.reshape(vpoint.size)  # (the detector's rows, flat likewise: (B, D), (B, 2), (B, 2))
     info_run = vinfo.reshape(vinfo.size)
     rad_run = vrad.reshape(vrad.size)
@@ -323,14 +322,14 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                     gate = GATE * curv[0] * near
                     waited_by = t - np.int64(np.ceil(curv[2]))  # (curv[2]: whole steps)
                     if D == 1:
-                        n_due = _flat_due(b, e, 1, t, terms, f0, data, x_run, g_run, p_run, F, best, gnorm, vstate,
-                                          info_run, rad_run, gate, near * near, waited_by, d2s, due)
+                        n_due = _flat_due(b, e, 1, terms, f0, data, x_run, g_run, p_run, F, best, gnorm, vstate,
+                                          info_run, rad_run, gate, near * near, waited_by, due)
                     elif D == 2:
-                        n_due = _flat_due(b, e, 2, t, terms, f0, data, x_run, g_run, p_run, F, best, gnorm, vstate,
-                                          info_run, rad_run, gate, near * near, waited_by, d2s, due)
+                        n_due = _flat_due(b, e, 2, terms, f0, data, x_run, g_run, p_run, F, best, gnorm, vstate,
+                                          info_run, rad_run, gate, near * near, waited_by, due)
                     else:
-                        n_due = _flat_due(b, e, D, t, terms, f0, data, x_run, g_run, p_run, F, best, gnorm, vstate,
-                                          info_run, rad_run, gate, near * near, waited_by, d2s, due)
+                        n_due = _flat_due(b, e, D, terms, f0, data, x_run, g_run, p_run, F, best, gnorm, vstate,
+                                          info_run, rad_run, gate, near * near, waited_by, due)
                     if n_due:  # looks in walker order, as run_chunk takes them; a look that moves the gate or
                         c0, c2 = curv[0], curv[2]  # the spacing makes the rest of the run be checked again
                         moved = False
