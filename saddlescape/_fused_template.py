@@ -254,6 +254,10 @@ def _solo_pair(vg, hess, detect, X, G, F, S, data, k, f0, t0, nsteps, active, bo
         x1 = O_ELEM(x1, gb, S, 0, 1, c, key)
         inside = abs(x0) <= bound and abs(x1) <= bound
         s += 1
+    while next_record < t0 + nsteps:  # (stopped: its remaining records are NaN)
+        next_record += record_every
+        row += 1
+        rec_loss[row, 0] = np.nan
     X[0, 0] = x0
     X[0, 1] = x1
     G[0, 0] = ga
@@ -311,7 +315,11 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
             rec_pos[row] = X
         done = 0  # walkers below this were stepped in a flat run this step
         for b in range(B):
-            if b < done or not active[b]:
+            if b < done:
+                continue
+            if not active[b]:
+                if recording:
+                    rec_loss[row, b] = np.nan
                 continue
             if flat and xok[b]:
                 e = B if every_flat else b + 1  # (every walker live and in bounds: no run to look for)
@@ -419,6 +427,8 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
             if not (np.isfinite(fb) and poison == 0.0 and outside == 0.0):
                 active[b] = 0
                 diverged_at[b] = t
+                if recording:
+                    rec_loss[row, b] = np.nan
                 continue
             best[b] = min(best[b], fb)
             gnorm[b] = np.sqrt(g2)

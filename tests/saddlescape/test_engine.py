@@ -111,17 +111,21 @@ def test_the_light_path_gives_the_compiled_loops_numbers_and_events(monkeypatch)
     assert light.events.minima.discovery_curve() == compiled.events.minima.discovery_curve()
 
 
-def test_big_record_blocks_are_plain_mapped_pages_filled_with_nan():
-    """Record blocks from 4 MiB are anonymous mappings (NumPy would advise huge pages for them,
-    which tripled the cost of a first touch here), NaN-filled and writable like np.full's; a
-    session recording such blocks keeps its history."""
+@pytest.mark.parametrize("fused", ["1", "0"])
+def test_records_are_written_by_the_loops_nan_once_a_walker_stops(monkeypatch, fused):
+    """Record blocks are not filled before the loop runs (a NaN fill touched each fresh byte
+    twice); from 4 MiB they are anonymous mappings (NumPy would advise huge pages for them, which
+    tripled the cost of a first touch here). Every entry is written by the loop: a walker's loss
+    while it runs, NaN from the step it stopped at (at the start, or mid-chunk past the bound),
+    in one mapped block or in ten small ones, by the fused loop and by the general one."""
     import mmap
 
-    from saddlescape._engine import FRESH_MAP_BYTES, nan_block
+    from saddlescape._engine import FRESH_MAP_BYTES, record_block
 
-    small, big = nan_block((10, 3)), nan_block((FRESH_MAP_BYTES // 8 // 64 + 1, 64))
+    monkeypatch.setenv("SADDLESCAPE_FUSED", fused)
+    small, big = record_block((10, 3)), record_block((FRESH_MAP_BYTES // 8 // 64 + 1, 64))
     for a in (small, big):
-        assert a.dtype == np.float64 and a.flags.writeable and a.flags.c_contiguous and np.isnan(a).all()
+        assert a.dtype == np.float64 and a.flags.writeable and a.flags.c_contiguous
 
     def owner(a):
         while isinstance(a, np.ndarray) and a.base is not None:
@@ -130,14 +134,20 @@ def test_big_record_blocks_are_plain_mapped_pages_filled_with_nan():
 
     assert big.nbytes >= FRESH_MAP_BYTES and isinstance(owner(big), mmap.mmap)
     assert isinstance(owner(small), np.ndarray)
+    x0 = np.random.default_rng(0).uniform(-4.6, 4.6, (2048, 2))  # (91 start past the bound of 4.5)
     runs = []
-    for chunks in ([300], [30] * 10):  # one 4.9 MB block (mapped) or ten of 0.5 MB (np.full)
-        s = saddlescape.Session(landscapes.make("rastrigin", dim=2), optimizers.make("adam", lr=0.01), walkers=2048,
-                                seed=0, detect=False)
+    for chunks in ([300], [30] * 10):  # one 4.9 MB block (mapped) or ten of 0.5 MB
+        s = saddlescape.Session(landscapes.make("rastrigin", dim=2), optimizers.make("adam", lr=1.5), x0=x0,
+                                bound=4.5, seed=0, detect=False)
         for n in chunks:
             s.advance(n)
-        runs.append(s.loss_history())
-    (steps, loss), (steps_small, loss_small) = runs
-    assert loss.shape == (300, 2048) and np.isfinite(loss).all() and steps[-1] == 299
+        runs.append((*s.loss_history(), s.diverged_at.copy()))
+    (steps, loss, stop), (steps_small, loss_small, stop_small) = runs
+    assert loss.shape == (300, 2048) and steps[-1] == 299
+    stopped = (stop >= 0)[None, :] & (steps[:, None] >= stop[None, :])
+    assert (stop == 0).sum() > 50 and ((stop > 0) & (stop < 299)).sum() > 500  # at the start and mid-run
+    assert np.isnan(loss[stopped]).all() and np.isfinite(loss[~stopped]).all()
     np.testing.assert_array_equal(steps, steps_small)
+    np.testing.assert_array_equal(stop, stop_small)
     np.testing.assert_array_equal(loss, loss_small)
+
