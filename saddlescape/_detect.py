@@ -7,10 +7,11 @@ the loop that calls them, the entry points (``screen_walkers``, ``retract``, ``d
 from __future__ import annotations
 
 import numpy as np
-from numba import float64, int64, types, uint8, void
+from numba import float64, int64, njit, types, uint8, void
 
 from saddlescape.landscapes._kernel import (
     HESSIAN_TYPE,
+    KERNEL_OPTIONS,
     VALUE_AND_GRAD_TYPE,
     deferred,
     kernel,
@@ -80,21 +81,34 @@ def retract(X, active, radius):
 
 
 @kernel()
-def curvature_index(x, hess, data, radius, radial, etol, zero_modes):
+def curvature_index(x, hess, data, radius, radial, etol, zero_modes, H):
     """(index, degenerate, scale) of the Hessian at ``x``: eigenvalues below -etol * scale,
     whether more than ``zero_modes`` lie within +-etol * scale (a flat direction the landscape
     does not declare), and scale = the largest |eigenvalue|; on the sphere for the Riemannian
-    Hessian in the tangent space."""
+    Hessian in the tangent space. ``H``: (D, D) scratch. A diagonal Hessian (a separable
+    landscape's) is read as it is, with no allocation: the detector's look at D = 2 costs a few
+    microseconds, with no allocation and no sort."""
     D = x.shape[0]
-    H = np.empty((D, D))
     hess(x, H, data)
+    if radius == 0.0 and is_diagonal(H):  # separable: the eigenvalues are the diagonal
+        scale = 0.0
+        for k in range(D):
+            scale = max(scale, abs(H[k, k]))
+        tol = etol * max(1.0, scale)
+        index = 0
+        flat = 0
+        for k in range(D):
+            if H[k, k] < -tol:
+                index += 1
+            elif H[k, k] <= tol:
+                flat += 1
+        return index, flat > zero_modes, scale
     if radius > 0.0:
         r2 = radius * radius
         P = np.eye(D) - np.outer(x, x) / r2
         big = 1e3 * (1.0 + np.max(np.abs(H)) + abs(radial))
-        H = np.dot(P, np.dot(H, P)) - radial * P + np.outer(x, x) / r2 * big
-    if radius == 0.0 and is_diagonal(H):  # separable: the eigenvalues are the diagonal
-        lam = np.sort(np.diag(H).copy())
+        Hs = np.dot(P, np.dot(H, P)) - radial * P + np.outer(x, x) / r2 * big
+        lam = np.linalg.eigvalsh(0.5 * (Hs + Hs.T))
     else:
         lam = np.linalg.eigvalsh(0.5 * (H + H.T))
     n = D - 1 if radius > 0.0 else D  # the normal direction sits at the top (big), skip it
@@ -112,7 +126,7 @@ def curvature_index(x, hess, data, radius, radial, etol, zero_modes):
     return index, flat > zero_modes, scale
 
 
-@kernel()
+@njit(inline="always", **KERNEL_OPTIONS)
 def _emit(events, ev_x, n_events, kind, b, step_in, step_out, index, loss, x):
     e = n_events[0]
     if e < events.shape[0]:
@@ -126,17 +140,17 @@ def _emit(events, ev_x, n_events, kind, b, step_in, step_out, index, loss, x):
     n_events[0] = e + 1  # counts past the buffer's end too, so a truncation is seen
 
 
-@kernel()
-def _row_sqdist(X, P, b):
-    """|X[b] - P[b]|^2 without making row views."""
+@njit(inline="always", **KERNEL_OPTIONS)
+def _row_sqdist(X, P, b, p):
+    """|X[b] - P[p]|^2 without making row views."""
     d2 = 0.0
     for i in range(X.shape[1]):
-        d = X[b, i] - P[b, i]
+        d = X[b, i] - P[p, i]
         d2 += d * d
     return d2
 
 
-@kernel()
+@njit(inline="always", **KERNEL_OPTIONS)
 def _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events):
     """Walker ``b`` is inside the ball around its located critical point from step ``t`` on."""
     if vinfo[b, 1] > 0:
@@ -147,7 +161,7 @@ def _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events):
         _emit(events, ev_x, n_events, MINIMUM, b, t, t, 0, vloss[b], vpoint[b])
 
 
-@kernel()
+@njit(inline="always", **KERNEL_OPTIONS)
 def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo, vloss, vpoint,
             vrad, events, ev_x, n_events, x1, g1, f1, keys, H):
     """Newton from walker ``b``'s position onto the nearest critical point; then a saddle or
@@ -160,16 +174,22 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
     # first one full Newton step: how far the quadratic model puts the critical point ahead
     x1[0, :] = X[b]
     newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, 1, np.inf, LOCATE_GTOL, np.inf)
-    d = np.sqrt(np.sum((x1[0] - X[b]) ** 2))
+    d = np.sqrt(_row_sqdist(X, x1, b, 0))
     if not d <= CANDIDATE_BALLS * near:  # (NaN too) too far to matter: look again halfway there
         vstate[b] = WAIT
         vpoint[b] = X[b]
         vrad[b, 0] = max(0.5 * (d - near), 0.25 * near) if np.isfinite(d) else near
         return
-    # close: walk onto it in steps no longer than the radius
-    x1[0, :] = X[b]
-    ok, _, _ = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, LOCATE_ITERS, near, LOCATE_GTOL, np.inf)
-    d = np.sqrt(np.sum((x1[0] - X[b]) ** 2)) if ok else np.inf
+    # close: walk onto it in steps no longer than the radius; a first step within the radius is
+    # the walk's own first step, so the walk goes on from there (one Hessian fewer a look)
+    if radius == 0.0 and d <= near:
+        ok, _, _ = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, LOCATE_ITERS - 1, near,
+                               LOCATE_GTOL, np.inf)
+    else:
+        x1[0, :] = X[b]
+        ok, _, _ = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, LOCATE_ITERS, near, LOCATE_GTOL,
+                               np.inf)
+    d = np.sqrt(_row_sqdist(X, x1, b, 0)) if ok else np.inf
     if d > CANDIDATE_BALLS * near:
         vstate[b] = WAIT
         vpoint[b] = X[b]
@@ -179,7 +199,7 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
     if radius > 0.0:
         vg(x1, g1, f1, data, keys, 0)
         radial = np.dot(x1[0], g1[0]) / (radius * radius)
-    index, degenerate, scale = curvature_index(x1[0], hess, data, radius, radial, etol, zero_modes)
+    index, degenerate, scale = curvature_index(x1[0], hess, data, radius, radial, etol, zero_modes, H)
     # the gate's curvature bound: from now on the largest seen at critical points themselves (the
     # starts' curvature, where it began, can be far larger than any near a critical point)
     curv[0] = scale if curv[1] == 0.0 else max(curv[0], scale)
@@ -228,14 +248,14 @@ def walker_due(state, gn, d2, wait_r, look_g, gate, r2, waited, spacing):
     return d2 > r2
 
 
-@kernel()
+@njit(inline="always", **KERNEL_OPTIONS)
 def detect_walker(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo, vloss,
                   vpoint, vrad, events, ev_x, n_events, x1, g1, f1, keys, H):
     """Walker ``b``'s share of ``detect_events`` (scratch ``x1``, ``g1``, ``f1``, ``keys``, ``H``)."""
     r2 = near * near
     state = vstate[b]
     if state != FREE:
-        d2 = _row_sqdist(X, vpoint, b)
+        d2 = _row_sqdist(X, vpoint, b, b)
         if state == IN_SADDLE:
             if d2 > r2:
                 if F[b] < vloss[b] - ESCAPE_FTOL * (1.0 + abs(vloss[b])):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
 import saddlescape
 from saddlescape import landscapes, optimizers
@@ -152,3 +153,28 @@ def test_a_waiting_walker_is_looked_at_sparingly_where_a_hessian_is_costly():
         gaps = np.diff(sorted(steps))
         assert len(steps) >= 2 and (gaps >= spacing).all(), sorted(steps)
     assert saddlescape.Session("six-hump-camel", "gd", walkers=2).curv[2] == 0
+
+
+def test_curvature_index_agrees_with_the_eigenvalues_at_known_critical_points():
+    """The detector's classification (index, degenerate, scale) against NumPy's eigenvalues at
+    every critical point of styblinski-tang in D=3 (a diagonal Hessian, read without a sort or an
+    eigendecomposition) and of himmelblau (a full one), and at a degenerate point."""
+    from saddlescape._detect import curvature_index
+
+    st = landscapes.make("styblinski-tang", dim=3)
+    roots = st.known["critical_points_1d"]
+    points = [(np.array([r["x"] for r in c]), sum(r["index"] for r in c)) for c in itertools.product(roots, repeat=3)]
+    him = landscapes.make("himmelblau")
+    cases = [(st, x, k) for x, k in points] + [(him, np.array(c["x"], float), c["index"])
+                                                for c in him.known["critical_points"]]
+    assert {k for _, _, k in cases} == {0, 1, 2, 3}
+    for land, x, index in cases:
+        D = land.dim
+        H = np.empty((D, D))
+        got = curvature_index(x, land.hessian_kernel, land.data, 0.0, 0.0, 1e-6, 0, H)
+        lam = np.linalg.eigvalsh(land.hessian(x))
+        assert got[0] == index == (lam < 0).sum()
+        assert not got[1] and got[2] == pytest.approx(np.abs(lam).max(), rel=1e-12)
+    monkey = landscapes.make("monkey-saddle")  # x^3 - 3 x y^2: every curvature zero at the origin
+    got = curvature_index(np.zeros(2), monkey.hessian_kernel, monkey.data, 0.0, 0.0, 1e-6, 0, np.empty((2, 2)))
+    assert np.all(monkey.hessian(np.zeros(2)) == 0.0) and got == (0, True, 0.0)
