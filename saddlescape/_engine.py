@@ -110,6 +110,7 @@ class _LazyRng:
         return getattr(self._rng, name)
 
 
+RECORD_BUDGET = 64 << 20  # bytes of records a Session keeps with the default record_every (see Session)
 FRESH_MAP_BYTES = 1 << 22  # NumPy advises huge pages from 4 MiB (NPY_MIN_HUGEPAGE): records this big are mapped
 
 
@@ -136,7 +137,11 @@ class Session:
         walkers: number of walkers B.
         seed: seeds the starts (when ``x0`` is None) and all optimizer noise.
         x0: optional (B, D) starting points.
-        record_every: record the loss every this many steps.
+        record_every: record the loss every this many steps. Default (None): every step, as long
+            as the records fit in RECORD_BUDGET (64 MiB; 16 walkers keep every step for 500,000
+            steps); past it every other recorded row is dropped and the spacing doubles, so a
+            session that runs for hours keeps a bounded, evenly spaced history. A number given
+            is kept exactly, whatever the records cost.
         record_positions: also record positions (memory: records x B x D).
         bound: a walker with a coordinate beyond this magnitude is stopped as diverged.
         detect: detect saddle passages and minima reached (``events``, ``minima``), up to dim 500.
@@ -152,7 +157,7 @@ class Session:
     """
 
     def __init__(self, landscape: Any, optimizer: Any, *, walkers: int = 16, seed: int = 0,
-                 x0: Any = None, record_every: int = 1, record_positions: bool = False,
+                 x0: Any = None, record_every: int | None = None, record_positions: bool = False,
                  bound: float = DEFAULT_BOUND, detect: bool = True, saddle_radius: float = DEFAULT_SADDLE_RADIUS,
                  etol: float = 1e-6, sharpness_every: int = 0):
         self.landscape = resolve_landscape(landscape)
@@ -161,7 +166,9 @@ class Session:
         self.sharpness_log: list[tuple[int, np.ndarray, float | None]] = []
         self.optimizer = resolve_optimizer(optimizer)
         self.seed = _positive_int(seed, "seed", 0, SEED_MAX)
-        self.record_every = _positive_int(record_every, "record_every")
+        self._thin = record_every is None  # (the default: records kept within RECORD_BUDGET)
+        self.record_every = 1 if record_every is None else _positive_int(record_every, "record_every")
+        self._rows_kept = 0
         if x0 is None:
             self.walkers = _positive_int(walkers, "walkers")
             check_memory(self.walkers, self.landscape.dim, max(self.optimizer.n_state, 1))
@@ -276,6 +283,24 @@ class Session:
         return self.optimizer.batch_size(self.landscape.n_samples)
 
     # -- stepping ---------------------------------------------------------------------------
+    def _thin_records(self, n: int) -> None:
+        """With the default ``record_every``: before a chunk of ``n`` steps, halve the records kept
+        (rows at even multiples of the spacing stay: an even spacing, twice as wide) until they and
+        the chunk's fit in RECORD_BUDGET. Each halving copies at most the budget, and they come at
+        doubling intervals: recording costs a bounded share of a step however long the run."""
+        row = 8 * self.walkers * (1 + (self.X.shape[1] if self.record_positions else 0))
+        while True:
+            rows = self._rows_kept + self._record_rows(n)[1]
+            if rows <= 2 or rows * row <= RECORD_BUDGET:
+                return
+            if self._loss_chunks:
+                loss = np.concatenate(self._loss_chunks)[::2].copy()
+                self._loss_chunks = [loss]
+                self._rows_kept = loss.shape[0]
+            if self._pos_chunks:
+                self._pos_chunks = [np.concatenate(self._pos_chunks)[::2].copy()]
+            self.record_every *= 2
+
     def _record_rows(self, n: int) -> tuple[int, int]:
         re = self.record_every
         first = -(-self.t // re)
@@ -350,6 +375,8 @@ class Session:
             raise KernelError(self.failed)
         if n <= 0 or not self.active.any():
             return 0
+        if self._thin:
+            self._thin_records(n)
         first, rows = self._record_rows(n)
         B, D = self.X.shape
         rec_loss = record_block((rows, B))  # (every entry written by the loop that runs)
@@ -376,6 +403,7 @@ class Session:
             rec_loss.fill(np.nan)
             rec_pos.fill(np.nan)
         self._loss_chunks.append(rec_loss)
+        self._rows_kept += rows
         if self.record_positions:
             self._pos_chunks.append(rec_pos)
         self.chunk_open = 0

@@ -151,3 +151,26 @@ def test_records_are_written_by_the_loops_nan_once_a_walker_stops(monkeypatch, f
     np.testing.assert_array_equal(stop, stop_small)
     np.testing.assert_array_equal(loss, loss_small)
 
+
+def test_default_records_stay_within_the_budget_evenly_spaced(monkeypatch):
+    """With the default record_every a Session keeps its records within RECORD_BUDGET: past it,
+    every other row goes and the spacing doubles. What is kept is exactly what recording at that
+    spacing from the start gives, positions with the losses; a spacing given is kept as it is."""
+    from saddlescape import _engine
+
+    row = 16 * 8 * 3  # a recorded step: 16 losses and 16 positions of two coordinates
+    monkeypatch.setattr(_engine, "RECORD_BUDGET", 40 * row)
+    land, opt = landscapes.make("rastrigin", dim=2), optimizers.make("adam", lr=0.01)
+    full = saddlescape.Session(land, opt, walkers=16, seed=0, record_every=1, record_positions=True)
+    thin = saddlescape.Session(land, opt, walkers=16, seed=0, record_positions=True)
+    for n in (7, 30, 1, 250, 13, 999, 3):
+        full.advance(n)
+        thin.advance(n)
+        steps, loss = thin.loss_history()
+        assert len(steps) * row <= 40 * row and len(steps) == -(-thin.t // thin.record_every)
+    every = thin.record_every
+    assert every == 64 and full.record_every == 1 and len(full.loss_history()[0]) == full.t == 1303
+    np.testing.assert_array_equal(steps, np.arange(len(steps)) * every)
+    np.testing.assert_array_equal(loss, full.loss_history()[1][::every])
+    np.testing.assert_array_equal(np.concatenate(thin._pos_chunks), np.concatenate(full._pos_chunks)[::every])
+    assert thin.result(steps_requested=1303, elapsed_s=0.0, complete=True).record_every == every
