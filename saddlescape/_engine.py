@@ -110,7 +110,7 @@ class _LazyRng:
         return getattr(self._rng, name)
 
 
-RECORD_BUDGET = 64 << 20  # bytes of records a Session keeps with the default record_every (see Session)
+RECORD_BUDGET = 8 << 20  # bytes of records a Session keeps with the default record_every (see Session)
 FRESH_MAP_BYTES = 1 << 22  # NumPy advises huge pages from 4 MiB (NPY_MIN_HUGEPAGE): records this big are mapped
 
 
@@ -138,10 +138,11 @@ class Session:
         seed: seeds the starts (when ``x0`` is None) and all optimizer noise.
         x0: optional (B, D) starting points.
         record_every: record the loss every this many steps. Default (None): every step, as long
-            as the records fit in RECORD_BUDGET (64 MiB; 16 walkers keep every step for 500,000
-            steps); past it every other recorded row is dropped and the spacing doubles, so a
-            session that runs for hours keeps a bounded, evenly spaced history. A number given
-            is kept exactly, whatever the records cost.
+            as the records fit in RECORD_BUDGET (8 MiB, one block reused in place: 16 walkers keep
+            every step for 65,536 steps, 4096 walkers for 256); past it every other recorded row
+            is dropped and the spacing doubles, so a session that runs for hours keeps an evenly
+            spaced history in bounded memory at a bounded cost a step. A number given is kept
+            exactly, whatever the records cost (fresh memory every chunk).
         record_positions: also record positions (memory: records x B x D).
         bound: a walker with a coordinate beyond this magnitude is stopped as diverged.
         detect: detect saddle passages and minima reached (``events``, ``minima``), up to dim 500.
@@ -169,6 +170,7 @@ class Session:
         self._thin = record_every is None  # (the default: records kept within RECORD_BUDGET)
         self.record_every = 1 if record_every is None else _positive_int(record_every, "record_every")
         self._rows_kept = 0
+        self._arena: tuple[np.ndarray, np.ndarray] | None = None  # (the default's record block: see _arena_blocks)
         if x0 is None:
             self.walkers = _positive_int(walkers, "walkers")
             check_memory(self.walkers, self.landscape.dim, max(self.optimizer.n_state, 1))
@@ -283,23 +285,30 @@ class Session:
         return self.optimizer.batch_size(self.landscape.n_samples)
 
     # -- stepping ---------------------------------------------------------------------------
-    def _thin_records(self, n: int) -> None:
-        """With the default ``record_every``: before a chunk of ``n`` steps, halve the records kept
-        (rows at even multiples of the spacing stay: an even spacing, twice as wide) until they and
-        the chunk's fit in RECORD_BUDGET. Each halving copies at most the budget, and they come at
-        doubling intervals: recording costs a bounded share of a step however long the run."""
-        row = 8 * self.walkers * (1 + (self.X.shape[1] if self.record_positions else 0))
-        while True:
-            rows = self._rows_kept + self._record_rows(n)[1]
-            if rows <= 2 or rows * row <= RECORD_BUDGET:
-                return
-            if self._loss_chunks:
-                loss = np.concatenate(self._loss_chunks)[::2].copy()
-                self._loss_chunks = [loss]
-                self._rows_kept = loss.shape[0]
-            if self._pos_chunks:
-                self._pos_chunks = [np.concatenate(self._pos_chunks)[::2].copy()]
+    def _arena_blocks(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """With the default ``record_every``: the chunk's record blocks as views into one block of
+        RECORD_BUDGET bytes (allocated at the first chunk; rows are written in order, so its pages
+        are faulted in once). Before a chunk that would not fit, the rows kept are halved in place
+        (rows at even multiples of the spacing stay: an even spacing, twice as wide) until it does:
+        from then on records are written into memory already mapped, not fresh pages (4.2-4.8 ns a
+        walker-step of page faults at 4096 walkers, the bare step being ~7), and a halving copies
+        half the block at doubling intervals."""
+        B, D = self.X.shape
+        if self._arena is None:
+            row = 8 * B * (1 + (D if self.record_positions else 0))
+            cap = max(4, RECORD_BUDGET // row)
+            self._arena = (record_block((cap, B)), record_block((cap if self.record_positions else 0, B, D)))
+        loss, pos = self._arena
+        kept = self._rows_kept
+        while kept + self._record_rows(n)[1] > loss.shape[0]:
+            half = (kept + 1) // 2
+            loss[:half] = loss[0:kept:2]  # (NumPy copies overlapping memory correctly)
+            if self.record_positions:
+                pos[:half] = pos[0:kept:2]
+            kept = self._rows_kept = half
             self.record_every *= 2
+        rows = self._record_rows(n)[1]
+        return loss[kept:kept + rows], pos[kept:kept + rows] if self.record_positions else pos
 
     def _record_rows(self, n: int) -> tuple[int, int]:
         re = self.record_every
@@ -376,11 +385,12 @@ class Session:
         if n <= 0 or not self.active.any():
             return 0
         if self._thin:
-            self._thin_records(n)
+            rec_loss, rec_pos = self._arena_blocks(n)
         first, rows = self._record_rows(n)
         B, D = self.X.shape
-        rec_loss = record_block((rows, B))  # (every entry written by the loop that runs)
-        rec_pos = record_block((rows if self.record_positions else 0, B, D))
+        if not self._thin:
+            rec_loss = record_block((rows, B))  # (every entry written by the loop that runs)
+            rec_pos = record_block((rows if self.record_positions else 0, B, D))
         cap = 4 * B + 64
         if self._ev.shape[0] != cap or self._ev_x.shape != (cap if self.detecting else 0, D):
             self._ev = np.zeros((cap, 6))  # (kept between chunks: the kernels write from row 0, ingest reads
@@ -402,10 +412,15 @@ class Session:
         if trapped:  # (a kernel that raised: its records, some never written, are NaN)
             rec_loss.fill(np.nan)
             rec_pos.fill(np.nan)
-        self._loss_chunks.append(rec_loss)
         self._rows_kept += rows
-        if self.record_positions:
-            self._pos_chunks.append(rec_pos)
+        if self._arena is not None:  # (the rows kept, as views of the block)
+            self._loss_chunks = [self._arena[0][:self._rows_kept]]
+            if self.record_positions:
+                self._pos_chunks = [self._arena[1][:self._rows_kept]]
+        else:
+            self._loss_chunks.append(rec_loss)
+            if self.record_positions:
+                self._pos_chunks.append(rec_pos)
         self.chunk_open = 0
         if trapped:  # the outputs of a kernel that raised are garbage: no walker moves on from them
             self.failed = (f"compiled code raised {trapped.describe()} between steps {self.t - n} and {self.t}; "
