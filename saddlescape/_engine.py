@@ -302,9 +302,13 @@ class Session:
         kept = self._rows_kept
         while kept + self._record_rows(n)[1] > loss.shape[0]:
             half = (kept + 1) // 2
-            loss[:half] = loss[0:kept:2]  # (NumPy copies overlapping memory correctly)
-            if self.record_positions:
-                pos[:half] = pos[0:kept:2]
+            lo = 1  # row i <- row 2i, in blocks [lo, 2 lo) that do not overlap their sources [2 lo, 4 lo):
+            while lo < half:  # no temporary copy (NumPy makes one for an overlapping assignment)
+                hi = min(2 * lo, half)
+                loss[lo:hi] = loss[2 * lo:2 * hi:2]
+                if self.record_positions:
+                    pos[lo:hi] = pos[2 * lo:2 * hi:2]
+                lo = hi
             kept = self._rows_kept = half
             self.record_every *= 2
         rows = self._record_rows(n)[1]
