@@ -90,21 +90,27 @@ class MinimaRegistry:
         if not len(X):
             return ids
         keys = fingerprints(self.landscape, np.ascontiguousarray(X), self.landscape.identify)
-        for e, cells in enumerate(self._cells(keys)):
-            found = next((self._grid[c] for c in cells if c in self._grid), -1)
+        grid, reached, counts = self._grid, self.walker_minimum, self.counts
+        # (Python scalars and plain loops: at thousands of walkers arriving the detector reports
+        # thousands of minima a second, and NumPy scalars and a generator a row cost ~1.4 us of it)
+        for e, (cells, w) in enumerate(zip(self._cells(keys), walkers.tolist())):
+            found = -1
+            for c in cells:
+                found = grid.get(c, -1)
+                if found >= 0:
+                    break
             if found < 0:
                 found = len(self.values)
                 self.values.append(float(values[e]))
                 self.positions.append(np.array(X[e]))
                 self.keys.append(keys[e])
-                self.counts.append(0)
+                counts.append(0)
                 self.found_at.append(int(steps[e]))
                 for c in cells:
-                    self._grid.setdefault(c, found)
-            w = int(walkers[e])
-            if w not in self.walker_minimum:
-                self.walker_minimum[w] = found
-                self.counts[found] += 1
+                    grid.setdefault(c, found)
+            if w not in reached:
+                reached[w] = found
+                counts[found] += 1
             ids.append(found)
         return ids
 
