@@ -428,7 +428,7 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
     ("slower than JAX in the default", "at styblinski-tang (4096, 2) the bare step (~7 ns a walker) is only "
      "1.1-1.3x JAX's, and the detector's per-walker check adds ~1.6 ns: three passes over the run (values and "
      "gradients, the check, the step) where the bare step makes one; the default's records are thinned in one "
-     "block of mapped memory (every step into fresh pages cost ~6 ns more)", "the check computed in the "
+     "block of mapped memory (every step into fresh pages costs ~4.5 ns more)", "the check computed in the "
      "step's own pass"),
     ("slower than JAX", "the BLAS-shaped cases (p-spin, mlp) call the same BLAS as JAX and land at 0.9-2x of it "
      "from run to run", "walker-batched GEMMs for p-spin and the mlp"),
