@@ -86,8 +86,8 @@ def curvature_index(x, hess, data, radius, radial, etol, zero_modes, H):
     whether more than ``zero_modes`` lie within +-etol * scale (a flat direction the landscape
     does not declare), and scale = the largest |eigenvalue|; on the sphere for the Riemannian
     Hessian in the tangent space. ``H``: (D, D) scratch. A diagonal Hessian (a separable
-    landscape's) is read as it is, with no allocation: the detector's look at D = 2 costs a few
-    microseconds, with no allocation and no sort."""
+    landscape's) is read as it is, with no copy, sort or allocation: the detector's look at D = 2
+    costs about a microsecond, and those were a share of it."""
     D = x.shape[0]
     hess(x, H, data)
     if radius == 0.0 and is_diagonal(H):  # separable: the eigenvalues are the diagonal

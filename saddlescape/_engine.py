@@ -169,8 +169,7 @@ class Session:
         self.seed = _positive_int(seed, "seed", 0, SEED_MAX)
         self._thin = record_every is None  # (the default: records kept within RECORD_BUDGET)
         self.record_every = 1 if record_every is None else _positive_int(record_every, "record_every")
-        self._rows_kept = 0
-        self._arena: tuple[np.ndarray, np.ndarray] | None = None  # (the default's record block: see _arena_blocks)
+        self._arena: tuple[np.ndarray, np.ndarray] | None = None  # (the default's record block: see _record_blocks)
         if x0 is None:
             self.walkers = _positive_int(walkers, "walkers")
             check_memory(self.walkers, self.landscape.dim, max(self.optimizer.n_state, 1))
@@ -285,8 +284,9 @@ class Session:
         return self.optimizer.batch_size(self.landscape.n_samples)
 
     # -- stepping ---------------------------------------------------------------------------
-    def _arena_blocks(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """With the default ``record_every``: the chunk's record blocks as views into one block of
+    def _record_blocks(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The blocks a chunk of ``n`` steps records its losses and positions into. With a
+        ``record_every`` given: fresh blocks, kept as they are. With the default: views into one block of
         RECORD_BUDGET bytes (allocated at the first chunk; rows are written in order, so its pages
         are faulted in once). Before a chunk that would not fit, the rows kept are halved in place
         (rows at even multiples of the spacing stay: an even spacing, twice as wide) until it does:
@@ -294,13 +294,16 @@ class Session:
         walker-step of page faults at 4096 walkers, the bare step being ~7), and a halving copies
         half the block at doubling intervals."""
         B, D = self.X.shape
+        if not self._thin:
+            rows = self._record_rows(n)[1]
+            return record_block((rows, B)), record_block((rows if self.record_positions else 0, B, D))
         if self._arena is None:
             row = 8 * B * (1 + (D if self.record_positions else 0))
             cap = max(4, RECORD_BUDGET // row)
             self._arena = (record_block((cap, B)), record_block((cap if self.record_positions else 0, B, D)))
         loss, pos = self._arena
-        kept = self._rows_kept
-        while kept + self._record_rows(n)[1] > loss.shape[0]:
+        kept, rows = self._record_rows(n)  # (the rows kept are the steps recorded before this one)
+        while kept + rows > loss.shape[0]:
             half = (kept + 1) // 2
             lo = 1  # row i <- row 2i, in blocks [lo, 2 lo) that do not overlap their sources [2 lo, 4 lo):
             while lo < half:  # no temporary copy (NumPy makes one for an overlapping assignment)
@@ -309,9 +312,8 @@ class Session:
                 if self.record_positions:
                     pos[lo:hi] = pos[2 * lo:2 * hi:2]
                 lo = hi
-            kept = self._rows_kept = half
             self.record_every *= 2
-        rows = self._record_rows(n)[1]
+            kept, rows = self._record_rows(n)  # (kept == half)
         return loss[kept:kept + rows], pos[kept:kept + rows] if self.record_positions else pos
 
     def _record_rows(self, n: int) -> tuple[int, int]:
@@ -388,13 +390,9 @@ class Session:
             raise KernelError(self.failed)
         if n <= 0 or not self.active.any():
             return 0
-        if self._thin:
-            rec_loss, rec_pos = self._arena_blocks(n)
-        first, rows = self._record_rows(n)
+        rec_loss, rec_pos = self._record_blocks(n)  # (every entry written by the loop that runs)
+        first, rows = self._record_rows(n)  # (after _record_blocks, which may widen the spacing)
         B, D = self.X.shape
-        if not self._thin:
-            rec_loss = record_block((rows, B))  # (every entry written by the loop that runs)
-            rec_pos = record_block((rows if self.record_positions else 0, B, D))
         cap = 4 * B + 64
         if self._ev.shape[0] != cap or self._ev_x.shape != (cap if self.detecting else 0, D):
             self._ev = np.zeros((cap, 6))  # (kept between chunks: the kernels write from row 0, ingest reads
@@ -416,11 +414,10 @@ class Session:
         if trapped:  # (a kernel that raised: its records, some never written, are NaN)
             rec_loss.fill(np.nan)
             rec_pos.fill(np.nan)
-        self._rows_kept += rows
         if self._arena is not None:  # (the rows kept, as views of the block)
-            self._loss_chunks = [self._arena[0][:self._rows_kept]]
+            self._loss_chunks = [self._arena[0][:first + rows]]
             if self.record_positions:
-                self._pos_chunks = [self._arena[1][:self._rows_kept]]
+                self._pos_chunks = [self._arena[1][:first + rows]]
         else:
             self._loss_chunks.append(rec_loss)
             if self.record_positions:
