@@ -17,7 +17,7 @@ from saddlescape.landscapes._kernel import (
     kernel,
 )
 
-from ._critical import LOCATE, is_diagonal, newton_walk
+from ._critical import CHOLESKY_MIN_DIM, LOCATE, cholesky_into, is_diagonal, newton_walk
 from ._events import AT_MINIMUM, ESCAPE_FTOL, FREE, GATE, IN_SADDLE, MINIMUM, NEAR, SADDLE_ESCAPE, WAIT
 
 LOCATE_ITERS = 12  # Newton steps (each at most `near` long) from a walker onto its critical point
@@ -80,6 +80,62 @@ def retract(X, active, radius):
                     X[b, i] *= s
 
 
+LANCZOS_STEPS = 32  # Lanczos steps for its scale (the extreme Ritz values converge first)
+SCALE_MARGIN = 1.01  # the positive-definiteness test's shift uses the scale so much enlarged
+
+
+@kernel()
+def _lanczos_extremes(H, Q):
+    """(smallest, largest) Ritz value of symmetric ``H`` after ``Q.shape[0]`` Lanczos steps with
+    full reorthogonalisation, from a fixed start (``Q``: scratch, one row a step). Both lie within
+    the spectrum and approach its ends first: ~50 us at D = 100 where an eigendecomposition costs
+    ~390 us."""
+    m, D = Q.shape
+    n0 = 0.0
+    for i in range(D):  # a fixed start with no symmetry of its own (golden-angle phases)
+        Q[0, i] = 1.0 + 0.5 * np.sin(1.0 + 2.399963229728653 * i)
+        n0 += Q[0, i] * Q[0, i]
+    n0 = np.sqrt(n0)
+    for i in range(D):
+        Q[0, i] /= n0
+    alpha = np.zeros(m)
+    beta = np.zeros(m)
+    w = np.empty(D)
+    k = m
+    for j in range(m):
+        for i in range(D):
+            acc = 0.0
+            for l in range(D):
+                acc += H[i, l] * Q[j, l]
+            w[i] = acc
+        a = 0.0
+        for i in range(D):
+            a += w[i] * Q[j, i]
+        alpha[j] = a
+        hn = 0.0
+        for i in range(D):
+            hn += w[i] * w[i]
+        for _ in range(2):  # full reorthogonalisation, twice ("twice is enough": once leaves a
+            for r in range(j + 1):  # nearly exhausted space's next vector far from orthogonal)
+                c = 0.0
+                for i in range(D):
+                    c += w[i] * Q[r, i]
+                for i in range(D):
+                    w[i] -= c * Q[r, i]
+        bn = 0.0
+        for i in range(D):
+            bn += w[i] * w[i]
+        bn = np.sqrt(bn)
+        if j + 1 == m or bn <= 1e-10 * np.sqrt(hn):
+            k = j + 1  # done, or an invariant subspace: its Ritz values are eigenvalues
+            break
+        beta[j] = bn
+        for i in range(D):
+            Q[j + 1, i] = w[i] / bn
+    theta = np.linalg.eigvalsh(np.diag(alpha[:k]) + np.diag(beta[:k - 1], 1) + np.diag(beta[:k - 1], -1))
+    return theta[0], theta[k - 1]
+
+
 @kernel()
 def curvature_index(x, hess, data, radius, radial, etol, zero_modes, H):
     """(index, degenerate, scale) of the Hessian at ``x``: eigenvalues below -etol * scale,
@@ -103,6 +159,17 @@ def curvature_index(x, hess, data, radius, radial, etol, zero_modes, H):
             elif H[k, k] <= tol:
                 flat += 1
         return index, flat > zero_modes, scale
+    if radius == 0.0 and D >= CHOLESKY_MIN_DIM:
+        # a dense Hessian, large: most points located are minima, where H is positive definite;
+        # that is a Cholesky test away once the scale (which sets the tolerance) is known, and
+        # Lanczos gives the scale. Otherwise (a saddle, a flat direction) the eigenvalues decide.
+        for i in range(D):  # (symmetrised in place, as the eigenvalue path below symmetrises its copy)
+            for j in range(i):
+                H[i, j] = H[j, i] = 0.5 * (H[i, j] + H[j, i])
+        lo, hi = _lanczos_extremes(H, np.empty((min(LANCZOS_STEPS, D), D)))
+        scale = max(abs(lo), abs(hi))
+        if lo > 0.0 and cholesky_into(H, etol * max(1.0, SCALE_MARGIN * scale), np.empty((D, D))):
+            return 0, False, scale  # every eigenvalue above the tolerance: index 0, none flat
     if radius > 0.0:
         r2 = radius * radius
         P = np.eye(D) - np.outer(x, x) / r2

@@ -19,7 +19,7 @@ from saddlescape.landscapes import ParamError
 from saddlescape.landscapes._base import as_points, check_bytes, memory_limit
 
 from ._auto import divergence_hint, resolve_auto, start_curvatures
-from ._events import FREE, GATE, IN_SADDLE, LOOK_SPACING, WAIT, EventLog, MinimaRegistry
+from ._events import AT_MINIMUM, FREE, GATE, IN_SADDLE, LOOK_SPACING, WAIT, EventLog, MinimaRegistry
 from ._resolve import resolve_landscape, resolve_optimizer
 from ._result import RunResult, versions
 from ._trap import KernelError, kernel_errors
@@ -594,6 +594,10 @@ class Session:
     def in_saddle(self) -> np.ndarray:
         """(walkers,) bool: walkers in an open saddle visit now."""
         return self.vstate[: self.walkers] == IN_SADDLE
+
+    def at_minimum(self) -> np.ndarray:
+        """(walkers,) bool: walkers inside the ball of a located minimum now."""
+        return self.vstate[: self.walkers] == AT_MINIMUM
 
     def minima_positions(self) -> list[np.ndarray]:
         """Positions of the distinct minima found so far, in the order found."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 
+import numba
 import numpy as np
 import pytest
 
@@ -178,3 +179,123 @@ def test_curvature_index_agrees_with_the_eigenvalues_at_known_critical_points():
     monkey = landscapes.make("monkey-saddle")  # x^3 - 3 x y^2: every curvature zero at the origin
     got = curvature_index(np.zeros(2), monkey.hessian_kernel, monkey.data, 0.0, 0.0, 1e-6, 0, np.empty((2, 2)))
     assert np.all(monkey.hessian(np.zeros(2)) == 0.0) and got == (0, True, 0.0)
+
+
+@numba.njit(cache=False)
+def _matrix_hessian(x, H, data):
+    """A 'Hessian' that is the matrix flattened into ``data``, whatever x."""
+    D = x.shape[0]
+    for i in range(D):
+        for j in range(D):
+            H[i, j] = data[i * D + j]
+
+
+def _spectrum(kind, D, rng):
+    lam = rng.uniform(0.1, 10.0, D)
+    if kind == "index 1":
+        lam[rng.integers(D)] = -rng.uniform(0.01, 1.0)
+    elif kind == "flat":
+        lam[rng.integers(D)] = 1e-9
+    elif kind == "clustered":  # two tight clusters: Lanczos exhausts the space within a few steps
+        lam = np.concatenate([rng.uniform(1.0, 1.0001, D // 2), rng.uniform(1e-3, 2e-3, D - D // 2)])
+    return lam * 10.0 ** rng.uniform(-3, 3)
+
+
+@pytest.mark.parametrize("D", [33, 64, 150])
+def test_dense_index_without_an_eigendecomposition_agrees_with_the_eigenvalues(D):
+    """From CHOLESKY_MIN_DIM on a dense Hessian's index comes from a Lanczos scale and a Cholesky test
+    (an eigendecomposition only where that test fails): index and flatness as the eigenvalues
+    give them, the scale within the margin the test allows, on random symmetric matrices with
+    positive, one negative, one flat, and tightly clustered spectra."""
+    from saddlescape._critical import CHOLESKY_MIN_DIM
+    from saddlescape._detect import SCALE_MARGIN, _lanczos_extremes, curvature_index
+
+    assert D >= CHOLESKY_MIN_DIM
+    rng = np.random.default_rng(D)
+    for kind in ("positive", "index 1", "flat", "clustered") * 3:
+        Q, _ = np.linalg.qr(rng.normal(size=(D, D)))
+        lam = _spectrum(kind, D, rng)
+        M = (Q * lam) @ Q.T
+        M = 0.5 * (M + M.T)
+        e = np.linalg.eigvalsh(M)
+        scale = np.abs(e).max()
+        tol = 1e-6 * max(1.0, scale)
+        index, degenerate, got = curvature_index(np.zeros(D), _matrix_hessian, M.ravel().copy(), 0.0, 0.0, 1e-6, 0,
+                                                 np.empty((D, D)))
+        assert (index, degenerate) == ((e < -tol).sum(), bool((np.abs(e) <= tol).any())), kind
+        assert got == pytest.approx(scale, rel=SCALE_MARGIN - 1.0), kind
+        lo, hi = _lanczos_extremes(M, np.empty((32, D)))  # Ritz values lie within the spectrum
+        assert e[0] - 1e-9 * scale <= lo and hi <= e[-1] + 1e-9 * scale, kind
+
+
+def test_cholesky_into_tests_definiteness_and_cholesky_solve_solves():
+    """The detector's Cholesky: a positive definite matrix factors and solves as NumPy solves;
+    shifted just past its smallest eigenvalue, or indefinite, it does not factor."""
+    from saddlescape._critical import cholesky_into, cholesky_solve
+
+    rng = np.random.default_rng(3)
+    for D in (1, 5, 40):
+        Q, _ = np.linalg.qr(rng.normal(size=(D, D)))
+        lam = rng.uniform(0.5, 4.0, D)
+        M = (Q * lam) @ Q.T
+        M = 0.5 * (M + M.T)
+        L, b, out = np.empty((D, D)), rng.normal(size=D), np.empty(D)
+        assert cholesky_into(M, 0.0, L)
+        cholesky_solve(L, b, out)
+        want = np.linalg.solve(M, b)
+        assert np.abs(out - want).max() <= 1e-12 * np.abs(want).max()
+        assert cholesky_into(M, 0.99 * lam.min(), L) and not cholesky_into(M, 1.01 * lam.min(), L)
+        assert not cholesky_into(M - 1.01 * lam.min() * np.eye(D), 0.0, L)
+
+
+def test_locate_by_cholesky_and_chord_steps_reaches_the_points_newton_reaches():
+    """From CHOLESKY_MIN_DIM on, the detector's Newton (LOCATE) solves by Cholesky and keeps the
+    factor while |g| falls fast (chord steps); where H is indefinite it solves by LU. From starts
+    next to ackley's critical points in D=40 (minima and saddles), it converges where the
+    eigen-filtered Newton does; next to minima it forms half the Hessians or fewer (counted)."""
+    from saddlescape._critical import CHOLESKY_MIN_DIM, LOCATE, NEWTON, POLISH, search_critical_points
+    from saddlescape.landscapes._kernel import compiled
+
+    D = 40
+    assert D >= CHOLESKY_MIN_DIM
+    land = landscapes.make("ackley", dim=D)
+    hess = compiled(land.hessian_kernel)
+
+    @numba.njit(cache=False)
+    def counting_hessian(x, H, data):  # the last entry of data counts the Hessians formed
+        data[data.shape[0] - 1] += 1.0
+        hess(x, H, data)
+
+    def walk(X0, method):
+        X, data = X0.copy(), np.append(land.data, 0.0)
+        conv, F, gn, rate = np.zeros(len(X), np.uint8), np.zeros(len(X)), np.zeros(len(X)), np.zeros(len(X))
+        search_critical_points(land.value_and_grad_kernel, counting_hessian, X, data, 0.0, method, 30, 0.1, 1e-9,
+                               np.inf, conv, F, gn, rate)
+        assert conv.all()
+        return X, data[-1]
+
+    rng = np.random.default_rng(5)
+    lattice = np.round(rng.uniform(-2, 2, (24, D)))  # next to lattice points: minima
+    half = 0.5 * (rng.random((24, D)) < 0.05)  # a few coordinates half-way to the next: saddles
+    for X0 in (lattice + half + rng.normal(0, 0.01, (24, D)), lattice + rng.normal(0, 0.01, (24, D))):
+        (XL, nL), (XN, _) = walk(X0, LOCATE), walk(X0, NEWTON)
+        assert np.abs(XL - XN).max() <= 1e-8
+        index = np.array([(np.linalg.eigvalsh(land.hessian(x)) < 0).sum() for x in XL])
+    assert (index == 0).all()  # the second set: minima only, where Cholesky and chord steps serve
+    _, n_direct = walk(X0, POLISH)  # the same direct solves, a Hessian every step
+    assert nL <= 0.5 * n_direct, (nL, n_direct)
+
+
+def test_at_minimum_and_in_saddle_report_where_walkers_sit_now():
+    """Walkers started on himmelblau's critical points under plain gradient descent: those at a
+    minimum are in its ball, the one at a saddle is in a saddle visit (gd stays on it exactly),
+    and neither query confuses the two."""
+    him = landscapes.make("himmelblau")
+    pts = him.known["critical_points"]
+    x0 = np.array([p["x"] for p in pts], float)
+    s = saddlescape.Session(him, optimizers.make("gd", lr=1e-3), x0=x0)
+    s.advance(3)
+    index = np.array([p["index"] for p in pts])
+    assert (index == 0).sum() == 4 and (index == 1).sum() == 4
+    assert s.at_minimum().tolist() == (index == 0).tolist()
+    assert s.in_saddle().tolist() == (index == 1).tolist()
