@@ -218,6 +218,16 @@ def _row_sqdist(X, P, b, p):
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
+def leave_ball(b, t, f, vstate, vinfo, vloss, vpoint, events, ev_x, n_events):
+    """Walker ``b`` (IN_SADDLE or AT_MINIMUM) has left its located point's ball with loss ``f``:
+    a saddle passage ends, an escape when ``f`` is below the saddle's loss; FREE from here. (The
+    fused loops' one-pass step, which walkers sitting in a ball take, calls it directly.)"""
+    if vstate[b] == IN_SADDLE and f < vloss[b] - ESCAPE_FTOL * (1.0 + abs(vloss[b])):
+        _emit(events, ev_x, n_events, SADDLE_ESCAPE, b, vinfo[b, 0], t, vinfo[b, 1], vloss[b], vpoint[b])
+    vstate[b] = FREE
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
 def _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events):
     """Walker ``b`` is inside the ball around its located critical point from step ``t`` on."""
     if vinfo[b, 1] > 0:
@@ -323,15 +333,9 @@ def detect_walker(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_mo
     state = vstate[b]
     if state != FREE:
         d2 = _row_sqdist(X, vpoint, b, b)
-        if state == IN_SADDLE:
+        if state in (IN_SADDLE, AT_MINIMUM):
             if d2 > r2:
-                if F[b] < vloss[b] - ESCAPE_FTOL * (1.0 + abs(vloss[b])):
-                    _emit(events, ev_x, n_events, SADDLE_ESCAPE, b, vinfo[b, 0], t, vinfo[b, 1], vloss[b], vpoint[b])
-                vstate[b] = FREE
-            return
-        if state == AT_MINIMUM:
-            if d2 > r2:
-                vstate[b] = FREE
+                leave_ball(b, t, F[b], vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
             return
         if state == NEAR:
             if d2 <= r2:

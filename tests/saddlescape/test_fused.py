@@ -184,6 +184,26 @@ def test_fused_detecting_above_the_flat_dims(monkeypatch):
     assert a.counters()["minima"] > 0
 
 
+def test_fused_one_pass_in_balls_detects_as_the_general_loop(monkeypatch):
+    """Above ONE_PASS_MIN_DIM a detecting fused loop steps a walker sitting in a saddle's or a
+    minimum's ball in one pass, taking its distance to the point from the x it steps from. Started
+    next to styblinski-tang's saddles in D=24, walkers enter saddle balls, escape and settle in
+    minima: the same trajectories, escapes and minima as the general loop."""
+    from saddlescape._fused_template import ONE_PASS_MIN_DIM
+
+    D = 24
+    assert D > ONE_PASS_MIN_DIM
+    land = landscapes.make("styblinski-tang", dim=D)
+    roots = {r["index"]: r["x"] for r in land.known["critical_points_1d"]}
+    rng = np.random.default_rng(7)
+    x0 = np.where(rng.random((12, D)) < 0.15, roots[1], roots[0]) + rng.normal(0, 1e-3, (12, D))
+    opt = optimizers.make("adam", lr=0.01)
+    kw = dict(x0=x0, seed=4, record_every=8)
+    a = _run(monkeypatch, True, land, opt, [300, 500, 700], **kw)
+    _same(a, _run(monkeypatch, False, land, opt, [300, 500, 700], **kw))
+    assert len(a.events.escapes) >= 6 and a.counters()["minima"] > 0 and a.at_minimum().any()
+
+
 @pytest.mark.parametrize("dim", [2, 700])
 def test_fused_divergence_matches(monkeypatch, dim):
     """Walkers that leave the bound are stopped at the same step, where the general loop stops
