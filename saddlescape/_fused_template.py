@@ -23,6 +23,8 @@ Four ways through the walkers:
   gradient; then, vectorised across walkers, each walker's loss, |g| and whether a look is due
   (``_flat_due``); the looks, in walker order; then the step. At 4096 walkers in D=2: 22,000
   steps/s against 7,100 one walker at a time (detecting: 9,700 against 5,900 walker by walker).
+  A run whose walkers all sit in balls (settled) is checked for who left, then steps as with
+  detection off (styblinski-tang (4096, 2) at its minima: detecting +11-21% -> +11-13%).
 * two passes (one walker, more than FLAT_MAX_DIM coordinates when detecting, or a noisy optimizer):
   value, gradient and screen over the row (it stays in cache), then the step; the new coordinates
   are checked against the bound as they are written.
@@ -87,6 +89,33 @@ def _flat_run(lo, hi, x_run, g_run, s_run, terms, c, data, bound):
         x_run[j] = xn
         out += 0.0 if abs(xn) <= bound else 1.0
     return out
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
+def _flat_outside(lo, hi, D, x_run, p_run, r2, due):
+    """Walkers ``lo`` .. ``hi - 1`` sitting in balls: whether each is outside its ball (flags in
+    ``due``), returns how many; called with a literal ``D`` for one and two coordinates (see
+    ``_flat_due``)."""
+    d = np.uint64(D)
+    n = 0
+    for w in range(np.uint64(lo), np.uint64(hi)):
+        d2 = 0.0
+        for i in range(d):
+            dx = x_run[w * d + i] - p_run[w * d + i]
+            d2 += dx * dx
+        flag = d2 > r2
+        due[w] = flag
+        n += flag
+    return n
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
+def _in_balls(lo, hi, vstate):
+    """Whether every walker ``lo`` .. ``hi - 1`` sits in a saddle's or minimum's ball."""
+    n = 0
+    for w in range(np.uint64(lo), np.uint64(hi)):
+        n += (vstate[w] == IN_SADDLE) | (vstate[w] == AT_MINIMUM)
+    return n == hi - lo
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
@@ -327,8 +356,8 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                 e = B if every_flat else b + 1  # (every walker live and in bounds: no run to look for)
                 while e < B and active[e] and xok[e]:
                     e += 1
-                if near > 0.0:  # the detector looks at each walker between its gradient and its step
-                    _flat_values(b * D, e * D, x_run, g_run, terms, data)
+                if near > 0.0 and not _in_balls(b, e, vstate):  # the detector looks at walkers between
+                    _flat_values(b * D, e * D, x_run, g_run, terms, data)  # their gradient and their step
                     gate = GATE * curv[0] * near
                     waited_by = t - np.int64(np.ceil(curv[2]))  # (curv[2]: whole steps)
                     if D == 1:
@@ -355,17 +384,29 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                     if out != 0.0:
                         for w in range(b, e):
                             _mark_left(w, X, bound, xok)
-                else:
+                else:  # detection off, or every walker sitting in a ball (a settled run): the bare step in
+                    n_out = 0  # one pass, after one check of who left their ball, from the x they step from
+                    if near > 0.0:
+                        if D == 1:
+                            n_out = _flat_outside(b, e, 1, x_run, p_run, near * near, due)
+                        elif D == 2:
+                            n_out = _flat_outside(b, e, 2, x_run, p_run, near * near, due)
+                        else:
+                            n_out = _flat_outside(b, e, D, x_run, p_run, near * near, due)
                     out = _flat_run(b * D, e * D, x_run, g_run, s_run, terms, c, data, bound)
                     for w in range(b, e):
                         fb = _walker_loss(w, terms, f0, data, D)
                         F[w] = fb
                         best[w] = min(best[w], fb)
+                    if n_out:
+                        for w in range(b, e):
+                            if due[w]:
+                                leave_ball(w, t, F[w], vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
                     if recording:
                         for w in range(b, e):
                             rec_loss[row, w] = F[w]
-                    if last or out != 0.0:  # |g| on the chunk's last step (nothing reads it between steps with
-                        for w in range(b, e):  # detection off), or of a walker that left (stopped next step)
+                    if last or out != 0.0:  # |g| on the chunk's last step (nothing reads it between steps of a
+                        for w in range(b, e):  # walker in a ball or not detecting), or of one that left the bound
                             if (out != 0.0 and not _mark_left(w, X, bound, xok)) or last:
                                 gnorm[w] = _walker_gnorm(w, G)
                 every_flat = every_flat and out == 0.0

@@ -204,6 +204,26 @@ def test_fused_one_pass_in_balls_detects_as_the_general_loop(monkeypatch):
     assert len(a.events.escapes) >= 6 and a.counters()["minima"] > 0 and a.at_minimum().any()
 
 
+@pytest.mark.parametrize("dim", [1, 2, 5])
+def test_flat_runs_in_balls_detect_as_the_general_loop(monkeypatch, dim):
+    """A flat run whose walkers all sit in balls steps as the bare engine does, after one check of
+    who left their ball from the x they step from. 64 walkers started next to styblinski-tang's
+    index-1 saddles sit in their balls together, then leave one by one, and settle in minima (in
+    one dimension, started in the minima's balls, they stay): the same trajectories, escapes and
+    minima as the general loop."""
+    land = landscapes.make("styblinski-tang", dim=dim)
+    roots = {r["index"]: r["x"] for r in land.known["critical_points_1d"]}
+    rng = np.random.default_rng(dim)
+    up = np.zeros((64, dim), bool)  # one coordinate at the 1-D maximum: next to an index-1 saddle
+    up[np.arange(64), rng.integers(dim, size=64)] = dim > 1  # (in one dimension: next to the minima)
+    x0 = np.where(up, roots[1], roots[0]) + rng.normal(0, 1e-3, (64, dim))
+    opt = optimizers.make("adam", lr=0.01)
+    kw = dict(x0=x0, seed=4, record_every=8)
+    a = _run(monkeypatch, True, land, opt, [100, 400, 700], **kw)
+    _same(a, _run(monkeypatch, False, land, opt, [100, 400, 700], **kw))
+    assert a.at_minimum().sum() >= 48 and len(a.events.escapes) >= (0 if dim == 1 else 48)
+
+
 @pytest.mark.parametrize("dim", [2, 700])
 def test_fused_divergence_matches(monkeypatch, dim):
     """Walkers that leave the bound are stopped at the same step, where the general loop stops
