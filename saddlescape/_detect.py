@@ -132,7 +132,12 @@ def _lanczos_extremes(H, Q):
         beta[j] = bn
         for i in range(D):
             Q[j + 1, i] = w[i] / bn
-    theta = np.linalg.eigvalsh(np.diag(alpha[:k]) + np.diag(beta[:k - 1], 1) + np.diag(beta[:k - 1], -1))
+    T = np.zeros((k, k))  # (the tridiagonal by loops: np.diag's overloads took seconds to compile)
+    for j in range(k):
+        T[j, j] = alpha[j]
+    for j in range(k - 1):
+        T[j, j + 1] = T[j + 1, j] = beta[j]
+    theta = np.linalg.eigvalsh(T)
     return theta[0], theta[k - 1]
 
 
