@@ -438,11 +438,10 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "and general loops"),
     ("styblinski-tang Adam at D", "one pass over memory now (the fused loop); what is left is Adam's exact "
      "square root and division, near the memory time on this CPU", "rerun on an idle machine"),
-    ("slower than JAX in the default", "at styblinski-tang (4096, 2) the bare step (~7 ns a walker) is only "
-     "1.1-1.3x JAX's, and the detector's per-walker check adds ~1.6 ns: three passes over the run (values and "
-     "gradients, the check, the step) where the bare step makes one; the default's records are thinned in one "
-     "block of mapped memory (every step into fresh pages costs ~4.5 ns more)", "the check computed in the "
-     "step's own pass"),
+    ("slower than JAX in the default", "the mlp of width 8 at 16 walkers: its bare step is BLAS-shaped (the "
+     "same BLAS as JAX, 0.8x of it) and its walkers never settle, so looks go on (spaced LOOK_SPACING * dim "
+     "steps apart); styblinski-tang (4096, 2), the worst before, is timed running once its walkers sit at minima",
+     "walker-batched GEMMs for the mlp"),
     ("slower than JAX", "the BLAS-shaped cases (p-spin, mlp) call the same BLAS as JAX and land at 0.9-2x of it "
      "from run to run", "walker-batched GEMMs for p-spin and the mlp"),
     ("3x JAX", "the p-spin and mlp cases sit at 0.8-2x JAX (the same BLAS) and styblinski-tang at 1.1-5x "
@@ -459,17 +458,21 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "2x between runs", "a lower-degree minimax tanh; walker-batched hidden-layer GEMMs"),
     ("plug-in", "the plug-in's own NumPy Adam costs as much as the whole compiled step",
      "nothing in the engine: the ratio is NumPy's temporaries against a compiled loop"),
-    ("(running)", "at (4096, 2) the detector's per-walker check, vectorised and branch-free, takes three "
-     "passes over the run where the bare step makes one (~1.6 ns on a ~7 ns step); the default's records, "
-     "past their first 8 MiB, are thinned in place", "the check computed in the step's own pass"),
+    ("(running)", "at (4096, 2) a settled run is checked for who left its ball and then steps in the bare "
+     "engine's one pass (+8-15%), but one walker not in a ball sends the whole run through the detector's three "
+     "passes (values and gradients, the branch-free check, the step): rastrigin (4096, 2) +8-35% from run to "
+     "run (checking in blocks of 32 walkers cost more than it saved)", "the check of walkers not in a ball "
+     "computed in the step's own pass"),
     ("first steps", "walkers arriving at critical points: each look walks Newton onto the point next to a "
      "walker (~1.4 us at D=2, one compiled function with no allocation: ~9,500 looks in rastrigin (4096, 2)'s "
-     "first 1,000 steps); at D=100 (ackley) LAPACK solves and an eigendecomposition, ~1 ms a look; the mlp of "
-     "width 64 (D=257) forms its Hessian by 257 complex-step gradients, ~80 ms a look",
-     "the index from a Cholesky inertia test and a Lanczos estimate of the scale instead of an "
-     "eigendecomposition; a first probe from Hessian-vector products where the Hessian is costly"),
-    ("event detection", "a Hessian eigendecomposition per walker entering a critical point's neighbourhood; "
-     "at smoke sizes the runs are too short to amortise", "a Lanczos-based index"),
+     "first 1,000 steps); at D=100 (ackley) ~0.4 ms a look, after Cholesky solves with chord steps and an index "
+     "from a Lanczos scale and a Cholesky test (~1 ms before); the mlp of width 64 (D=257) forms its Hessian "
+     "by 257 complex-step gradients, ~80 ms a look", "a first probe from Hessian-vector products where the "
+     "Hessian is costly (the mlp), or the mlp's Hessian by hand; at D=2 the looks of walkers still far from "
+     "any critical point"),
+    ("event detection", "a Newton walk and an index per walker entering a critical point's neighbourhood (from "
+     "D=33 by Cholesky and Lanczos, an eigendecomposition where Cholesky fails); at smoke sizes the runs are too "
+     "short to amortise", "looks from Hessian-vector products"),
     ("census", "Newton from every start, then de-duplication", "fewer starts with deflation"),
     ("start-up", "Python, NumPy and Numba imports and Numba's target initialisation (~0.9 s, including "
      "scipy.linalg); a busy machine doubles them", "nothing left in saddlescape: kernels already load "
