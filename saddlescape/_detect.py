@@ -17,7 +17,7 @@ from saddlescape.landscapes._kernel import (
     kernel,
 )
 
-from ._critical import CHOLESKY_MIN_DIM, LOCATE, cholesky_into, is_diagonal, newton_walk
+from ._critical import CHOLESKY_MIN_DIM, LOCATE, _dot, cholesky_into, is_diagonal, newton_walk
 from ._events import AT_MINIMUM, ESCAPE_FTOL, FREE, GATE, IN_SADDLE, MINIMUM, NEAR, SADDLE_ESCAPE, WAIT
 
 LOCATE_ITERS = 12  # Newton steps (each at most `near` long) from a walker onto its critical point
@@ -91,47 +91,29 @@ def _lanczos_extremes(H, Q):
     the spectrum and approach its ends first: ~50 us at D = 100 where an eigendecomposition costs
     ~390 us."""
     m, D = Q.shape
-    n0 = 0.0
     for i in range(D):  # a fixed start with no symmetry of its own (golden-angle phases)
         Q[0, i] = 1.0 + 0.5 * np.sin(1.0 + 2.399963229728653 * i)
-        n0 += Q[0, i] * Q[0, i]
-    n0 = np.sqrt(n0)
-    for i in range(D):
-        Q[0, i] /= n0
+    Q[0] /= np.sqrt(_dot(Q[0], Q[0]))
     alpha = np.zeros(m)
     beta = np.zeros(m)
     w = np.empty(D)
     k = m
     for j in range(m):
         for i in range(D):
-            acc = 0.0
-            for l in range(D):
-                acc += H[i, l] * Q[j, l]
-            w[i] = acc
-        a = 0.0
-        for i in range(D):
-            a += w[i] * Q[j, i]
-        alpha[j] = a
-        hn = 0.0
-        for i in range(D):
-            hn += w[i] * w[i]
+            w[i] = _dot(H[i], Q[j])
+        alpha[j] = _dot(w, Q[j])
+        hn = np.sqrt(_dot(w, w))
         for _ in range(2):  # full reorthogonalisation, twice ("twice is enough": once leaves a
             for r in range(j + 1):  # nearly exhausted space's next vector far from orthogonal)
-                c = 0.0
-                for i in range(D):
-                    c += w[i] * Q[r, i]
-                for i in range(D):
+                c = _dot(w, Q[r])
+                for i in range(D):  # (in place: no temporary a step)
                     w[i] -= c * Q[r, i]
-        bn = 0.0
-        for i in range(D):
-            bn += w[i] * w[i]
-        bn = np.sqrt(bn)
-        if j + 1 == m or bn <= 1e-10 * np.sqrt(hn):
+        bn = np.sqrt(_dot(w, w))
+        if j + 1 == m or bn <= 1e-10 * hn:
             k = j + 1  # done, or an invariant subspace: its Ritz values are eigenvalues
             break
         beta[j] = bn
-        for i in range(D):
-            Q[j + 1, i] = w[i] / bn
+        Q[j + 1] = w / bn
     T = np.zeros((k, k))  # (the tridiagonal by loops: np.diag's overloads took seconds to compile)
     for j in range(k):
         T[j, j] = alpha[j]

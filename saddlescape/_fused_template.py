@@ -24,7 +24,7 @@ Four ways through the walkers:
   (``_flat_due``); the looks, in walker order; then the step. At 4096 walkers in D=2: 22,000
   steps/s against 7,100 one walker at a time (detecting: 9,700 against 5,900 walker by walker).
   A run whose walkers all sit in balls (settled) is checked for who left, then steps as with
-  detection off (styblinski-tang (4096, 2) at its minima: detecting +11-21% -> +11-13%).
+  detection off (styblinski-tang (4096, 2) at its minima: detecting +11-21% -> +11-14%).
 * two passes (one walker, more than FLAT_MAX_DIM coordinates when detecting, or a noisy optimizer):
   value, gradient and screen over the row (it stays in cache), then the step; the new coordinates
   are checked against the bound as they are written.
@@ -415,7 +415,7 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                 done = e
                 continue
             key = counter_key(seed, b, t) if KEYED else np.uint64(0)
-            if one_pass and xok[b] and (near == 0.0 or vstate[b] == AT_MINIMUM or vstate[b] == IN_SADDLE):
+            if one_pass and xok[b] and (near == 0.0 or _in_balls(b, b + 1, vstate)):
                 # detection off; or on, for a walker sitting in a ball: its check is the distance from the
                 # x it steps from to the point (and the loss, should it have left), taken in the same pass
                 f = f0
