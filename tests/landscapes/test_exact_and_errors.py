@@ -103,6 +103,21 @@ def test_mlp_dim_is_the_number_of_weights():
         landscapes.make("mlp", inputs=3, task="spirals")
 
 
+@pytest.mark.parametrize("activation", ["tanh", "relu", "softplus", "linear"])
+@pytest.mark.parametrize("task, inputs", [("teacher", 2), ("teacher", 6), ("spirals", 2)])
+def test_one_layer_mlp_hessian_in_closed_form_equals_the_complex_step(activation, task, inputs):
+    """The one-hidden-layer Hessian is assembled in closed form; the Hessian-vector product
+    still runs the complex step through backpropagation, an independent route: its products
+    with the unit vectors are H's columns to rounding. 300 samples: more than one block of rows,
+    a fan-in of 6: above the small-fan-in loops, spread-out weights: tanh and softplus curve."""
+    f = landscapes.make("mlp", seed=2, width=5, activation=activation, task=task, inputs=inputs, samples=300)
+    for x in f.sample(2, seed=4) * 1.5:
+        H = f.hessian(x)
+        columns = np.stack([f.hvp(x, e) for e in np.eye(f.dim)], axis=1)
+        assert np.abs(H - columns).max() <= 1e-12 * np.abs(columns).max()
+        assert np.array_equal(H, H.T)
+
+
 def test_minibatches_are_deterministic_and_unbiased_in_shape():
     f = landscapes.make("logistic", dim=4, samples=50)
     x = f.sample(2, seed=0)
