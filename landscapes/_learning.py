@@ -76,49 +76,48 @@ SMALL_FAN_IN = 4  # layers with at most this many inputs multiply in loops, not 
 
 @kernel()
 def _dense_small(prev, W, bias, Z):
-    """Z = prev @ W.T + bias for a small fan-in (the input layer): BLAS's GEMM spends ~0.4 ms on
-    (128 x 2)(2 x 512), these loops (vectorised over the width) ~50 us."""
-    n, k = prev.shape
-    m = W.shape[0]
-    Wt = np.ascontiguousarray(W.T)
-    for r in range(n):
-        for c in range(m):
-            Z[r, c] = bias[c]
+    """Z = W @ prev + bias for a small fan-in (the input layer), samples along the rows: each
+    row of Z is a few multiply-adds of rows of ``prev``, vectorised over the samples (BLAS's
+    GEMM spends ~0.4 ms on (512 x 2)(2 x 128), these loops ~50 us)."""
+    m, k = W.shape
+    n = prev.shape[1]
+    for c in range(m):
+        zc = Z[c]
+        bc = bias[c]
+        for r in range(n):
+            zc[r] = bc
         for j in range(k):
-            p = prev[r, j]
-            for c in range(m):
-                Z[r, c] += p * Wt[j, c]
+            wcj = W[c, j]
+            pj = prev[j]
+            for r in range(n):
+                zc[r] += wcj * pj[r]
 
 
 @kernel()
-def _weight_grad_small(dz, prev, gW):
-    """gW = dz.T @ prev for a small fan-in, accumulated along the width (~3x faster than GEMM)."""
-    n, m = dz.shape
-    k = prev.shape[1]
-    acc = np.zeros((k, m), dz.dtype)
-    for r in range(n):
-        for j in range(k):
-            p = prev[r, j]
-            for c in range(m):
-                acc[j, c] += dz[r, c] * p
-    for c in range(m):
-        for j in range(k):
-            gW[c, j] = acc[j, c]
+def _rows_dot(a, b):
+    """sum_r a[r] b[r] of two rows (vectorised under fastmath)."""
+    t = 0.0 * a[0]
+    for r in range(a.shape[0]):
+        t += a[r] * b[r]
+    return t
 
 
 @kernel()
 def mlp_work(n, width, depth, dtype_like):
     """The scratch one network evaluation needs: activations and their derivatives,
-    ``(2, depth, n, width)``. Allocated once per kernel call, not per walker or Hessian column:
-    fresh ~0.5 MB temporaries on every call cost more in page faults than the arithmetic."""
-    return np.empty((2, depth, n, width), dtype=dtype_like.dtype)
+    ``(2, depth, width, n)``, samples last. Allocated once per kernel call, not per walker or
+    Hessian column: fresh ~0.5 MB temporaries on every call cost more in page faults than the
+    arithmetic."""
+    return np.empty((2, depth, width, n), dtype=dtype_like.dtype)
 
 
 @kernel()
-def mlp_value_grad(w, g, Xd, y, inputs, width, depth, act, skip, task, work):
-    """Loss and gradient of one network on rows (Xd, y); generic over float64/complex128.
-    ``work`` is ``mlp_work(len(Xd), width, depth, w)``."""
-    n = Xd.shape[0]
+def mlp_value_grad(w, g, Xt, y, inputs, width, depth, act, skip, task, work):
+    """Loss and gradient of one network on the samples (columns of Xt, y); generic over
+    float64/complex128. Every array holds samples along its last axis, so the loops at small
+    widths run over the samples (128 by default), not over a handful of units: at width 8 a
+    step took ~7 us a walker with units innermost. ``work`` is ``mlp_work(n, width, depth, w)``."""
+    n = Xt.shape[1]
     A = work[0]  # every entry is written before it is read
     dA = work[1]
     off = 0
@@ -128,15 +127,16 @@ def mlp_value_grad(w, g, Xd, y, inputs, width, depth, act, skip, task, work):
         off += width * fan_in
         bias = w[off:off + width]
         off += width
-        prev = Xd if layer == 0 else A[layer - 1]
+        prev = Xt if layer == 0 else A[layer - 1]
         Z = A[layer]  # pre-activations, replaced in place by the activations
         if fan_in <= SMALL_FAN_IN:
             _dense_small(prev, W, bias, Z)
         else:
-            Z[:, :] = np.dot(prev, W.T)
-            for r in range(n):
-                for c in range(width):
-                    Z[r, c] += bias[c]
+            Z[:, :] = np.dot(W, prev)
+            for c in range(width):
+                bc = bias[c]
+                for r in range(n):
+                    Z[c, r] += bc
         _activate(Z, act, dA[layer])
         if skip and layer > 0:
             Z += prev
@@ -145,10 +145,12 @@ def mlp_value_grad(w, g, Xd, y, inputs, width, depth, act, skip, task, work):
     top_a = A[depth - 1]
     out = np.empty(n, dtype=w.dtype)  # the two products with wo as loops: GEMV calls cost more at these sizes
     for r in range(n):
-        o = bo
-        for c in range(width):
-            o += top_a[r, c] * wo[c]
-        out[r] = o
+        out[r] = bo
+    for c in range(width):
+        wc = wo[c]
+        ac = top_a[c]
+        for r in range(n):
+            out[r] += wc * ac[r]
     dout = np.empty(n, dtype=w.dtype)
     f = 0.0 * bo
     for r in range(n):
@@ -166,43 +168,40 @@ def mlp_value_grad(w, g, Xd, y, inputs, width, depth, act, skip, task, work):
                 e = np.exp(m)
                 f += np.log(1.0 + e)
                 dout[r] = -y[r] * e / (1.0 + e) / n
-    gwo = g[off:off + width]
-    gwo[:] = 0.0
-    for r in range(n):
-        d = dout[r]
-        for c in range(width):
-            gwo[c] += top_a[r, c] * d
+    for c in range(width):
+        g[off + c] = _rows_dot(top_a[c], dout)
     g[off + width] = dout.sum()
-    delta = np.empty((0, 0), dtype=w.dtype)  # the top layer's is dout wo^T, never formed
+    delta = np.empty((0, 0), dtype=w.dtype)  # the top layer's is wo dout^T, never formed
     for layer in range(depth - 1, -1, -1):
         fan_in = inputs if layer == 0 else width
         start = 0 if layer == 0 else inputs * width + width + (layer - 1) * (width * width + width)
         W = w[start:start + width * fan_in].reshape((width, fan_in))
-        prev = Xd if layer == 0 else A[layer - 1]
+        prev = Xt if layer == 0 else A[layer - 1]
         dz = dA[layer]  # overwritten in place by delta * dA (no temporaries), bias gradient on the way
         gb = g[start + width * fan_in:start + width * fan_in + width]
-        gb[:] = 0.0
         top = layer == depth - 1
-        for r in range(n):
+        for c in range(width):
+            dzc = dz[c]
             if top:
-                d = dout[r]
-                for c in range(width):
-                    v = d * wo[c] * dz[r, c]
-                    dz[r, c] = v
-                    gb[c] += v
+                wc = wo[c]
+                for r in range(n):
+                    dzc[r] *= dout[r] * wc
             else:
-                for c in range(width):
-                    v = delta[r, c] * dz[r, c]
-                    dz[r, c] = v
-                    gb[c] += v
+                dc = delta[c]
+                for r in range(n):
+                    dzc[r] *= dc[r]
+            gb[c] = dzc.sum()
+        gW = g[start:start + width * fan_in].reshape((width, fan_in))
         if fan_in <= SMALL_FAN_IN:
-            _weight_grad_small(dz, prev, g[start:start + width * fan_in].reshape((width, fan_in)))
+            for c in range(width):
+                for j in range(fan_in):
+                    gW[c, j] = _rows_dot(dz[c], prev[j])
         else:
-            g[start:start + width * fan_in] = np.dot(dz.T, prev).ravel()
+            gW[:, :] = np.dot(dz, prev.T)
         if layer > 0:
-            back = np.dot(dz, W)
+            back = np.dot(W.T, dz)
             if skip:
-                back += np.outer(dout, wo) if top else delta
+                back += np.outer(wo, dout) if top else delta
             delta = back
     return f / n
 
@@ -216,17 +215,28 @@ def _mlp_header(data):
     return n, inputs, int(data[2]), int(data[3]), int(data[4]), data[5] != 0.0, int(data[6]), Xd, y
 
 
+@kernel()
+def _columns(Xd, rows):
+    """The samples ``rows`` of Xd (n x inputs) as the columns of an (inputs x len(rows)) array."""
+    Xt = np.empty((Xd.shape[1], rows.shape[0]), Xd.dtype)
+    for i in range(rows.shape[0]):
+        for j in range(Xd.shape[1]):
+            Xt[j, i] = Xd[rows[i], j]
+    return Xt
+
+
 @deferred(VALUE_AND_GRAD_SIG)
 def mlp_vg(X, G, F, data, keys, batch):
     n, inputs, width, depth, act, skip, task, Xd, y = _mlp_header(data)
     work = mlp_work(batch if batch > 0 else n, width, depth, X)
+    Xt = np.ascontiguousarray(Xd.T)
     for b in range(X.shape[0]):
         if batch > 0:
             rows = minibatch_rows(keys[b], n, batch)
-            F[b] = mlp_value_grad(X[b], G[b], np.ascontiguousarray(Xd[rows]),
-                                  np.ascontiguousarray(y[rows]), inputs, width, depth, act, skip, task, work)
+            F[b] = mlp_value_grad(X[b], G[b], _columns(Xd, rows), np.ascontiguousarray(y[rows]),
+                                  inputs, width, depth, act, skip, task, work)
         else:
-            F[b] = mlp_value_grad(X[b], G[b], Xd, y, inputs, width, depth, act, skip, task, work)
+            F[b] = mlp_value_grad(X[b], G[b], Xt, y, inputs, width, depth, act, skip, task, work)
 
 
 @deferred(HVP_SIG)
@@ -234,7 +244,7 @@ def mlp_hvp(x, v, out, data):
     n, inputs, width, depth, act, skip, task, Xd, y = _mlp_header(data)
     wc = x + 1j * COMPLEX_STEP * v
     gc = np.empty(x.shape[0], np.complex128)
-    mlp_value_grad(wc, gc, Xd.astype(np.complex128), y.astype(np.complex128),
+    mlp_value_grad(wc, gc, np.ascontiguousarray(Xd.T).astype(np.complex128), y.astype(np.complex128),
                    inputs, width, depth, act, skip, task, mlp_work(n, width, depth, wc))
     for i in range(x.shape[0]):
         out[i] = gc[i].imag / COMPLEX_STEP
@@ -363,7 +373,7 @@ def mlp_hess(x, H, data):
 @kernel()
 def _mlp_hess_complex_step(x, H, n, inputs, width, depth, act, skip, task, Xd, y):
     """Column j of H is the imaginary part of the gradient at w + i h e_j, over h."""
-    Xc = Xd.astype(np.complex128)
+    Xc = np.ascontiguousarray(Xd.T).astype(np.complex128)
     yc = y.astype(np.complex128)
     D = x.shape[0]
     wc = x.astype(np.complex128)

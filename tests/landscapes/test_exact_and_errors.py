@@ -103,6 +103,32 @@ def test_mlp_dim_is_the_number_of_weights():
         landscapes.make("mlp", inputs=3, task="spirals")
 
 
+def test_mlp_minibatch_is_the_loss_on_the_drawn_rows():
+    """A minibatch gradient is the gradient of the mean loss over the rows its key draws
+    (checked against the network written out in NumPy, and the gradient by differences)."""
+    from landscapes._learning import MLP_HEADER, minibatch_rows
+
+    f = landscapes.make("mlp", seed=1, width=6, inputs=3, samples=40)
+    n, inputs, width = 40, 3, 6
+    Xd = f.data[MLP_HEADER:MLP_HEADER + n * inputs].reshape(n, inputs)
+    y = f.data[MLP_HEADER + n * inputs:MLP_HEADER + n * inputs + n]
+    x = f.sample(1, seed=2)
+    rows = minibatch_rows(7, n, 12)
+    assert len(set(rows.tolist())) > 1
+
+    def loss(w):
+        W = w[:width * inputs].reshape(width, inputs)
+        b, wo, bo = w[width * inputs:width * inputs + width], w[-width - 1:-1], w[-1]
+        out = np.tanh(Xd[rows] @ W.T + b) @ wo + bo
+        return 0.5 * np.mean((out - y[rows]) ** 2)
+
+    F, G = f.value_and_grad(x, keys=[7], batch=12)
+    assert math.isclose(F[0], loss(x[0]), rel_tol=1e-12)
+    h = 1e-6
+    fd = np.array([(loss(x[0] + h * e) - loss(x[0] - h * e)) / (2 * h) for e in np.eye(f.dim)])
+    assert np.abs(G[0] - fd).max() <= 1e-7 * (1 + np.abs(fd).max())
+
+
 @pytest.mark.parametrize("activation", ["tanh", "relu", "softplus", "linear"])
 @pytest.mark.parametrize("task, inputs", [("teacher", 2), ("teacher", 6), ("spirals", 2)])
 def test_one_layer_mlp_hessian_in_closed_form_equals_the_complex_step(activation, task, inputs):
