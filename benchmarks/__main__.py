@@ -247,11 +247,17 @@ def _adam_case(report: dict, key: str, target, X: np.ndarray, per_call: int, num
         variants["jax"] = jax_fn(X)[0]
         variants["jax_loop"] = jax_fn(X, loop=per_call)[0]
     res = summarise(interleaved(variants, rounds=rounds, block_s=block), "saddlescape")
+    # the default's cost over the bare engine, from its own pairs: at D >= 10^6 a block holds a few
+    # steps, and the median of the suite's three rounds swung +-60% where both run the same arithmetic
+    pairs = interleaved({"saddlescape": bare, "default": default}, rounds=max(rounds, OVERHEAD_ROUNDS), block_s=block)
+    res["ratio"]["saddlescape/default"] = summarise(pairs, "saddlescape")["ratio"]["saddlescape/default"]
     res["steps_per_call"] = per_call
     res["max_rel_dev_first_step"] = dev
     res.update(arrival)
     _record(report, key, res, meta)
 
+
+OVERHEAD_ROUNDS = 15  # alternating bare/default rounds the default's cost is the median of
 
 ARRIVAL_STEPS = 1000  # at least the first steps of a run are timed apart: walkers arriving at critical points,
 SETTLED = 0.99  # and on until this share of the live walkers sits at a minimum,
@@ -438,12 +444,11 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "and general loops"),
     ("styblinski-tang Adam at D", "one pass over memory now (the fused loop); what is left is Adam's exact "
      "square root and division, near the memory time on this CPU", "rerun on an idle machine"),
-    ("slower than JAX in the default", "the mlp of width 8 at 16 walkers: its bare step is BLAS-shaped (the "
-     "same BLAS as JAX, 0.8x of it) and its walkers never settle, so looks go on (spaced LOOK_SPACING * dim "
-     "steps apart); styblinski-tang (4096, 2), the worst before, is timed running once its walkers sit at minima",
-     "walker-batched GEMMs for the mlp"),
+    ("slower than JAX in the default", "styblinski-tang (4096, 2): the bare step (~7 ns a walker) is 1.1-1.5x "
+     "JAX's and the default's check of who left a ball adds ~1.5 ns; the mlp of width 8 at 16 walkers (0.7-0.8x "
+     "before its samples-last layout) now steps ~1.4x JAX", "the check computed in the step's own pass"),
     ("slower than JAX", "the BLAS-shaped cases (p-spin, mlp) call the same BLAS as JAX and land at 0.9-2x of it "
-     "from run to run", "walker-batched GEMMs for p-spin and the mlp"),
+     "from run to run", "walker-batched GEMMs for p-spin"),
     ("3x JAX", "the p-spin and mlp cases sit at 0.8-2x JAX (the same BLAS) and styblinski-tang at 1.1-5x "
      "(Adam's exact square root and division)", "walker-batched GEMMs for p-spin and the mlp"),
     ("million steps/s", "at (1, 2) a step is one dependency chain (x and g in registers now): rastrigin's sine "
@@ -454,8 +459,9 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
     ("(4096, 2) >= 10x NumPy", "per-walker loop overhead at D=2 (~4.5 ns a walker); NumPy's passes over 64 KB "
      "arrays stay in cache", "none found: a flat run over the (B, D) block made rastrigin's value and gradient "
      "2.6x faster here and styblinski-tang's not at all (18 against 19 us)"),
-    ("mlp", "tanh (~3.6 ns an element) is most of the step at width >= 64, and JAX's own times vary up to "
-     "2x between runs", "a lower-degree minimax tanh; walker-batched hidden-layer GEMMs"),
+    ("mlp", "tanh and the passes over the (width x samples) activations are the step; JAX's own times vary up "
+     "to 2x between runs", "a lower-degree minimax tanh; one pass per hidden unit (forward, tanh and output "
+     "fused)"),
     ("plug-in", "the plug-in's own NumPy Adam costs as much as the whole compiled step",
      "nothing in the engine: the ratio is NumPy's temporaries against a compiled loop"),
     ("(running)", "at (4096, 2) a settled run is checked for who left its ball and then steps in the bare "
@@ -466,13 +472,15 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
     ("first steps", "walkers arriving at critical points: each look walks Newton onto the point next to a "
      "walker (~1.4 us at D=2, one compiled function with no allocation: ~9,500 looks in rastrigin (4096, 2)'s "
      "first 1,000 steps); at D=100 (ackley) ~0.4 ms a look, after Cholesky solves with chord steps and an index "
-     "from a Lanczos scale and a Cholesky test (~1 ms before); the mlp of width 64 (D=257) forms its Hessian "
-     "by 257 complex-step gradients, ~80 ms a look", "a first probe from Hessian-vector products where the "
-     "Hessian is costly (the mlp), or the mlp's Hessian by hand; at D=2 the looks of walkers still far from "
-     "any critical point"),
+     "from a Lanczos scale and a Cholesky test (~1 ms before); at (4096, 2) about a third of the extra time is "
+     "Python registering ~6,000 located points, the rest the looks and the three-pass step of walkers not yet "
+     "in a ball. The mlp of width 64 (D=257), +4,500% while its Hessian took 257 complex-step gradients "
+     "(~117 ms), forms it in closed form (~0.7 ms)", "cheaper looks at D=2 (fewer looks at walkers still far "
+     "from any critical point); registering located points in compiled code"),
     ("event detection", "a Newton walk and an index per walker entering a critical point's neighbourhood (from "
      "D=33 by Cholesky and Lanczos, an eigendecomposition where Cholesky fails); at smoke sizes the runs are too "
-     "short to amortise", "looks from Hessian-vector products"),
+     "short to amortise", "looks from Hessian-vector products where a Hessian costs many gradients (the mlp "
+     "deeper than one layer)"),
     ("census", "Newton from every start, then de-duplication", "fewer starts with deflation"),
     ("start-up", "Python, NumPy and Numba imports and Numba's target initialisation (~0.9 s, including "
      "scipy.linalg); a busy machine doubles them", "nothing left in saddlescape: kernels already load "
