@@ -67,6 +67,21 @@ def test_tanh_any_keeps_complex_arguments_exact():
     assert out[1].imag == pytest.approx(np.tanh(-2.0 + 1e-30j).imag, rel=1e-12)  # the complex step survives
 
 
+def test_tanh_of_the_complex_step_is_its_derivative_to_rounding():
+    """With the complex step's tiny imaginary part tanh runs in real arithmetic: its real part
+    is tanh_real's, its imaginary part b sech^2(a) (extended-precision reference)."""
+    a = np.concatenate([np.random.default_rng(3).uniform(-6, 6, 2000), [0.0, -0.0, 19.5, -40.0]])
+    b = 1e-30 * np.random.default_rng(4).uniform(-3, 3, a.size)
+    out = np.array([_tanh_complex(complex(u, v)) for u, v in zip(a, b)])
+    assert np.array_equal(out.real, _tanh_all(a))
+    al = a.astype(np.longdouble)
+    ref = b.astype(np.longdouble) / np.cosh(al) ** 2
+    err = np.abs(out.imag - ref.astype(np.float64))
+    assert float(np.max(err / np.abs(b))) <= 1e-15  # b (1 - t^2): absolute to rounding of 1 - t^2
+    small = np.abs(a) <= 2
+    assert float(np.max(err[small] / np.abs(ref[small]).astype(np.float64))) <= 1e-14
+
+
 @njit
 def _tanh_complex(z):
     return tanh_any(z)
