@@ -241,7 +241,8 @@ def _adam_case(report: dict, key: str, target, X: np.ndarray, per_call: int, num
     _engine_adam(target, X, 1, default=True)[0]()  # (loads the detector's kernels: not a cost of arriving)
     # arrival from fresh sessions, up to ARRIVAL_REPEATS times, the median: timed once, rastrigin (4096, 2)
     # read +674% in one run (+83-107% in others); at (1, 2) one call of 100,000 steps reads +20-92%
-    runs, spent = [], 0.0
+    runs: list[dict] = []
+    spent = 0.0
     while len(runs) < ARRIVAL_REPEATS and spent < ARRIVAL_BUDGET_S:
         bare = _engine_adam(target, X, per_call)[0]
         default, session = _engine_adam(target, X, per_call, default=True)
@@ -479,14 +480,14 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "passes (values and gradients, the branch-free check, the step): rastrigin (4096, 2) +8-35% from run to "
      "run (checking in blocks of 32 walkers cost more than it saved)", "the check of walkers not in a ball "
      "computed in the step's own pass"),
-    ("first steps", "walkers arriving at critical points: each look walks Newton onto the point next to a "
-     "walker (~1.4 us at D=2, one compiled function with no allocation: ~9,500 looks in rastrigin (4096, 2)'s "
-     "first 1,000 steps); at D=100 (ackley) ~0.4 ms a look, after Cholesky solves with chord steps and an index "
-     "from a Lanczos scale and a Cholesky test (~1 ms before); at (4096, 2) about a third of the extra time is "
-     "Python registering ~6,000 located points, the rest the looks and the three-pass step of walkers not yet "
-     "in a ball. The mlp of width 64 (D=257), +4,500% while its Hessian took 257 complex-step gradients "
-     "(~117 ms), forms it in closed form (~0.7 ms)", "cheaper looks at D=2 (fewer looks at walkers still far "
-     "from any critical point); registering located points in compiled code"),
+    ("first steps", "walkers arriving at critical points, at (4096, 2) (rastrigin, 1,008 steps, one core: bare "
+     "46 ms, detection with no looks 70 ms, default 91 ms): half the extra is the detector's three passes over "
+     "walkers not yet in a ball (values and gradients, the check, the step) where the bare step makes one, a "
+     "sixth Python registering ~6,000 located points, the rest ~9,500 Newton looks (~1 us each at D=2); at D=100 "
+     "(ackley) ~0.4 ms a look, after Cholesky solves with chord steps and an index from a Lanczos scale and a "
+     "Cholesky test (~1 ms before). The mlp of width 64 (D=257), +4,500% while its Hessian took 257 "
+     "complex-step gradients (~117 ms), forms it in closed form (~0.7 ms)", "the check of walkers not in a "
+     "ball inside the step's own pass; registering located points in compiled code"),
     ("event detection", "a Newton walk and an index per walker entering a critical point's neighbourhood (from "
      "D=33 by Cholesky and Lanczos, an eigendecomposition where Cholesky fails); at smoke sizes the runs are too "
      "short to amortise", "looks from Hessian-vector products where a Hessian costs many gradients (the mlp "
