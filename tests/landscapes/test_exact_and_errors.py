@@ -106,7 +106,7 @@ def test_mlp_dim_is_the_number_of_weights():
 def test_mlp_minibatch_is_the_loss_on_the_drawn_rows():
     """A minibatch gradient is the gradient of the mean loss over the rows its key draws
     (checked against the network written out in NumPy, and the gradient by differences)."""
-    from landscapes._learning import MLP_HEADER, minibatch_rows
+    from saddlescape.landscapes._learning import MLP_HEADER, minibatch_rows
 
     f = landscapes.make("mlp", seed=1, width=6, inputs=3, samples=40)
     n, inputs, width = 40, 3, 6
