@@ -212,28 +212,18 @@ def _mlp_header(data):
     inputs = int(data[1])
     Xd = data[MLP_HEADER:MLP_HEADER + n * inputs].reshape((n, inputs))
     y = data[MLP_HEADER + n * inputs:MLP_HEADER + n * inputs + n]
-    return n, inputs, int(data[2]), int(data[3]), int(data[4]), data[5] != 0.0, int(data[6]), Xd, y
-
-
-@kernel()
-def _columns(Xd, rows):
-    """The samples ``rows`` of Xd (n x inputs) as the columns of an (inputs x len(rows)) array."""
-    Xt = np.empty((Xd.shape[1], rows.shape[0]), Xd.dtype)
-    for i in range(rows.shape[0]):
-        for j in range(Xd.shape[1]):
-            Xt[j, i] = Xd[rows[i], j]
-    return Xt
+    Xt = np.ascontiguousarray(Xd.T)  # (the samples as columns, as mlp_value_grad takes them)
+    return n, inputs, int(data[2]), int(data[3]), int(data[4]), data[5] != 0.0, int(data[6]), Xd, Xt, y
 
 
 @deferred(VALUE_AND_GRAD_SIG)
 def mlp_vg(X, G, F, data, keys, batch):
-    n, inputs, width, depth, act, skip, task, Xd, y = _mlp_header(data)
+    n, inputs, width, depth, act, skip, task, Xd, Xt, y = _mlp_header(data)
     work = mlp_work(batch if batch > 0 else n, width, depth, X)
-    Xt = np.ascontiguousarray(Xd.T)
     for b in range(X.shape[0]):
         if batch > 0:
             rows = minibatch_rows(keys[b], n, batch)
-            F[b] = mlp_value_grad(X[b], G[b], _columns(Xd, rows), np.ascontiguousarray(y[rows]),
+            F[b] = mlp_value_grad(X[b], G[b], np.ascontiguousarray(Xd[rows].T), np.ascontiguousarray(y[rows]),
                                   inputs, width, depth, act, skip, task, work)
         else:
             F[b] = mlp_value_grad(X[b], G[b], Xt, y, inputs, width, depth, act, skip, task, work)
@@ -241,10 +231,10 @@ def mlp_vg(X, G, F, data, keys, batch):
 
 @deferred(HVP_SIG)
 def mlp_hvp(x, v, out, data):
-    n, inputs, width, depth, act, skip, task, Xd, y = _mlp_header(data)
+    n, inputs, width, depth, act, skip, task, _Xd, Xt, y = _mlp_header(data)
     wc = x + 1j * COMPLEX_STEP * v
     gc = np.empty(x.shape[0], np.complex128)
-    mlp_value_grad(wc, gc, np.ascontiguousarray(Xd.T).astype(np.complex128), y.astype(np.complex128),
+    mlp_value_grad(wc, gc, Xt.astype(np.complex128), y.astype(np.complex128),
                    inputs, width, depth, act, skip, task, mlp_work(n, width, depth, wc))
     for i in range(x.shape[0]):
         out[i] = gc[i].imag / COMPLEX_STEP
@@ -263,20 +253,15 @@ def _slopes(z, act):
     if act == 1:
         return (z, 1.0, 0.0) if z > 0.0 else (0.0, 0.0, 0.0)
     if act == 2:
-        if z > 0.0:
-            e = math.exp(-z)
-            s = 1.0 / (1.0 + e)
-            return z + math.log(1.0 + e), s, s * e / (1.0 + e)
-        e = math.exp(z)
-        s = e / (1.0 + e)
-        return math.log(1.0 + e), s, s / (1.0 + e)
+        a, s = _softplus_and_sigmoid(z)
+        return a, s, s * (1.0 - s)
     return z, 1.0, 0.0
 
 
 @kernel()
 def _mlp_hess_one_layer(x, H, Xd, y, inputs, width, act, task):
     """The exact Hessian of a one-hidden-layer network in closed form (Gauss-Newton plus the
-    residual term), ~2 dim^2 samples flops in one GEMM: out_r = wo . act(W x_r + b) + bo and the
+    residual term), ~2 dim^2 samples flops in one GEMM (``weighted_gram_into``): out_r = wo . act(W x_r + b) + bo and the
     mean loss l(out_r) give H = J^T diag(l'') J / n + sum_r l'(out_r) d2 out_r / n, where J's row r
     is d out_r / d w and d2 out_r couples only the weights of one hidden unit (its inputs, its bias
     and its output weight). The complex step formed dim complex gradients: 117 ms at width 64
@@ -289,14 +274,15 @@ def _mlp_hess_one_layer(x, H, Xd, y, inputs, width, act, task):
     wo = x[width * inputs + width:width * inputs + 2 * width]
     bo = x[D - 1]
     rows = min(n, HESSIAN_ROWS)
-    J = np.empty((rows, D))  # the rows of J scaled by sqrt(l'' / n): H's first term is J^T J
+    J = np.empty((rows, D))  # d out_r / d w of a block of samples
+    curv = np.empty(rows)  # l''(out_r) / n: H's first term is J^T diag(curv) J
+    block = np.empty((0, 0)) if n <= rows else np.empty((D, D))  # (a later block's share, added to H)
     a = np.empty(width)
     s1 = np.empty(width)
     s2 = np.empty(width)
     xt = np.empty(k)
     unit2 = np.zeros((width, k, k))  # sum_r l' act'' x~ x~^T / n, x~ = (x_r, 1): times wo_c below
     unit1 = np.zeros((width, k))  # sum_r l' act' x~ / n: the coupling to the unit's output weight
-    H[:, :] = 0.0
     for start in range(0, n, rows):
         m = min(rows, n - start)
         for r in range(m):
@@ -315,25 +301,18 @@ def _mlp_hess_one_layer(x, H, Xd, y, inputs, width, act, task):
                 d1 = out - yr
                 d2 = 1.0
             else:  # softplus(-y out)
-                mm = -yr * out
-                if mm > 0.0:
-                    e = math.exp(-mm)
-                    s = 1.0 / (1.0 + e)
-                    d2 = yr * yr * s * e / (1.0 + e)
-                else:
-                    e = math.exp(mm)
-                    s = e / (1.0 + e)
-                    d2 = yr * yr * s / (1.0 + e)
+                _, s = _softplus_and_sigmoid(-yr * out)
                 d1 = -yr * s
+                d2 = yr * yr * s * (1.0 - s)
             d1 /= n
-            root = math.sqrt(d2 / n)
+            curv[r] = d2 / n
             Jr = J[r]
             for c in range(width):
-                g = root * wo[c] * s1[c]
+                g = wo[c] * s1[c]
                 for j in range(inputs):
                     Jr[c * inputs + j] = g * xt[j]
                 Jr[width * inputs + c] = g
-                Jr[width * inputs + width + c] = root * a[c]
+                Jr[width * inputs + width + c] = a[c]
                 t1 = d1 * s1[c]
                 t2 = d1 * s2[c]
                 for j in range(k):
@@ -343,8 +322,12 @@ def _mlp_hess_one_layer(x, H, Xd, y, inputs, width, act, task):
                         ti = t2 * xt[i]
                         for j in range(k):
                             unit2[c, i, j] += ti * xt[j]
-            Jr[D - 1] = root
-        H += np.dot(J[:m].T, J[:m])
+            Jr[D - 1] = 1.0
+        if start == 0:
+            weighted_gram_into(J[:m], curv[:m], 0.0, H)
+        else:
+            weighted_gram_into(J[:m], curv[:m], 0.0, block)
+            H += block
     for c in range(width):
         oc = width * inputs + width + c
         for i in range(k):
@@ -358,11 +341,11 @@ def _mlp_hess_one_layer(x, H, Xd, y, inputs, width, act, task):
 
 @deferred(HESSIAN_SIG)
 def mlp_hess(x, H, data):
-    n, inputs, width, depth, act, skip, task, Xd, y = _mlp_header(data)
+    n, inputs, width, depth, act, skip, task, Xd, Xt, y = _mlp_header(data)
     if depth == 1:  # (a skip connection joins hidden layers: none here)
         _mlp_hess_one_layer(x, H, Xd, y, inputs, width, act, task)
     else:
-        _mlp_hess_complex_step(x, H, n, inputs, width, depth, act, skip, task, Xd, y)
+        _mlp_hess_complex_step(x, H, n, inputs, width, depth, act, skip, task, Xt, y)
     for i in range(H.shape[0]):  # symmetrise away rounding
         for j in range(i):
             h = 0.5 * (H[i, j] + H[j, i])
@@ -371,9 +354,9 @@ def mlp_hess(x, H, data):
 
 
 @kernel()
-def _mlp_hess_complex_step(x, H, n, inputs, width, depth, act, skip, task, Xd, y):
+def _mlp_hess_complex_step(x, H, n, inputs, width, depth, act, skip, task, Xt, y):
     """Column j of H is the imaginary part of the gradient at w + i h e_j, over h."""
-    Xc = np.ascontiguousarray(Xd.T).astype(np.complex128)
+    Xc = Xt.astype(np.complex128)
     yc = y.astype(np.complex128)
     D = x.shape[0]
     wc = x.astype(np.complex128)
