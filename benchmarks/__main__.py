@@ -476,18 +476,23 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
     ("plug-in", "the plug-in's own NumPy Adam costs as much as the whole compiled step",
      "nothing in the engine: the ratio is NumPy's temporaries against a compiled loop"),
     ("(running)", "at (4096, 2) a settled run is checked for who left its ball and then steps in the bare "
-     "engine's one pass (+8-15%), but one walker not in a ball sends the whole run through the detector's three "
-     "passes (values and gradients, the branch-free check, the step): rastrigin (4096, 2) +8-35% from run to "
-     "run (checking in blocks of 32 walkers cost more than it saved)", "the check of walkers not in a ball "
-     "computed in the step's own pass"),
-    ("first steps", "walkers arriving at critical points, at (4096, 2) (rastrigin, 1,008 steps, one core: bare "
-     "46 ms, detection with no looks 70 ms, default 91 ms): half the extra is the detector's three passes over "
-     "walkers not yet in a ball (values and gradients, the check, the step) where the bare step makes one, a "
-     "sixth Python registering ~6,000 located points, the rest ~9,500 Newton looks (~1 us each at D=2); at D=100 "
-     "(ackley) ~0.4 ms a look, after Cholesky solves with chord steps and an index from a Lanczos scale and a "
-     "Cholesky test (~1 ms before). The mlp of width 64 (D=257), +4,500% while its Hessian took 257 "
-     "complex-step gradients (~117 ms), forms it in closed form (~0.7 ms)", "the check of walkers not in a "
-     "ball inside the step's own pass; registering located points in compiled code"),
+     "engine's one pass; one walker not in a ball sends the whole run through the detector's step: the bare "
+     "step's one pass keeping the x each walker stepped from, then a branch-free check on |g|^2 (rastrigin "
+     "(4096, 2), 1,008 steps with no look due: 59 -> 47-49 ms against 38-40 bare, since 2026-12-02)",
+     "the settled share of a run stepping apart from the rest (checking in blocks of 32 walkers cost more than "
+     "it saved)"),
+    ("first steps", "walkers arriving at critical points: at rastrigin (4096, 2) over 9,000 detector calls in the "
+     "first 1,008 steps, ~5,900 points located (~1.5 a walker: most start within three radii of one of the "
+     "lattice's saddles or maxima, the passages the detector exists to see); ~1.5 us a look at D=2, about half "
+     "of it Numba's reference counts at the calls through first-class functions (a call that finds nothing to "
+     "do: ~0.35 us); the detector's step without looks +20-25%; 6-8 ms of Python registering located points. "
+     "Measured slower and left out: the look's scratch passed in (views of one array 1.9-2.2 us a look, seven "
+     "arrays 1.7, against 1.5 allocating), the small helpers inlined (2.0-2.4); registering by sorted cells "
+     "(4,096 rows 4.1 -> 1.4 ms alone, no gain inside a run). At D=100 (ackley) ~0.4 ms a look (Cholesky "
+     "solves with chord steps, an index from a Lanczos scale and a Cholesky test); the mlp forms its one-layer "
+     "Hessian in closed form (~0.7 ms at width 64, where 257 complex-step gradients took ~117 ms)",
+     "a look compiled per separable pair (Newton on the diagonal Hessian from the landscape's per-coordinate "
+     "derivatives, no calls through function pointers), against the compile time it adds"),
     ("event detection", "a Newton walk and an index per walker entering a critical point's neighbourhood (from "
      "D=33 by Cholesky and Lanczos, an eigendecomposition where Cholesky fails); at smoke sizes the runs are too "
      "short to amortise", "looks from Hessian-vector products where a Hessian costs many gradients (the mlp "

@@ -380,24 +380,26 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                         _flat_loss(b, e, 2, terms, f0, data, g_run, F, best, g2s)
                     else:
                         _flat_loss(b, e, D, terms, f0, data, g_run, F, best, g2s)
-                    if _flags(b, e, D, t, x_before, p_run, g2s, vstate, info_run, rad_run, near, curv, due):
-                        # the looks, in walker order as run_chunk takes them; one that moves the gate or the
-                        c0, c2 = curv[0], curv[2]  # spacing has the rest of the run's flags taken again
-                        for w in range(b, e):
-                            if not due[w]:
-                                continue
-                            gnorm[w] = np.sqrt(g2s[w])
-                            for i in range(D):  # the detector sees walker w where it took its gradient
-                                x_after[i] = X[w, i]
-                                X[w, i] = x_before[w * D + i]
-                            detect(w, X, F, gnorm, t, vg, hess, data, 0.0, near, etol, zero_modes, curv, vstate,
-                                   vinfo, vloss, vpoint, vrad, events, ev_x, n_events)
-                            for i in range(D):
-                                X[w, i] = x_after[i]
-                            if curv[0] != c0 or curv[2] != c2:
-                                c0, c2 = curv[0], curv[2]
-                                _flags(w + 1, e, D, t, x_before, p_run, g2s, vstate, info_run, rad_run, near, curv,
-                                       due)
+                    lo = b  # the looks, in walker order as run_chunk takes them; one that moves the gate or the
+                    while lo < e and _flags(lo, e, D, t, x_before, p_run, g2s, vstate, info_run, rad_run, near,
+                                            curv, due):  # spacing has the rest of the run's flags taken again
+                        c0, c2 = curv[0], curv[2]
+                        w = lo
+                        lo = e
+                        while w < e:
+                            if due[w]:
+                                gnorm[w] = np.sqrt(g2s[w])
+                                for i in range(D):  # the detector sees walker w where it took its gradient
+                                    x_after[i] = X[w, i]
+                                    X[w, i] = x_before[w * D + i]
+                                detect(w, X, F, gnorm, t, vg, hess, data, 0.0, near, etol, zero_modes, curv, vstate,
+                                       vinfo, vloss, vpoint, vrad, events, ev_x, n_events)
+                                for i in range(D):
+                                    X[w, i] = x_after[i]
+                                if curv[0] != c0 or curv[2] != c2:
+                                    lo = w + 1
+                                    break
+                            w += 1
                     if recording:
                         for w in range(b, e):
                             rec_loss[row, w] = F[w]
