@@ -86,8 +86,10 @@ def as_points(x: Any, dim: int, owner: str, what: str = "point") -> tuple[np.nda
 class Elementwise:
     """A separable landscape's per-coordinate pieces, which the engine's fused loops inline:
     ``f(x) = {stem}_total(s)`` with ``s = {stem}_sum0(D, data) + sum_i {stem}_elem(x_i, data)[0]``
-    and ``g_i = {stem}_elem(x_i, data)[1]``, compiled kernels in ``module``. The landscape's own
-    value-and-gradient kernel is written with the same pieces, so both compute the same numbers.
+    and ``g_i = {stem}_elem(x_i, data)[1]``, compiled kernels in ``module``; ``{stem}_d2(x_i, data)``
+    is the Hessian's (diagonal) entry ``dg_i/dx_i``. The landscape's own value-and-gradient and
+    Hessian kernels are written with the same pieces, so both compute the same numbers (the fused
+    loops' detector walks onto a critical point coordinate by coordinate with them).
     Every term and derivative is finite while ``|x_i| <= safe_bound`` (a fused loop checks the
     bound where it writes a coordinate, not again where it reads it). ``one_pass``: the terms are
     cheap enough that a step is bound by memory, so a fused loop computes and steps in one pass

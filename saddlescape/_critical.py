@@ -49,6 +49,14 @@ def _dot(a, b):
     return s
 
 
+@kernel(exact=True)
+def exact_div(a, b):
+    """a / b rounded as IEEE division: the diagonal Newton step's quotients, the same wherever
+    inlined (under fastmath LLVM may turn a division in a vectorised loop into a reciprocal
+    estimate, an ulp off, and the fused loops' own walk must land where ``newton_walk`` lands)."""
+    return a / b
+
+
 CHOLESKY_MIN_DIM = 33  # from this dim a dense Hessian is first tried by Cholesky (no copy, no pivoting)
 CHORD_RATE = 0.25  # LOCATE keeps a Cholesky factor while each step cuts |g| at least so much
 
@@ -139,7 +147,7 @@ def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, t
                     if H[k, k] == 0.0:
                         solved = False
                         break
-                    d[k] = g[k] / H[k, k]
+                    d[k] = exact_div(g[k], H[k, k])
             if not solved and method in (POLISH, LOCATE) and radius == 0.0 and D >= CHOLESKY_MIN_DIM:
                 if L.shape[0] != D:  # (next to a minimum, the point sought most often, H is positive definite)
                     L = np.empty((D, D))
@@ -168,7 +176,7 @@ def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, t
                 d = np.dot(V, c)
         dn = np.sqrt(_dot(d, d))
         if dn > trust:
-            d *= trust / dn
+            d *= exact_div(trust, dn)
         top = 0.0
         for k in range(D):
             x[k] -= d[k]

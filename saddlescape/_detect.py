@@ -134,18 +134,7 @@ def curvature_index(x, hess, data, radius, radial, etol, zero_modes, H):
     D = x.shape[0]
     hess(x, H, data)
     if radius == 0.0 and is_diagonal(H):  # separable: the eigenvalues are the diagonal
-        scale = 0.0
-        for k in range(D):
-            scale = max(scale, abs(H[k, k]))
-        tol = etol * max(1.0, scale)
-        index = 0
-        flat = 0
-        for k in range(D):
-            if H[k, k] < -tol:
-                index += 1
-            elif H[k, k] <= tol:
-                flat += 1
-        return index, flat > zero_modes, scale
+        return spectrum_index(H.reshape(D * D)[::D + 1], D, etol, zero_modes)
     if radius == 0.0 and D >= CHOLESKY_MIN_DIM:
         # a dense Hessian, large: most points located are minima, where H is positive definite;
         # that is a Cholesky test away once the scale (which sets the tolerance) is known, and
@@ -165,7 +154,15 @@ def curvature_index(x, hess, data, radius, radial, etol, zero_modes, H):
         lam = np.linalg.eigvalsh(0.5 * (Hs + Hs.T))
     else:
         lam = np.linalg.eigvalsh(0.5 * (H + H.T))
-    n = D - 1 if radius > 0.0 else D  # the normal direction sits at the top (big), skip it
+    return spectrum_index(lam, D - 1 if radius > 0.0 else D, etol, zero_modes)  # (on the sphere the normal
+    # direction's eigenvalue, big, sits at the top: skipped)
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
+def spectrum_index(lam, n, etol, zero_modes):
+    """(index, degenerate, scale) of eigenvalues ``lam[:n]`` in any order: how many lie below
+    -etol * scale, whether more than ``zero_modes`` lie within +-etol * scale, and scale = the
+    largest |eigenvalue|."""
     scale = 0.0
     for k in range(n):
         scale = max(scale, abs(lam[k]))
@@ -226,6 +223,12 @@ def _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events):
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
+def _wait_radius(d, near):
+    """How far a walker whose critical point lies ``d`` ahead (too far to matter) moves before the next look."""
+    return max(0.5 * (d - near), 0.25 * near) if np.isfinite(d) else near
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
 def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo, vloss, vpoint,
             vrad, events, ev_x, n_events, x1, g1, f1, keys, H):
     """Newton from walker ``b``'s position onto the nearest critical point; then a saddle or
@@ -240,9 +243,7 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
     newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, 1, np.inf, LOCATE_GTOL, np.inf)
     d = np.sqrt(_row_sqdist(X, x1, b, 0))
     if not d <= CANDIDATE_BALLS * near:  # (NaN too) too far to matter: look again halfway there
-        vstate[b] = WAIT
-        vpoint[b] = X[b]
-        vrad[b, 0] = max(0.5 * (d - near), 0.25 * near) if np.isfinite(d) else near
+        _wait(b, X, vstate, vpoint, vrad, _wait_radius(d, near))
         return
     # close: walk onto it in steps no longer than the radius; a first step within the radius is
     # the walk's own first step, so the walk goes on from there (one Hessian fewer a look)
@@ -255,33 +256,56 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
                                np.inf)
     d = np.sqrt(_row_sqdist(X, x1, b, 0)) if ok else np.inf
     if d > CANDIDATE_BALLS * near:
-        vstate[b] = WAIT
-        vpoint[b] = X[b]
-        vrad[b, 0] = near
+        _wait(b, X, vstate, vpoint, vrad, near)
         return
     radial = 0.0
     if radius > 0.0:
         vg(x1, g1, f1, data, keys, 0)
         radial = np.dot(x1[0], g1[0]) / (radius * radius)
     index, degenerate, scale = curvature_index(x1[0], hess, data, radius, radial, etol, zero_modes, H)
+    top = (D - 1 if radius > 0.0 else D) - zero_modes  # the index of a maximum
+    _found(b, t, X, x1[0], f1[0], d, index, degenerate, scale, top, near, curv, vstate, vinfo, vloss, vpoint, vrad,
+           events, ev_x, n_events)
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
+def _wait(b, X, vstate, vpoint, vrad, r):
+    """Walker ``b`` waits until it has moved ``r`` from here (or its gradient halved) to be looked at again."""
+    vstate[b] = WAIT
+    vpoint[b] = X[b]
+    vrad[b, 0] = r
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
+def _found(b, t, X, x, f, d, index, degenerate, scale, top, near, curv, vstate, vinfo, vloss, vpoint, vrad, events,
+           ev_x, n_events):
+    """A look located the critical point ``x`` (loss ``f``, ``index`` negative eigenvalues of
+    ``top`` a maximum has, curvature ``scale``) ``d`` from walker ``b``, within CANDIDATE_BALLS radii:
+    a visit begins if the walker is within ``near``, else it is a candidate the walker may reach."""
     # the gate's curvature bound: from now on the largest seen at critical points themselves (the
     # starts' curvature, where it began, can be far larger than any near a critical point)
     curv[0] = scale if curv[1] == 0.0 else max(curv[0], scale)
     curv[1] += 1.0
-    top = (D - 1 if radius > 0.0 else D) - zero_modes  # the index of a maximum
     if (degenerate and index == 0) or index >= top:  # a flat bottom or a hilltop: no minimum, no saddle
-        vstate[b] = WAIT
-        vpoint[b] = X[b]
-        vrad[b, 0] = near
+        _wait(b, X, vstate, vpoint, vrad, near)
         return
-    vpoint[b] = x1[0]
-    vloss[b] = f1[0]
+    vpoint[b] = x
+    vloss[b] = f
     vinfo[b, 1] = index
     if d <= near:
         _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
     else:
         vstate[b] = NEAR
         vrad[b, 0] = d  # how far it was: a walker whose gradient halves without coming closer is looked at again
+
+
+@kernel()
+def found(b, t, X, x, f, d, index, degenerate, scale, top, near, curv, vstate, vinfo, vloss, vpoint, vrad, events,
+          ev_x, n_events):
+    """``_found`` compiled once, for the fused loops' looks (``_fused_template._look``): each pair's
+    loop calls it rather than compiling its own copy (the general detector inlines ``_found``)."""
+    _found(b, t, X, x, f, d, index, degenerate, scale, top, near, curv, vstate, vinfo, vloss, vpoint, vrad, events,
+           ev_x, n_events)
 
 
 @kernel()
@@ -316,6 +340,23 @@ def walker_due(state, gn, d2, wait_r, look_g, gate, r2, waited, spacing):
 def detect_walker(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo, vloss,
                   vpoint, vrad, events, ev_x, n_events, x1, g1, f1, keys, H):
     """Walker ``b``'s share of ``detect_events`` (scratch ``x1``, ``g1``, ``f1``, ``keys``, ``H``)."""
+    if _to_locate(b, X, F, gnorm, t, near, curv, vstate, vinfo, vloss, vpoint, vrad, events, ev_x, n_events):
+        _locate(b, t, X, gnorm[b], vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo,
+                vloss, vpoint, vrad, events, ev_x, n_events, x1, g1, f1, keys, H)
+
+
+@kernel()
+def to_locate(b, X, F, gnorm, t, near, curv, vstate, vinfo, vloss, vpoint, vrad, events, ev_x, n_events):
+    """``_to_locate`` compiled once, for the fused loops' looks (as ``found``): each pair's loop
+    calls it rather than compiling its own copy (3-4 s each on this machine)."""
+    return _to_locate(b, X, F, gnorm, t, near, curv, vstate, vinfo, vloss, vpoint, vrad, events, ev_x, n_events)
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
+def _to_locate(b, X, F, gnorm, t, near, curv, vstate, vinfo, vloss, vpoint, vrad, events, ev_x, n_events):
+    """``detect_walker`` up to its look: walker ``b`` leaves its ball, enters its candidate's or
+    stays, or is set FREE; returns whether its critical point is to be located now (the fused
+    loops of separable landscapes locate it themselves, ``_fused_template._locate_separable``)."""
     r2 = near * near
     state = vstate[b]
     if state != FREE:
@@ -323,21 +364,19 @@ def detect_walker(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_mo
         if state in (IN_SADDLE, AT_MINIMUM):
             if d2 > r2:
                 leave_ball(b, t, F[b], vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
-            return
+            return False
         if state == NEAR:
             if d2 <= r2:
                 _enter(b, t, vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
-                return
+                return False
             if d2 <= (CANDIDATE_BALLS + 1.0) ** 2 * r2 and not _turned(gnorm[b], d2, vrad[b, 0], vrad[b, 1]):
-                return
+                return False
             # moved off, or the gradient halved without the walker coming closer to the
             # candidate: it may be heading for another critical point, look again
         elif (d2 < vrad[b, 0] * vrad[b, 0] and gnorm[b] > 0.5 * vrad[b, 1]) or t - vinfo[b, 0] < curv[2]:
-            return  # WAIT: neither moved far enough nor come much closer to a critical point (or too soon)
+            return False  # WAIT: neither moved far enough nor come much closer to a critical point (or too soon)
         vstate[b] = FREE
-    if gnorm[b] <= GATE * curv[0] * near:
-        _locate(b, t, X, gnorm[b], vg, hess, data, radius, near, etol, zero_modes, curv, vstate, vinfo,
-                vloss, vpoint, vrad, events, ev_x, n_events, x1, g1, f1, keys, H)
+    return gnorm[b] <= GATE * curv[0] * near
 
 
 @kernel()

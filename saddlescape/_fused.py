@@ -63,6 +63,7 @@ def source(key: tuple[str, str, str, str, bool, bool]) -> str:
     head, rest = text.split(_BEGIN)
     _, tail = rest.split(_END)
     bindings = "".join([
+        f"from {lmod} import {lstem}_d2 as L_D2\n",
         f"from {lmod} import {lstem}_elem as L_ELEM\n",
         f"from {lmod} import {lstem}_sum0 as L_SUM0\n",
         f"from {lmod} import {lstem}_total as L_TOTAL\n",

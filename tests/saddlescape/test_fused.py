@@ -8,6 +8,7 @@ import pytest
 
 import saddlescape
 from saddlescape import _fused, landscapes, optimizers
+from saddlescape._events import WAIT
 
 ELEMENTWISE = ["gd", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "langevin"]
 LR = {"gd": 0.01, "sgd": 0.01, "momentum": 0.005, "nesterov": 0.005, "adagrad": 0.1, "rmsprop": 0.01,
@@ -173,6 +174,37 @@ def test_flat_run_checks_again_after_a_look_moves_the_gate(monkeypatch):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     np.testing.assert_allclose(a.vrad, b.vrad, rtol=4e-15)
     np.testing.assert_array_equal(a.X, b.X)
+
+@pytest.mark.parametrize("steps", [1, 2])  # (the first step walker by walker, the second a flat run)
+def test_a_look_at_a_zero_hessian_entry_is_the_general_look(monkeypatch, steps):
+    """The fused loops walk onto a critical point coordinate by coordinate, dividing by the
+    Hessian's diagonal; where an entry is exactly 0 the general look (which solves otherwise)
+    takes over, and what it finds must be what the general loop finds. Walkers that do not move
+    (a step of 1e-300) sit where the entry x + 2 is 0 in one coordinate, the gate wide open."""
+    from saddlescape.landscapes._base import Elementwise, Landscape
+
+    from . import _flat_spot as m
+
+    land = Landscape(name="flat-spot", dim=2, value_and_grad_kernel=m.flat_spot_vg, hessian_kernel=m.flat_spot_hess,
+                     hvp_kernel=m.flat_spot_hvp, data=np.zeros(1), domain=(-5.0, 5.0),
+                     elementwise=Elementwise(m.__name__, "flat_spot", 1e30))
+    opt = optimizers.make("gd", lr=1e-300)
+    X = np.array([[-2.0, 0.3], [-2.0, -3.7], [0.2, -2.0], [-2.0, -2.0]])
+    runs = []
+    for fused in (True, False):
+        s = _run(monkeypatch, fused, land, opt, [], x0=X.copy(), record_every=1)
+        s.curv[0] = 1e6  # (every walker within the gate)
+        s.advance(steps)
+        runs.append(s)
+    a, b = runs
+    np.testing.assert_array_equal(a.X, X)
+    # every walker was looked at, and the walk could not converge (its step along the zero entry
+    # is 0, the gradient there is not): each waits to have moved a radius
+    assert (a.vstate[:4] == WAIT).all() and (a.vrad[:4, 0] == a.near).all()
+    for name in ("vstate", "vinfo", "curv", "vpoint", "vloss", "vrad"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    _same(a, b)
+
 
 def test_fused_detecting_above_the_flat_dims(monkeypatch):
     """Detection on at D=20: one walker at a time, two passes."""
