@@ -98,12 +98,15 @@ def cholesky_solve(L, b, out):
 
 
 @kernel()
-def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, trust, gtol, bound):
+def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, trust, gtol, bound, reach):
     """Move the one point ``x1[0]`` towards a critical point (in place; ``g1``, ``f1``, ``H`` are
-    scratch of shapes (1, D), (1,), (D, D)); give up once a coordinate passes +-``bound``.
-    Returns (converged, |g| at the end, rate): ``rate`` is |g| of the last step over the one
+    scratch of shapes (1, D), (1,), (D, D)); give up once a coordinate passes +-``bound``, or at
+    the start if the first Newton step (before ``trust`` cuts it) is longer than ``reach``.
+    Returns (converged, |g| at the end, rate, first): ``rate`` is |g| of the last step over the one
     before, tiny where Newton converges quadratically (a
-    non-degenerate critical point) and not where it converges linearly (a degenerate one).
+    non-degenerate critical point) and not where it converges linearly (a degenerate one);
+    ``first`` the length of that first step (0 at a start already converged, NaN where the
+    start's loss or gradient is not finite).
     Allocates only where it solves or decomposes a non-diagonal Hessian (the event detector walks
     thousands of walkers a second onto their critical points, at D = 2 in a few microseconds)."""
     D = x1.shape[1]
@@ -113,6 +116,7 @@ def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, t
     factored = False  # whether L holds the factor of the last Hessian formed
     prev = np.inf
     gn = np.inf
+    first = np.nan
     for it in range(max_iter + 1):
         vg(x1, g1, f1, data, keys, 0)
         x = x1[0]
@@ -123,9 +127,9 @@ def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, t
             g -= radial * x
         gn = np.sqrt(_dot(g, g))
         if not np.isfinite(gn) or not np.isfinite(f1[0]):
-            return False, gn, 0.0
+            return False, gn, 0.0, first
         if gn <= gtol * (1.0 + abs(f1[0])):
-            return True, gn, (gn / prev if it > 0 and prev > 0.0 else 0.0)
+            return True, gn, (gn / prev if it > 0 and prev > 0.0 else 0.0), (first if it > 0 else 0.0)
         # LOCATE with a Cholesky factor from a step that cut |g| fourfold or more: converging
         # fast, so the old factor serves (a chord step: no Hessian, no factorisation)
         chord = method == LOCATE and factored and gn <= CHORD_RATE * prev
@@ -175,6 +179,10 @@ def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, t
                         c[k] = c[k] * lam[k] / (lam[k] * lam[k] + 1e-10 * big * big)
                 d = np.dot(V, c)
         dn = np.sqrt(_dot(d, d))
+        if it == 0:
+            first = dn
+            if dn > reach:
+                return False, gn, 0.0, first
         if dn > trust:
             d *= exact_div(trust, dn)
         top = 0.0
@@ -185,7 +193,7 @@ def newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, t
             x *= radius / np.sqrt(_dot(x, x))
         elif top > bound:  # walked off: a search leaving the region sought
             break
-    return False, gn, 0.0
+    return False, gn, 0.0, first
 
 
 @deferred(SEARCH_SIG)  # compiled when a census first runs, not when the engine is imported (32 s on a cold cache)
@@ -202,8 +210,8 @@ def search_critical_points(vg, hess, X, data, radius, method, max_iter, trust, g
     H = np.empty((D, D))
     for b in range(N):
         x1[0, :] = X[b]
-        ok, gn, r = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, trust, gtol,
-                                bound)
+        ok, gn, r, _ = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, method, max_iter, trust, gtol,
+                                   bound, np.inf)
         converged[b] = 1 if ok else 0
         rate[b] = r
         X[b] = x1[0]

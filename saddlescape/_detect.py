@@ -238,22 +238,23 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
     D = X.shape[1]
     vrad[b, 1] = gn  # |g| at this look: a walker whose gradient halves from here is looked at again
     vinfo[b, 0] = t  # (a wait's next look is at least curv[2] steps later; a visit overwrites it as it begins)
-    # first one full Newton step: how far the quadratic model puts the critical point ahead
+    # Newton onto it in steps no longer than the radius; its first step, uncut, is how far the
+    # quadratic model puts the critical point ahead: beyond CANDIDATE_BALLS radii the walk ends there
     x1[0, :] = X[b]
-    newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, 1, np.inf, LOCATE_GTOL, np.inf)
-    d = np.sqrt(_row_sqdist(X, x1, b, 0))
-    if not d <= CANDIDATE_BALLS * near:  # (NaN too) too far to matter: look again halfway there
-        _wait(b, X, vstate, vpoint, vrad, _wait_radius(d, near))
+    ok = False
+    if radius == 0.0:  # (one walk: its first Hessian and factor serve the steps after it)
+        ok, _, _, first = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, LOCATE_ITERS, near,
+                                      LOCATE_GTOL, np.inf, CANDIDATE_BALLS * near)
+    else:  # on the sphere: the full first step, retracted, is how far; then the walk from the start
+        newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, 1, np.inf, LOCATE_GTOL, np.inf, np.inf)
+        first = np.sqrt(_row_sqdist(X, x1, b, 0))
+        if first <= CANDIDATE_BALLS * near:
+            x1[0, :] = X[b]
+            ok, _, _, _ = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, LOCATE_ITERS, near,
+                                      LOCATE_GTOL, np.inf, np.inf)
+    if not first <= CANDIDATE_BALLS * near:  # (NaN too) too far to matter: look again halfway there
+        _wait(b, X, vstate, vpoint, vrad, _wait_radius(first, near))
         return
-    # close: walk onto it in steps no longer than the radius; a first step within the radius is
-    # the walk's own first step, so the walk goes on from there (one Hessian fewer a look)
-    if radius == 0.0 and d <= near:
-        ok, _, _ = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, LOCATE_ITERS - 1, near,
-                               LOCATE_GTOL, np.inf)
-    else:
-        x1[0, :] = X[b]
-        ok, _, _ = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, LOCATE_ITERS, near, LOCATE_GTOL,
-                               np.inf)
     d = np.sqrt(_row_sqdist(X, x1, b, 0)) if ok else np.inf
     if d > CANDIDATE_BALLS * near:
         _wait(b, X, vstate, vpoint, vrad, near)

@@ -255,14 +255,15 @@ def _due(b, t, X, gnorm, near, curv, vstate, vinfo, vpoint, vrad):
 
 
 @kernel()
-def _walk_separable(x, g, step, data, max_iter, trust):
+def _walk_separable(x, g, step, data, max_iter, trust, reach):
     """``newton_walk`` (LOCATE, off the sphere, no bound) of the point ``x`` on this pair's
     landscape, whose Hessian is diagonal: the same arithmetic, coordinate by coordinate, with no
     call through a function pointer and no (D, D) Hessian formed and scanned. Returns (1 converged,
     0 not, or -1 at a zero Hessian entry, which ``newton_walk`` solves another way; the loss at the
-    last x). ``g``, ``step``: scratch."""
+    last x; the length of the first step, as ``newton_walk``'s ``first``). ``g``, ``step``: scratch."""
     D = x.shape[0]
     f = np.nan
+    first = np.nan
     for it in range(max_iter + 1):
         s = L_SUM0(D, data)
         for i in range(D):
@@ -272,28 +273,32 @@ def _walk_separable(x, g, step, data, max_iter, trust):
         f = L_TOTAL(s, data)
         gn = np.sqrt(_dot(g, g))
         if not np.isfinite(gn) or not np.isfinite(f):
-            return 0, f
+            return 0, f, first
         if gn <= LOCATE_GTOL * (1.0 + abs(f)):
-            return 1, f
+            return 1, f, (first if it > 0 else 0.0)
         if it == max_iter:
             break
         for k in range(D):
             h = L_D2(x[k], data)
             if h == 0.0:
-                return -1, f
+                return -1, f, first
             step[k] = exact_div(g[k], h)
         dn = np.sqrt(_dot(step, step))
+        if it == 0:
+            first = dn
+            if dn > reach:
+                return 0, f, first
         if dn > trust:
             step *= exact_div(trust, dn)
         for k in range(D):
             x[k] -= step[k]
-    return 0, f
+    return 0, f, first
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
 def _locate_separable(b, t, X, gn, data, near, etol, zero_modes, curv, vstate, vinfo, vloss, vpoint, vrad, events,
                       ev_x, n_events, look):
-    """``_detect._locate`` for this pair (off the sphere): the same walks (``_walk_separable``) and
+    """``_detect._locate`` for this pair (off the sphere): the same walk (``_walk_separable``) and
     decisions (``_wait``, ``found``), the index read off the diagonal: no (D, D) Hessian formed and
     scanned a Newton step, no call through a function pointer (a look that locates and enters a
     minimum at D = 2: 1.1-1.6 us against 1.8-2.4 us through the entry point; at D = 100 the
@@ -305,20 +310,12 @@ def _locate_separable(b, t, X, gn, data, near, etol, zero_modes, curv, vstate, v
     vrad[b, 1] = gn  # (as _locate: |g| at this look, and its step)
     vinfo[b, 0] = t
     x1[0, :] = X[b]
-    ok, f = _walk_separable(x1[0], look[1], look[2], data, 1, np.inf)
+    ok, f, first = _walk_separable(x1[0], look[1], look[2], data, LOCATE_ITERS, near, CANDIDATE_BALLS * near)
     if ok < 0:
         return False
-    d = np.sqrt(_row_sqdist(X, x1, b, 0))
-    if not d <= CANDIDATE_BALLS * near:
-        _wait(b, X, vstate, vpoint, vrad, _wait_radius(d, near))
+    if not first <= CANDIDATE_BALLS * near:
+        _wait(b, X, vstate, vpoint, vrad, _wait_radius(first, near))
         return True
-    if d <= near:
-        ok, f = _walk_separable(x1[0], look[1], look[2], data, LOCATE_ITERS - 1, near)
-    else:
-        x1[0, :] = X[b]
-        ok, f = _walk_separable(x1[0], look[1], look[2], data, LOCATE_ITERS, near)
-    if ok < 0:
-        return False
     d = np.sqrt(_row_sqdist(X, x1, b, 0)) if ok == 1 else np.inf
     if d > CANDIDATE_BALLS * near:
         _wait(b, X, vstate, vpoint, vrad, near)
