@@ -80,8 +80,23 @@ def retract(X, active, radius):
                     X[b, i] *= s
 
 
-LANCZOS_STEPS = 32  # Lanczos steps for its scale (the extreme Ritz values converge first)
-SCALE_MARGIN = 1.01  # the positive-definiteness test's shift uses the scale so much enlarged
+LANCZOS_STEPS = 12  # Lanczos steps for the scale (the extreme Ritz values converge first: on the tests'
+SCALE_RTOL = 0.1  # spectra the top one within 7% below the largest eigenvalue; the gate, 2 curv near, allows 1/2)
+
+
+@kernel()
+def _norm_bound(H):
+    """min(largest absolute row sum, Frobenius norm) of ``H``: both norms bound every |eigenvalue|."""
+    D = H.shape[0]
+    rows = 0.0
+    fro = 0.0
+    for i in range(D):
+        r = 0.0
+        for j in range(D):
+            r += abs(H[i, j])
+            fro += H[i, j] * H[i, j]
+        rows = max(rows, r)
+    return min(rows, np.sqrt(fro))
 
 
 @kernel()
@@ -127,7 +142,8 @@ def _lanczos_extremes(H, Q):
 def curvature_index(x, hess, data, radius, radial, etol, zero_modes, H):
     """(index, degenerate, scale) of the Hessian at ``x``: eigenvalues below -etol * scale,
     whether more than ``zero_modes`` lie within +-etol * scale (a flat direction the landscape
-    does not declare), and scale = the largest |eigenvalue|; on the sphere for the Riemannian
+    does not declare), and scale = the largest |eigenvalue| (from CHOLESKY_MIN_DIM at a
+    non-degenerate minimum an estimate at most SCALE_RTOL below it); on the sphere for the Riemannian
     Hessian in the tangent space. ``H``: (D, D) scratch. A diagonal Hessian (a separable
     landscape's) is read as it is, with no copy, sort or allocation: the detector's look at D = 2
     costs about a microsecond, and those were a share of it."""
@@ -137,15 +153,17 @@ def curvature_index(x, hess, data, radius, radial, etol, zero_modes, H):
         return spectrum_index(H.reshape(D * D)[::D + 1], D, etol, zero_modes)
     if radius == 0.0 and D >= CHOLESKY_MIN_DIM:
         # a dense Hessian, large: most points located are minima, where H is positive definite;
-        # that is a Cholesky test away once the scale (which sets the tolerance) is known, and
-        # Lanczos gives the scale. Otherwise (a saddle, a flat direction) the eigenvalues decide.
+        # that is a Cholesky test away: of H less the tolerance a norm bound on the scale sets, so
+        # that passing it proves every eigenvalue above etol * max(1, scale), whatever the scale.
+        # A few Lanczos steps estimate the scale (the gate's curvature; within SCALE_RTOL below it)
+        # and rule out the test where the smallest Ritz value is not positive. Otherwise (a
+        # saddle, a flat direction) the eigenvalues decide.
         for i in range(D):  # (symmetrised in place, as the eigenvalue path below symmetrises its copy)
             for j in range(i):
                 H[i, j] = H[j, i] = 0.5 * (H[i, j] + H[j, i])
         lo, hi = _lanczos_extremes(H, np.empty((min(LANCZOS_STEPS, D), D)))
-        scale = max(abs(lo), abs(hi))
-        if lo > 0.0 and cholesky_into(H, etol * max(1.0, SCALE_MARGIN * scale), np.empty((D, D))):
-            return 0, False, scale  # every eigenvalue above the tolerance: index 0, none flat
+        if lo > 0.0 and cholesky_into(H, etol * max(1.0, _norm_bound(H)), np.empty((D, D))):
+            return 0, False, max(abs(lo), abs(hi))  # every eigenvalue above the tolerance: index 0, none flat
     if radius > 0.0:
         r2 = radius * radius
         P = np.eye(D) - np.outer(x, x) / r2
