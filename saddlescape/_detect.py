@@ -103,8 +103,8 @@ def _norm_bound(H):
 def _lanczos_extremes(H, Q):
     """(smallest, largest) Ritz value of symmetric ``H`` after ``Q.shape[0]`` Lanczos steps with
     full reorthogonalisation, from a fixed start (``Q``: scratch, one row a step). Both lie within
-    the spectrum and approach its ends first: ~50 us at D = 100 where an eigendecomposition costs
-    ~390 us."""
+    the spectrum and approach its ends first: at D = 100 ~28 us for LANCZOS_STEPS (12) steps, ~100 us
+    for 32, where an eigendecomposition costs ~390 us."""
     m, D = Q.shape
     for i in range(D):  # a fixed start with no symmetry of its own (golden-angle phases)
         Q[0, i] = 1.0 + 0.5 * np.sin(1.0 + 2.399963229728653 * i)
