@@ -270,12 +270,8 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
             x1[0, :] = X[b]
             ok, _, _, _ = newton_walk(x1, g1, f1, keys, H, vg, hess, data, radius, LOCATE, LOCATE_ITERS, near,
                                       LOCATE_GTOL, np.inf, np.inf)
-    if not first <= CANDIDATE_BALLS * near:  # (NaN too) too far to matter: look again halfway there
-        _wait(b, X, vstate, vpoint, vrad, _wait_radius(first, near))
-        return
-    d = np.sqrt(_row_sqdist(X, x1, b, 0)) if ok else np.inf
-    if d > CANDIDATE_BALLS * near:
-        _wait(b, X, vstate, vpoint, vrad, near)
+    d = _walked(b, X, x1, ok, first, near, vstate, vpoint, vrad)
+    if d < 0.0:
         return
     radial = 0.0
     if radius > 0.0:
@@ -285,6 +281,22 @@ def _locate(b, t, X, gn, vg, hess, data, radius, near, etol, zero_modes, curv, v
     top = (D - 1 if radius > 0.0 else D) - zero_modes  # the index of a maximum
     _found(b, t, X, x1[0], f1[0], d, index, degenerate, scale, top, near, curv, vstate, vinfo, vloss, vpoint, vrad,
            events, ev_x, n_events)
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
+def _walked(b, X, x1, ok, first, near, vstate, vpoint, vrad):
+    """After a look's walk from walker ``b`` (its first step ``first`` long, ending at ``x1[0]``,
+    converged if ``ok``): the walker's distance to the critical point found, or -1 where the walker
+    now waits, the point too far to matter (beyond CANDIDATE_BALLS radii: looked at again halfway
+    there) or not reached. Both looks' one decision (``_locate`` and the fused loops' own)."""
+    if not first <= CANDIDATE_BALLS * near:  # (NaN too)
+        _wait(b, X, vstate, vpoint, vrad, _wait_radius(first, near))
+        return -1.0
+    d = np.sqrt(_row_sqdist(X, x1, b, 0)) if ok else np.inf
+    if d > CANDIDATE_BALLS * near:
+        _wait(b, X, vstate, vpoint, vrad, near)
+        return -1.0
+    return d
 
 
 @njit(inline="always", **KERNEL_OPTIONS)

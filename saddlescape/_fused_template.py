@@ -60,9 +60,7 @@ from saddlescape._detect import (
     DETECT_WALKER_TYPE,
     LOCATE_GTOL,
     LOCATE_ITERS,
-    _row_sqdist,
-    _wait,
-    _wait_radius,
+    _walked,
     found,
     leave_ball,
     spectrum_index,
@@ -299,7 +297,7 @@ def _walk_separable(x, g, step, data, max_iter, trust, reach):
 def _locate_separable(b, t, X, gn, data, near, etol, zero_modes, curv, vstate, vinfo, vloss, vpoint, vrad, events,
                       ev_x, n_events, look):
     """``_detect._locate`` for this pair (off the sphere): the same walk (``_walk_separable``) and
-    decisions (``_wait``, ``found``), the index read off the diagonal: no (D, D) Hessian formed and
+    decisions (``_walked``, ``found``), the index read off the diagonal: no (D, D) Hessian formed and
     scanned a Newton step, no call through a function pointer (a look that locates and enters a
     minimum at D = 2: 1.1-1.6 us against 1.8-2.4 us through the entry point; at D = 100 the
     Hessian matrix was most of it). Returns False at a zero Hessian entry (the general look, which solves there
@@ -313,12 +311,8 @@ def _locate_separable(b, t, X, gn, data, near, etol, zero_modes, curv, vstate, v
     ok, f, first = _walk_separable(x1[0], look[1], look[2], data, LOCATE_ITERS, near, CANDIDATE_BALLS * near)
     if ok < 0:
         return False
-    if not first <= CANDIDATE_BALLS * near:
-        _wait(b, X, vstate, vpoint, vrad, _wait_radius(first, near))
-        return True
-    d = np.sqrt(_row_sqdist(X, x1, b, 0)) if ok == 1 else np.inf
-    if d > CANDIDATE_BALLS * near:
-        _wait(b, X, vstate, vpoint, vrad, near)
+    d = _walked(b, X, x1, ok == 1, first, near, vstate, vpoint, vrad)
+    if d < 0.0:
         return True
     h = look[2]
     for k in range(D):
