@@ -85,9 +85,15 @@ SCALE_RTOL = 0.1  # spectra the top one within 7% below the largest eigenvalue; 
 
 
 @kernel()
-def _norm_bound(H):
-    """min(largest absolute row sum, Frobenius norm) of ``H``: both norms bound every |eigenvalue|."""
+def _gershgorin(H):
+    """(lo, hi, top, bound) of symmetric ``H``, one pass: its Gershgorin discs' lowest and highest
+    points, min and max over i of H_ii -/+ sum_{j != i} |H_ij|, which bound every eigenvalue from
+    below and above; ``top`` = max_i H_ii, which no eigenvalue's top is below; ``bound`` =
+    min(largest absolute row sum, Frobenius norm), which bounds every |eigenvalue|."""
     D = H.shape[0]
+    lo = np.inf
+    hi = -np.inf
+    top = -np.inf
     rows = 0.0
     fro = 0.0
     for i in range(D):
@@ -95,8 +101,12 @@ def _norm_bound(H):
         for j in range(D):
             r += abs(H[i, j])
             fro += H[i, j] * H[i, j]
+        off = r - abs(H[i, i])
+        lo = min(lo, H[i, i] - off)
+        hi = max(hi, H[i, i] + off)
+        top = max(top, H[i, i])
         rows = max(rows, r)
-    return min(rows, np.sqrt(fro))
+    return lo, hi, top, min(rows, np.sqrt(fro))
 
 
 @kernel()
@@ -152,17 +162,24 @@ def curvature_index(x, hess, data, radius, radial, etol, zero_modes, H):
     if radius == 0.0 and is_diagonal(H):  # separable: the eigenvalues are the diagonal
         return spectrum_index(H.reshape(D * D)[::D + 1], D, etol, zero_modes)
     if radius == 0.0 and D >= CHOLESKY_MIN_DIM:
-        # a dense Hessian, large: most points located are minima, where H is positive definite;
-        # that is a Cholesky test away: of H less the tolerance a norm bound on the scale sets, so
-        # that passing it proves every eigenvalue above etol * max(1, scale), whatever the scale.
-        # A few Lanczos steps estimate the scale (the gate's curvature; within SCALE_RTOL below it)
-        # and rule out the test where the smallest Ritz value is not positive. Otherwise (a
-        # saddle, a flat direction) the eigenvalues decide.
+        # a dense Hessian, large: most points located are minima, where H is positive definite:
+        # every eigenvalue above the tolerance a norm bound on the scale sets (so above etol *
+        # max(1, scale), whatever the scale) proves index 0 and no flat direction. Gershgorin's
+        # discs prove it in one pass where H is diagonally dominant (ackley's and griewank's
+        # minima: a diagonal plus a small low rank), their tops the scale when within SCALE_RTOL
+        # of the largest diagonal entry, which no eigenvalue's top is below. Otherwise a Cholesky
+        # test of H less that tolerance, a few Lanczos steps estimating the scale (the gate's
+        # curvature; within SCALE_RTOL below it) and ruling the test out where the smallest Ritz
+        # value is not positive. Otherwise (a saddle, a flat direction) the eigenvalues decide.
         for i in range(D):  # (symmetrised in place, as the eigenvalue path below symmetrises its copy)
             for j in range(i):
                 H[i, j] = H[j, i] = 0.5 * (H[i, j] + H[j, i])
+        glo, ghi, top, bound = _gershgorin(H)
+        shift = etol * max(1.0, bound)
+        if glo > shift and ghi <= (1.0 + SCALE_RTOL) * top:  # (top >= scale / (1 + SCALE_RTOL))
+            return 0, False, top
         lo, hi = _lanczos_extremes(H, np.empty((min(LANCZOS_STEPS, D), D)))
-        if lo > 0.0 and cholesky_into(H, etol * max(1.0, _norm_bound(H)), np.empty((D, D))):
+        if lo > 0.0 and (glo > shift or cholesky_into(H, shift, np.empty((D, D)))):
             return 0, False, max(abs(lo), abs(hi))  # every eigenvalue above the tolerance: index 0, none flat
     if radius > 0.0:
         r2 = radius * radius

@@ -203,22 +203,40 @@ def _spectrum(kind, D, rng):
 
 @pytest.mark.parametrize("D", [33, 64, 150])
 def test_dense_index_without_an_eigendecomposition_agrees_with_the_eigenvalues(D):
-    """From CHOLESKY_MIN_DIM on a dense Hessian's index comes from a Cholesky test shifted by a norm
-    bound and a Lanczos estimate of the scale (an eigendecomposition only where that test fails):
-    index and flatness as the eigenvalues give them, the scale at most SCALE_RTOL below the
-    largest |eigenvalue| and never above it, on random symmetric matrices with positive, one
-    negative, one flat (or flat by a tenth of the tolerance), and tightly clustered spectra."""
+    """From CHOLESKY_MIN_DIM on a dense Hessian's index comes from Gershgorin's discs or a Cholesky
+    test, shifted by a norm bound, with the scale from the largest diagonal entry or a Lanczos
+    estimate (an eigendecomposition only where both fail): index and flatness as the eigenvalues
+    give them, the scale at most SCALE_RTOL below the largest |eigenvalue| and never above it, on
+    random symmetric matrices with positive, one negative, one flat (or flat by a tenth of the
+    tolerance), and tightly clustered spectra, and on diagonally dominant ones (a diagonal plus a
+    rank 2: positive, one negative diagonal entry, one flat by a tenth of the tolerance, discs
+    reaching far above the diagonal)."""
     from saddlescape._critical import CHOLESKY_MIN_DIM
     from saddlescape._detect import LANCZOS_STEPS, SCALE_RTOL, _lanczos_extremes, curvature_index
 
     assert D >= CHOLESKY_MIN_DIM
     rng = np.random.default_rng(D)
-    for kind in ("positive", "index 1", "flat", "clustered", "barely flat") * 3:
-        Q, _ = np.linalg.qr(rng.normal(size=(D, D)))
-        lam = _spectrum("positive" if kind == "barely flat" else kind, D, rng)
-        if kind == "barely flat":  # flat by a tenth of the tolerance: a test shifted by less than it passes
-            lam[0] = 0.9e-6 * max(1.0, np.abs(lam).max())
-        M = (Q * lam) @ Q.T
+    kinds = ("positive", "index 1", "flat", "clustered", "barely flat", "dominant", "dominant, index 1",
+             "dominant, barely flat", "dominant, wide")
+    for kind in kinds * 3:
+        if kind.startswith("dominant"):  # a diagonal plus a small rank 2, as ackley's Hessian at a minimum:
+            s = 10.0 ** rng.uniform(-3, 3)  # Gershgorin's discs alone prove it positive definite
+            diag = s * rng.uniform(1.0, 1.05, D)
+            u = rng.normal(size=(2, D))
+            low = u.T @ u
+            low *= (0.9 if kind == "dominant, wide" else 0.02) * s / np.abs(low).sum(1).max()
+            if kind == "dominant, index 1":
+                diag[rng.integers(D)] = -0.5 * s
+            if kind == "dominant, barely flat":  # flat by a tenth of the tolerance, the rest dominant:
+                diag[0] = 0.9e-6 * diag.max()  # no disc test may pass it
+                low *= 1e-9
+            M = np.diag(diag) + low
+        else:
+            Q, _ = np.linalg.qr(rng.normal(size=(D, D)))
+            lam = _spectrum("positive" if kind == "barely flat" else kind, D, rng)
+            if kind == "barely flat":  # flat by a tenth of the tolerance: a test shifted by less than it passes
+                lam[0] = 0.9e-6 * max(1.0, np.abs(lam).max())
+            M = (Q * lam) @ Q.T
         M = 0.5 * (M + M.T)
         e = np.linalg.eigvalsh(M)
         scale = np.abs(e).max()
@@ -251,9 +269,44 @@ def test_cholesky_into_tests_definiteness_and_cholesky_solve_solves():
         assert not cholesky_into(M - 1.01 * lam.min() * np.eye(D), 0.0, L)
 
 
+def test_cg_solve_solves_a_diagonal_plus_low_rank_and_gives_up_elsewhere():
+    """The detector's conjugate gradients (preconditioned by the diagonal): on ackley's and
+    griewank's Hessians next to minima (a diagonal plus a rank 2 or 1) it solves as NumPy solves
+    (as accurately); it gives up, rather than
+    return a wrong step, where the diagonal is not positive, where H is indefinite, and where the
+    residual falls slowly (a dense random spectrum spread over four decades)."""
+    from saddlescape._critical import CG_RTOL, cg_solve
+
+    rng = np.random.default_rng(11)
+    for name, D in (("ackley", 33), ("ackley", 100), ("griewank", 40)):
+        land = landscapes.make(name, dim=D)  # next to a minimum (ackley's lie next to the integer lattice)
+        x = np.round(rng.uniform(-3, 3, D)) if name == "ackley" else np.asarray(land.known["global_min_x"], float)
+        x += 0.01 * rng.normal(size=D)
+        M = land.hessian(x)
+        b, d, W = rng.normal(size=D), np.empty(D), np.empty((4, D))
+        assert cg_solve(M, b, d, W)
+        assert np.linalg.norm(M @ d - b) <= 10 * CG_RTOL * np.linalg.norm(b)
+        assert np.abs(d - np.linalg.solve(M, b)).max() <= 1e-10 * np.abs(d).max()
+        bad = M.copy()
+        bad[3, 3] = -1.0
+        assert not cg_solve(bad, b, d, W)  # a diagonal entry not positive
+        Q, _ = np.linalg.qr(rng.normal(size=(D, D)))
+        lam = rng.uniform(0.1, 1.0, D)
+        lam[0] = -0.5
+        assert not cg_solve((Q * lam) @ Q.T, b, d, W)  # indefinite
+        M = np.eye(D)
+        M[0, 1] = M[1, 0] = 2.0  # a positive diagonal, the first direction's curvature negative:
+        b = np.zeros(D)  # no positive definite system, so none for CG (which would end on M^-1 b here
+        b[0], b[1] = 1.0, -1.0  # by luck, after a step with a negative length)
+        assert not cg_solve(M, b, d, W)
+        lam = 10.0 ** rng.uniform(-2, 2, D)
+        assert not cg_solve((Q * lam) @ Q.T, b, d, W)  # slow: spread over four decades, no structure
+
+
 def test_locate_by_cholesky_and_chord_steps_reaches_the_points_newton_reaches():
-    """From CHOLESKY_MIN_DIM on, the detector's Newton (LOCATE) solves by Cholesky and keeps the
-    factor while |g| falls fast (chord steps); where H is indefinite it solves by LU. From starts
+    """From CHOLESKY_MIN_DIM on, the detector's Newton (LOCATE) solves by conjugate gradients or
+    Cholesky and keeps the Hessian or factor while |g| falls fast (chord steps); where H is
+    indefinite it solves by LU. From starts
     next to ackley's critical points in D=40 (minima and saddles), it converges where the
     eigen-filtered Newton does; next to minima it forms half the Hessians or fewer (counted)."""
     from saddlescape._critical import CHOLESKY_MIN_DIM, LOCATE, NEWTON, POLISH, search_critical_points
