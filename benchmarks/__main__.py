@@ -486,16 +486,15 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "lattice's saddles or maxima, and a waiting walker is looked at again when its gradient halves), each "
      "1.1-1.6 us on the fused loop's own look (~20 sine-cosine pairs over 4-6 Newton evaluations); records "
      "+15%; ~9 ms of Python registering 4,096 minima reached, against ~45 ms of bare steps. At D=100 (ackley) "
-     "0.28-0.34 ms a look (one Newton walk whose first factor serves its chord steps, an index from a Cholesky "
-     "test shifted by a norm bound and a 12-step Lanczos scale; 0.40-0.60 ms before 2026-12-02 noon); the mlp "
-     "forms its one-layer Hessian in closed form (~0.7 ms at width 64)",
+     "~60 us a look (one Newton walk by conjugate gradients preconditioned by the diagonal, ~4 products by "
+     "the Hessian, a diagonal plus rank 2; index 0 from Gershgorin's discs in one pass; 0.28-0.34 ms before "
+     "2026-12-02 afternoon by Cholesky factors and a Lanczos scale); the mlp forms its one-layer Hessian in "
+     "closed form (~0.7 ms at width 64)",
      "fewer looks (a waiting walker's re-look rule) and the minima registered in compiled code: changes to "
-     "what the detector does, for the playground's detection tests to judge; at D >= 33 Newton solves by "
-     "conjugate gradients preconditioned by the diagonal (ackley's Hessian is diagonal plus rank 2: 5 iterations, "
-     "13-17 us with the Hessian against ~70 us by Cholesky), keeping the chord steps and falling back where it "
-     "stalls"),
+     "what the detector does, for the playground's detection tests to judge"),
     ("event detection", "a Newton walk and an index per walker entering a critical point's neighbourhood (from "
-     "D=33 by Cholesky with a Lanczos scale, an eigendecomposition where Cholesky fails); at smoke sizes the runs are too "
+     "D=33 by conjugate gradients or Cholesky, the index from Gershgorin's discs or a Cholesky test with a "
+     "Lanczos scale, an eigendecomposition where both fail); at smoke sizes the runs are too "
      "short to amortise", "looks from Hessian-vector products where a Hessian costs many gradients (the mlp "
      "deeper than one layer)"),
     ("census", "Newton from every start, then de-duplication", "fewer starts with deflation"),
