@@ -123,7 +123,7 @@ KERNEL_OPTIONS: dict[str, Any] = dict(
 )
 
 
-def kernel(signature=None, *, exact: bool = False):
+def kernel(signature=None, *, exact: bool = False, nrt: bool = True):
     """Compile a module-level function with the project's kernel options.
 
     Args:
@@ -133,10 +133,13 @@ def kernel(signature=None, *, exact: bool = False):
             the fused loops both inline (fastmath lets LLVM turn a square root and a division into
             an approximate reciprocal root in one vectorised loop and not in another; fast-math
             flags sit on each instruction, so the helper's arithmetic stays exact where inlined).
+        nrt: False compiles with no reference counting (Numba's ``_nrt=False``): for the event
+            detector's helpers that a loop calls with ~15 arrays a look, whose atomic increments
+            and decrements were ~5 ms of styblinski-tang (4096, 2)'s first 1,008 steps (2026-12-02).
+            Such a function may not allocate, nor copy an array into a slice (a loop does).
     """
-    if signature is None:
-        return njit(**{**KERNEL_OPTIONS, "fastmath": False}) if exact else njit(**KERNEL_OPTIONS)
-    return njit(signature, **KERNEL_OPTIONS)
+    options = {**KERNEL_OPTIONS, **({"fastmath": False} if exact else {}), **({} if nrt else {"_nrt": False})}
+    return njit(**options) if signature is None else njit(signature, **options)
 
 
 class Deferred:

@@ -222,7 +222,8 @@ def _emit(events, ev_x, n_events, kind, b, step_in, step_out, index, loss, x):
         events[e, 3] = step_out
         events[e, 4] = index
         events[e, 5] = loss
-        ev_x[e] = x
+        for i in range(x.shape[0]):  # (loops, not slice copies: the looks compiled with no NRT call them)
+            ev_x[e, i] = x[i]
     n_events[0] = e + 1  # counts past the buffer's end too, so a truncation is seen
 
 
@@ -320,7 +321,8 @@ def _walked(b, X, x1, ok, first, near, vstate, vpoint, vrad):
 def _wait(b, X, vstate, vpoint, vrad, r):
     """Walker ``b`` waits until it has moved ``r`` from here (or its gradient halved) to be looked at again."""
     vstate[b] = WAIT
-    vpoint[b] = X[b]
+    for i in range(X.shape[1]):
+        vpoint[b, i] = X[b, i]
     vrad[b, 0] = r
 
 
@@ -337,7 +339,8 @@ def _found(b, t, X, x, f, d, index, degenerate, scale, top, near, curv, vstate, 
     if (degenerate and index == 0) or index >= top:  # a flat bottom or a hilltop: no minimum, no saddle
         _wait(b, X, vstate, vpoint, vrad, near)
         return
-    vpoint[b] = x
+    for i in range(x.shape[0]):
+        vpoint[b, i] = x[i]
     vloss[b] = f
     vinfo[b, 1] = index
     if d <= near:
@@ -347,11 +350,12 @@ def _found(b, t, X, x, f, d, index, degenerate, scale, top, near, curv, vstate, 
         vrad[b, 0] = d  # how far it was: a walker whose gradient halves without coming closer is looked at again
 
 
-@kernel()
+@kernel(nrt=False)
 def found(b, t, X, x, f, d, index, degenerate, scale, top, near, curv, vstate, vinfo, vloss, vpoint, vrad, events,
           ev_x, n_events):
     """``_found`` compiled once, for the fused loops' looks (``_fused_template._look``): each pair's
-    loop calls it rather than compiling its own copy (the general detector inlines ``_found``)."""
+    loop calls it rather than compiling its own copy (the general detector inlines ``_found``).
+    No reference counting (``kernel(nrt=False)``): the arrays it is passed are the loop's."""
     _found(b, t, X, x, f, d, index, degenerate, scale, top, near, curv, vstate, vinfo, vloss, vpoint, vrad, events,
            ev_x, n_events)
 
@@ -393,10 +397,10 @@ def detect_walker(b, X, F, gnorm, t, vg, hess, data, radius, near, etol, zero_mo
                 vloss, vpoint, vrad, events, ev_x, n_events, x1, g1, f1, keys, H)
 
 
-@kernel()
+@kernel(nrt=False)
 def to_locate(b, X, F, gnorm, t, near, curv, vstate, vinfo, vloss, vpoint, vrad, events, ev_x, n_events):
-    """``_to_locate`` compiled once, for the fused loops' looks (as ``found``): each pair's loop
-    calls it rather than compiling its own copy (3-4 s each on this machine)."""
+    """``_to_locate`` compiled once, for the fused loops' looks (as ``found``, with no reference
+    counting): each pair's loop calls it rather than compiling its own copy (3-4 s each here)."""
     return _to_locate(b, X, F, gnorm, t, near, curv, vstate, vinfo, vloss, vpoint, vrad, events, ev_x, n_events)
 
 

@@ -307,7 +307,8 @@ def _locate_separable(b, t, X, gn, data, near, etol, zero_modes, curv, vstate, v
     x1 = look[0:1]
     vrad[b, 1] = gn  # (as _locate: |g| at this look, and its step)
     vinfo[b, 0] = t
-    x1[0, :] = X[b]
+    for i in range(D):
+        x1[0, i] = X[b, i]
     ok, f, first = _walk_separable(x1[0], look[1], look[2], data, LOCATE_ITERS, near, CANDIDATE_BALLS * near)
     if ok < 0:
         return False
@@ -323,14 +324,17 @@ def _locate_separable(b, t, X, gn, data, near, etol, zero_modes, curv, vstate, v
     return True
 
 
-@kernel()
+@kernel(nrt=False)
 def _look(b, t, X, F, gnorm, vg, hess, detect, data, near, etol, zero_modes, curv, vstate, vinfo, vloss, vpoint, vrad,
           events, ev_x, n_events, look):
     """``detect_walker`` for this pair: its checks (``to_locate``), then the look by
     ``_locate_separable``, or (at a zero Hessian entry) by ``detect``, the general entry point.
     A call, not inlined: the loop calls it from three places, and three inlined copies of the look
     (with ``to_locate`` and ``found`` inlined too) doubled the pair's compile time (a cold small run
-    46-60 s -> 104 s; as calls, to the two compiled once for every pair, 63-67 s)."""
+    46-60 s -> 104 s; as calls, to the two compiled once for every pair, 63-67 s). The three
+    compile with no reference counting: each call took and dropped a reference to every array it
+    was passed, atomically (styblinski-tang (4096, 2)'s first 1,008 steps, detecting: 52-56 ->
+    48-55 ms, min of 12 sessions alternating three times; bare 31-35)."""
     if to_locate(b, X, F, gnorm, t, near, curv, vstate, vinfo, vloss, vpoint, vrad, events, ev_x, n_events) and \
             not _locate_separable(b, t, X, gnorm[b], data, near, etol, zero_modes, curv, vstate, vinfo, vloss, vpoint,
                                   vrad, events, ev_x, n_events, look):
