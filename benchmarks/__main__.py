@@ -455,8 +455,9 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "and general loops"),
     ("styblinski-tang Adam at D", "one pass over memory now (the fused loop); what is left is Adam's exact "
      "square root and division, near the memory time on this CPU", "rerun on an idle machine"),
-    ("slower than JAX in the default", "styblinski-tang (4096, 2): the bare step (~7 ns a walker) is 1.1-1.5x "
-     "JAX's and the default's check of who left a ball adds ~1.5 ns; the mlp of width 8 at 16 walkers (0.7-0.8x "
+    ("slower than JAX in the default", "styblinski-tang (4096, 2): the bare step (~7 ns a walker) is 1.05-1.5x "
+     "JAX's (JAX's own time moves it by several per cent between runs) and the default's loss record and "
+     "check of who left a ball add ~0.5-1 ns (+7-11%); the mlp of width 8 at 16 walkers (0.7-0.8x "
      "before its samples-last layout) now steps ~1.4x JAX", "the check computed in the step's own pass"),
     ("slower than JAX", "the BLAS-shaped cases (p-spin, mlp) call the same BLAS as JAX and land at 0.9-2x of it "
      "from run to run", "walker-batched GEMMs for p-spin"),
