@@ -27,7 +27,10 @@ Four ways through the walkers:
   The step in the same loop as the values, and |g|^2 for |g| in the flags: rastrigin (4096, 2)
   detecting with no look due, 1,008 steps in 59 -> 47-49 ms (bare 38-40).
   A run whose walkers all sit in balls (settled) is checked for who left, then steps as with
-  detection off (styblinski-tang (4096, 2) at its minima: detecting +11-21% -> +11-14%).
+  detection off (styblinski-tang (4096, 2) at its minima: detecting +11-21% -> +11-14%). Each
+  walker's loss from its terms in a short loop over flat arrays (``_flat_f``), as detecting: walker
+  by walker it did not vectorise, a third of a step (rastrigin (4096, 2)'s first 1,008 steps bare
+  36 -> 27 ms; styblinski-tang at its minima 27 -> 16.3 us a step bare, 30.6 -> 19.0 detecting).
 * two passes (one walker, more than FLAT_MAX_DIM coordinates when detecting, or a noisy optimizer):
   value, gradient and screen over the row (it stays in cache), then the step; the new coordinates
   are checked against the bound as they are written.
@@ -137,20 +140,26 @@ def _flat_outside(lo, hi, D, x_run, p_run, r2, due):
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
+def _flat_far(lo, hi, x_run, p_run, c2):
+    """How many coordinates ``lo`` .. ``hi - 1`` of a run lie more than sqrt(``c2``) from their
+    point's. With c2 = r^2 / D, none means every walker is within r of its point, so a settled run
+    with none has no one outside a ball and ``_flat_outside`` (per walker: sums across coordinates,
+    a byte a walker written) need not run. One plain count (a max reduction did not vectorise): at
+    styblinski-tang (4096, 2)'s minima _flat_outside was 13% of a step."""
+    far = 0.0
+    for j in range(np.uint64(lo), np.uint64(hi)):
+        dx = x_run[j] - p_run[j]
+        far += 0.0 if dx * dx <= c2 else 1.0
+    return far
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
 def _in_balls(lo, hi, vstate):
     """Whether every walker ``lo`` .. ``hi - 1`` sits in a saddle's or minimum's ball."""
     n = 0
     for w in range(np.uint64(lo), np.uint64(hi)):
         n += (vstate[w] == IN_SADDLE) | (vstate[w] == AT_MINIMUM)
     return n == hi - lo
-
-
-@njit(inline="always", **KERNEL_OPTIONS)
-def _walker_loss(w, terms, f0, data, D):
-    f = f0
-    for i in range(D):
-        f += terms[w * D + i]
-    return L_TOTAL(f, data)
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
@@ -172,9 +181,10 @@ def _mark_left(w, X, bound, xok):
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
-def _flat_loss(lo, hi, D, terms, f0, data, g_run, F, best, g2s):
-    """Walkers ``lo`` .. ``hi - 1`` of a run: loss, best and |g|^2 (in ``g2s``). Short loops over
-    flat arrays, called with a literal ``D`` for one and two coordinates (see ``_flat_flags``)."""
+def _flat_f(lo, hi, D, terms, f0, data, F, best):
+    """Walkers ``lo`` .. ``hi - 1`` of a run: loss and best, from the run's value terms. A short loop
+    over flat arrays, called with a literal ``D`` for one and two coordinates (see ``_flat_flags``):
+    walker by walker with a signed index it did not vectorise, ~1/3 of a settled (4096, 2) step."""
     d = np.uint64(D)  # (unsigned indices throughout: a signed one's wraparound check stops vectorising)
     for w in range(np.uint64(lo), np.uint64(hi)):
         f = f0
@@ -183,6 +193,13 @@ def _flat_loss(lo, hi, D, terms, f0, data, g_run, F, best, g2s):
         fb = L_TOTAL(f, data)
         F[w] = fb
         best[w] = min(best[w], fb)
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
+def _flat_loss(lo, hi, D, terms, f0, data, g_run, F, best, g2s):
+    """``_flat_f``, and each walker's |g|^2 (in ``g2s``)."""
+    _flat_f(lo, hi, D, terms, f0, data, F, best)
+    d = np.uint64(D)
     for w in range(np.uint64(lo), np.uint64(hi)):
         g2 = 0.0
         for i in range(d):
@@ -191,7 +208,7 @@ def _flat_loss(lo, hi, D, terms, f0, data, g_run, F, best, g2s):
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
-def _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r2, waited_by, due):
+def _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r2, waited_by, spaced, due):
     """Walkers ``lo`` .. ``hi - 1`` of a run: whether the detector's look may be due (``walker_due``
     without branches: the states are mixed, and branching on them mispredicted about every other
     walker, ~60 us a step at 4096 walkers); flags in ``due``, returns how many. The gradient tests
@@ -199,7 +216,9 @@ def _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r
     flagged by the margin alone costs a look that finds nothing to do (``detect_walker`` tests each
     condition itself), so the flags may include a few extra but never miss one. ``x_run``: the x
     the gradient was taken at; ``p_run``, ``info_run``, ``rad_run``: vpoint, vinfo and vrad flat;
-    ``waited_by``: the last step of a look after which a waiting walker may be looked at again.
+    ``waited_by``: the last step of a look after which a waiting walker may be looked at again,
+    read only where ``spaced`` (a literal: looks spaced apart, ``curv[2]`` > 0; a built-in separable
+    landscape's are not, and vinfo's every other entry was gathered, ~12% of the loop).
     Called with a literal ``D`` for one and two coordinates, so that the strides are constants and
     LLVM vectorises across walkers (a row's stride is known only at run time, and one loop writing
     four arrays and reading eight needs too many overlap checks)."""
@@ -221,22 +240,43 @@ def _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r
         r_w = rad_run[two * w]
         flag = ((st == FREE) & (g2 <= gate2)) | (((st == IN_SADDLE) | (st == AT_MINIMUM)) & (d2 > r2))
         flag = flag | ((st == NEAR) & ((d2 <= r2) | (d2 > far2) | (halved & (d2 > 0.5625 * r_w * r_w))))
-        flag = flag | ((st == WAIT) & (halved | (d2 >= r_w * r_w)) & (info_run[two * w] <= waited_by))
+        waited = (info_run[two * w] <= waited_by) if spaced else True
+        flag = flag | ((st == WAIT) & (halved | (d2 >= r_w * r_w)) & waited)
         due[w] = flag
         n += flag
     return n
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
+def _next_due(due, words, w, e):
+    """The first walker from ``w`` on, below ``e``, whose flag is set in ``due`` (``words``: the same
+    bytes eight at a time), or ``e``. At most a few walkers a step are due: scanning 4,096 flags one
+    by one inside the loop that looks, whose body keeps a dozen pointers, took ~3 ns a walker
+    (rastrigin (4096, 2) arriving: ~9% of the chunk)."""
+    while w < e:
+        if w & 7 == 0 and w + 8 <= e and words[w >> 3] == 0:
+            w += 8
+        elif due[w]:
+            return w
+        else:
+            w += 1
+    return e
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
 def _flags(lo, hi, D, t, x_run, p_run, g2s, vstate, info_run, rad_run, near, curv, due):
-    """``_flat_flags`` with the gate and the spacing of ``curv`` now, a literal ``D`` for one and two."""
+    """``_flat_flags`` with the gate and the spacing of ``curv`` now, a literal ``D`` for one and two
+    (looks spaced apart, as for a landscape whose Hessian is costly: the general form)."""
     gate = GATE * curv[0] * near
     waited_by = t - np.int64(np.ceil(curv[2]))  # (curv[2]: whole steps)
+    r2 = near * near
+    if curv[2] > 0.0:
+        return _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r2, waited_by, True, due)
     if D == 1:
-        return _flat_flags(lo, hi, 1, x_run, p_run, g2s, vstate, info_run, rad_run, gate, near * near, waited_by, due)
+        return _flat_flags(lo, hi, 1, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r2, waited_by, False, due)
     if D == 2:
-        return _flat_flags(lo, hi, 2, x_run, p_run, g2s, vstate, info_run, rad_run, gate, near * near, waited_by, due)
-    return _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, near * near, waited_by, due)
+        return _flat_flags(lo, hi, 2, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r2, waited_by, False, due)
+    return _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r2, waited_by, False, due)
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
@@ -252,7 +292,7 @@ def _due(b, t, X, gnorm, near, curv, vstate, vinfo, vpoint, vrad):
                       t - vinfo[b, 0], curv[2])
 
 
-@kernel()
+@kernel(nrt=False)  # (as _look: no reference counting of the three arrays it is passed, a look)
 def _walk_separable(x, g, step, data, max_iter, trust, reach):
     """``newton_walk`` (LOCATE, off the sphere, no bound) of the point ``x`` on this pair's
     landscape, whose Hessian is diagonal: the same arithmetic, coordinate by coordinate, with no
@@ -287,7 +327,9 @@ def _walk_separable(x, g, step, data, max_iter, trust, reach):
             if dn > reach:
                 return 0, f, first
         if dn > trust:
-            step *= exact_div(trust, dn)
+            cut = exact_div(trust, dn)
+            for k in range(D):
+                step[k] *= cut
         for k in range(D):
             x[k] -= step[k]
     return 0, f, first
@@ -441,7 +483,8 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
     g_run = G.reshape(n)
     s_run = S.reshape((S.shape[0], 1, n))
     terms = np.empty(n if flat else 0)  # each coordinate's value term, summed per walker after the run
-    due = np.empty(B if flat and near > 0.0 else 0, np.uint8)  # the detector's flags of a run's walkers,
+    due = np.zeros(-(-B // 8) * 8 if flat and near > 0.0 else 0, np.uint8)  # the detector's flags of a run's
+    due_words = due.view(np.uint64)  # walkers (read eight at a time by _next_due),
     g2s = np.empty(B if flat and near > 0.0 else 0)  # their |g|^2,
     x_before = np.empty(n if flat and near > 0.0 else 0)  # the x they stepped from,
     x_after = np.empty(D if flat and near > 0.0 else 0)  # and one walker's new x while the detector looks at it
@@ -495,22 +538,21 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                     while lo < e and _flags(lo, e, D, t, x_before, p_run, g2s, vstate, info_run, rad_run, near,
                                             curv, due):  # spacing has the rest of the run's flags taken again
                         c0, c2 = curv[0], curv[2]
-                        w = lo
+                        w = _next_due(due, due_words, lo, e)
                         lo = e
                         while w < e:
-                            if due[w]:
-                                gnorm[w] = np.sqrt(g2s[w])
-                                for i in range(D):  # the detector sees walker w where it took its gradient
-                                    x_after[i] = X[w, i]
-                                    X[w, i] = x_before[w * D + i]
-                                _look(w, t, X, F, gnorm, vg, hess, detect, data, near, etol, zero_modes, curv, vstate,
-                                      vinfo, vloss, vpoint, vrad, events, ev_x, n_events, look)
-                                for i in range(D):
-                                    X[w, i] = x_after[i]
-                                if curv[0] != c0 or curv[2] != c2:
-                                    lo = w + 1
-                                    break
-                            w += 1
+                            gnorm[w] = np.sqrt(g2s[w])
+                            for i in range(D):  # the detector sees walker w where it took its gradient
+                                x_after[i] = X[w, i]
+                                X[w, i] = x_before[w * D + i]
+                            _look(w, t, X, F, gnorm, vg, hess, detect, data, near, etol, zero_modes, curv, vstate,
+                                  vinfo, vloss, vpoint, vrad, events, ev_x, n_events, look)
+                            for i in range(D):
+                                X[w, i] = x_after[i]
+                            if curv[0] != c0 or curv[2] != c2:
+                                lo = w + 1
+                                break
+                            w = _next_due(due, due_words, w + 1, e)
                     if recording:
                         for w in range(b, e):
                             rec_loss[row, w] = F[w]
@@ -520,18 +562,20 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                                 gnorm[w] = np.sqrt(g2s[w])
                 else:  # detection off, or every walker sitting in a ball (a settled run): the bare step in
                     n_out = 0  # one pass, after one check of who left their ball, from the x they step from
-                    if near > 0.0:
-                        if D == 1:
+                    if near > 0.0 and _flat_far(b * D, e * D, x_run, p_run, near * near / (D * (1.0 + DUE_SLACK))):
+                        if D == 1:  # (some coordinate is far enough from its point for a walker to be outside)
                             n_out = _flat_outside(b, e, 1, x_run, p_run, near * near, due)
                         elif D == 2:
                             n_out = _flat_outside(b, e, 2, x_run, p_run, near * near, due)
                         else:
                             n_out = _flat_outside(b, e, D, x_run, p_run, near * near, due)
                     out = _flat_run(b * D, e * D, x_run, g_run, s_run, terms, c, data, bound, False, terms)
-                    for w in range(b, e):
-                        fb = _walker_loss(w, terms, f0, data, D)
-                        F[w] = fb
-                        best[w] = min(best[w], fb)
+                    if D == 1:
+                        _flat_f(b, e, 1, terms, f0, data, F, best)
+                    elif D == 2:
+                        _flat_f(b, e, 2, terms, f0, data, F, best)
+                    else:
+                        _flat_f(b, e, D, terms, f0, data, F, best)
                     if n_out:
                         for w in range(b, e):
                             if due[w]:

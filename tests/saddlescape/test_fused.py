@@ -150,6 +150,29 @@ def test_one_walker_in_two_dims_equals_general(monkeypatch, name, start, detect)
     if detect and start[0] < -2:
         assert a.counters()["minima"] == 1
 
+def test_flat_runs_with_looks_spaced_apart_detect_as_the_general_loop(monkeypatch):
+    """Looks spaced apart (``curv[2]``, set where a Hessian is costly; no separable landscape's is)
+    take the flat run's other flags, which also read when each waiting walker was last looked at:
+    hundreds of walkers, many waiting and due again by distance or gradient only some steps after
+    their last look, must be looked at in the steps the general loop looks at them."""
+    land = landscapes.make("rastrigin", dim=2)
+    opt = optimizers.make("adam", lr=2e-3)
+    kw = dict(x0=np.random.default_rng(12).uniform(-4.5, 4.5, (300, 2)), record_every=50)
+    runs, mid = [], []
+    for fused, spacing in ((True, 40.0), (False, 40.0), (True, 0.0)):
+        s = _run(monkeypatch, fused, land, opt, [1], **kw)
+        s.curv[2] = spacing
+        s.advance(60)
+        mid.append(s.vinfo.copy())
+        s.advance(239)
+        runs.append(s)
+    a, b = runs[:2]
+    _same(a, b)
+    np.testing.assert_array_equal(mid[0], mid[1])
+    assert a.counters()["minima"] > 1
+    assert not np.array_equal(mid[0], mid[2])  # (the spacing did hold some looks back)
+
+
 def test_flat_run_checks_again_after_a_look_moves_the_gate(monkeypatch):
     """A flat run flags the walkers due a look all at once; a look that raises the gate (the
     curvature bound) must make the rest of the run be checked again in the same step, as the
