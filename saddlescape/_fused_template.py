@@ -21,7 +21,9 @@ Four ways through the walkers:
   vectorises across walkers (a loop over two coordinates cannot be). Value terms, gradient and
   step in one loop, then each walker's terms summed; detecting, the loop also keeps the x each
   walker stepped from, and then, vectorised across walkers, each walker's loss, |g|^2 and whether
-  a look may be due (``_flat_loss``, ``_flat_flags``); the looks, in walker order, each with its walker's x put
+  a look may be due (``_flat_loss``; the flags from four thresholds a walker, set as its state
+  changes, ``_thresholds``, ``_thr_flags``); the looks, in walker order (the flags skipped eight at a
+  time, ``_next_due``), each with its walker's x put
   back where the gradient was taken while the detector looks. At 4096 walkers in D=2: 22,000
   steps/s against 7,100 one walker at a time (detecting: 9,700 against 5,900 walker by walker).
   The step in the same loop as the values, and |g|^2 for |g| in the flags: rastrigin (4096, 2)
@@ -208,7 +210,7 @@ def _flat_loss(lo, hi, D, terms, f0, data, g_run, F, best, g2s):
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
-def _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r2, waited_by, spaced, due):
+def _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r2, waited_by, due):
     """Walkers ``lo`` .. ``hi - 1`` of a run: whether the detector's look may be due (``walker_due``
     without branches: the states are mixed, and branching on them mispredicted about every other
     walker, ~60 us a step at 4096 walkers); flags in ``due``, returns how many. The gradient tests
@@ -216,9 +218,9 @@ def _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r
     flagged by the margin alone costs a look that finds nothing to do (``detect_walker`` tests each
     condition itself), so the flags may include a few extra but never miss one. ``x_run``: the x
     the gradient was taken at; ``p_run``, ``info_run``, ``rad_run``: vpoint, vinfo and vrad flat;
-    ``waited_by``: the last step of a look after which a waiting walker may be looked at again,
-    read only where ``spaced`` (a literal: looks spaced apart, ``curv[2]`` > 0; a built-in separable
-    landscape's are not, and vinfo's every other entry was gathered, ~12% of the loop).
+    ``waited_by``: the last step of a look after which a waiting walker may be looked at again.
+    Used where looks are spaced apart (``curv[2]`` > 0; no separable landscape's are); otherwise the
+    flags are read off thresholds set as the states change (``_thresholds``).
     Called with a literal ``D`` for one and two coordinates, so that the strides are constants and
     LLVM vectorises across walkers (a row's stride is known only at run time, and one loop writing
     four arrays and reading eight needs too many overlap checks)."""
@@ -240,8 +242,61 @@ def _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r
         r_w = rad_run[two * w]
         flag = ((st == FREE) & (g2 <= gate2)) | (((st == IN_SADDLE) | (st == AT_MINIMUM)) & (d2 > r2))
         flag = flag | ((st == NEAR) & ((d2 <= r2) | (d2 > far2) | (halved & (d2 > 0.5625 * r_w * r_w))))
-        waited = (info_run[two * w] <= waited_by) if spaced else True
-        flag = flag | ((st == WAIT) & (halved | (d2 >= r_w * r_w)) & waited)
+        flag = flag | ((st == WAIT) & (halved | (d2 >= r_w * r_w)) & (info_run[two * w] <= waited_by))
+        due[w] = flag
+        n += flag
+    return n
+
+
+FAR = 1e300  # a squared distance no walker's reaches (fastmath assumes no infinities)
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
+def _thresholds(lo, hi, vstate, rad_run, gate, r2, thr):
+    """Walkers ``lo`` .. ``hi - 1``: the flat run's flags as four thresholds a walker (rows of ``thr``:
+    glo, dmid, dlo, dhi), from its state, its vrad row (``rad_run``), the ``gate`` and ``r2``: a look
+    may be due when (|g|^2 <= glo and d^2 > dmid) or d^2 < dlo or d^2 > dhi, d the distance to its
+    vpoint. As ``_flat_flags`` with looks not spaced apart (a walker waiting is due when its gradient
+    halves or it moves its radius), each threshold enlarged by DUE_SLACK where not exact: never a
+    flag missed. Set when a walker's state changes (a look, leaving a ball), not every step: the
+    flags then read five flat arrays, where branch-free tests of the state took ~3 ns a walker
+    (styblinski-tang (4096, 2) arriving: the flags ~29% of the detecting chunk)."""
+    two = np.uint64(2)
+    far2 = (CANDIDATE_BALLS + 1.0) ** 2 * r2
+    gate2 = gate * gate * (1.0 + DUE_SLACK)
+    quarter = 0.25 * (1.0 + DUE_SLACK)
+    for w in range(np.uint64(lo), np.uint64(hi)):
+        st = vstate[w]
+        look_g = rad_run[two * w + np.uint64(1)]
+        r_w = rad_run[two * w]
+        if st == FREE:  # |g| within the gate
+            glo, dmid, dlo, dhi = gate2, -1.0, -1.0, FAR
+        elif st in (IN_SADDLE, AT_MINIMUM):  # out of the ball
+            glo, dmid, dlo, dhi = -1.0, -1.0, -1.0, r2
+        elif st == NEAR:  # in the candidate's ball, off it, or turned (|g| halved, not a quarter closer)
+            glo = quarter * look_g * look_g
+            dmid, dlo, dhi = 0.5625 * r_w * r_w * (1.0 - DUE_SLACK), r2 * (1.0 + DUE_SLACK), far2
+        else:  # WAIT: |g| halved, or moved its radius
+            glo, dmid, dlo, dhi = quarter * look_g * look_g, -1.0, -1.0, r_w * r_w * (1.0 - DUE_SLACK)
+        thr[0, w] = glo
+        thr[1, w] = dmid
+        thr[2, w] = dlo
+        thr[3, w] = dhi
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
+def _thr_flags(lo, hi, D, x_run, p_run, g2s, thr, due):
+    """Walkers ``lo`` .. ``hi - 1`` of a run: whether a look may be due, by their thresholds
+    (``_thresholds``' rows); flags in ``due``, returns how many. A literal ``D`` for one and two."""
+    d = np.uint64(D)
+    n = 0
+    for w in range(np.uint64(lo), np.uint64(hi)):
+        d2 = 0.0  # (to vpoint: any finite value for a FREE walker, whose flag does not depend on it)
+        for i in range(d):
+            dx = x_run[w * d + i] - p_run[w * d + i]
+            d2 += dx * dx
+        g2 = g2s[w]
+        flag = ((g2 <= thr[0, w]) & (d2 > thr[1, w])) | (d2 < thr[2, w]) | (d2 > thr[3, w])
         due[w] = flag
         n += flag
     return n
@@ -264,19 +319,19 @@ def _next_due(due, words, w, e):
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
-def _flags(lo, hi, D, t, x_run, p_run, g2s, vstate, info_run, rad_run, near, curv, due):
-    """``_flat_flags`` with the gate and the spacing of ``curv`` now, a literal ``D`` for one and two
-    (looks spaced apart, as for a landscape whose Hessian is costly: the general form)."""
-    gate = GATE * curv[0] * near
-    waited_by = t - np.int64(np.ceil(curv[2]))  # (curv[2]: whole steps)
-    r2 = near * near
+def _flags(lo, hi, D, t, x_run, p_run, g2s, vstate, info_run, rad_run, near, curv, thr, due):
+    """The flags of walkers ``lo`` .. ``hi - 1`` with the gate and the spacing of ``curv`` now: by the
+    thresholds ``thr`` (kept current by the caller), a literal ``D`` for one and two; with looks
+    spaced apart (a landscape whose Hessian is costly) by ``_flat_flags``, which reads vinfo too."""
     if curv[2] > 0.0:
-        return _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r2, waited_by, True, due)
+        gate = GATE * curv[0] * near
+        waited_by = t - np.int64(np.ceil(curv[2]))  # (curv[2]: whole steps)
+        return _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, near * near, waited_by, due)
     if D == 1:
-        return _flat_flags(lo, hi, 1, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r2, waited_by, False, due)
+        return _thr_flags(lo, hi, 1, x_run, p_run, g2s, thr, due)
     if D == 2:
-        return _flat_flags(lo, hi, 2, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r2, waited_by, False, due)
-    return _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r2, waited_by, False, due)
+        return _thr_flags(lo, hi, 2, x_run, p_run, g2s, thr, due)
+    return _thr_flags(lo, hi, D, x_run, p_run, g2s, thr, due)
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
@@ -488,6 +543,8 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
     g2s = np.empty(B if flat and near > 0.0 else 0)  # their |g|^2,
     x_before = np.empty(n if flat and near > 0.0 else 0)  # the x they stepped from,
     x_after = np.empty(D if flat and near > 0.0 else 0)  # and one walker's new x while the detector looks at it
+    thr = np.empty((4, B if flat and near > 0.0 else 0))  # the flags' thresholds (_thresholds), for the gate
+    thr_gate = -1.0  # thr_gate: computed for all walkers at the first flags of the chunk and when the gate moves
     look = np.empty((3, D if near > 0.0 else 0))  # the detector's scratch (_locate_separable)
     p_run = vpoint.reshape(vpoint.size)  # (the detector's rows, flat likewise: (B, D), (B, 2), (B, 2))
     info_run = vinfo.reshape(vinfo.size)
@@ -535,8 +592,13 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                     else:
                         _flat_loss(b, e, D, terms, f0, data, g_run, F, best, g2s)
                     lo = b  # the looks, in walker order as run_chunk takes them; one that moves the gate or the
-                    while lo < e and _flags(lo, e, D, t, x_before, p_run, g2s, vstate, info_run, rad_run, near,
-                                            curv, due):  # spacing has the rest of the run's flags taken again
+                    while lo < e:  # spacing has the rest of the run's flags taken again
+                        if GATE * curv[0] * near != thr_gate:
+                            thr_gate = GATE * curv[0] * near
+                            _thresholds(0, B, vstate, rad_run, thr_gate, near * near, thr)
+                        if not _flags(lo, e, D, t, x_before, p_run, g2s, vstate, info_run, rad_run, near, curv, thr,
+                                      due):
+                            break
                         c0, c2 = curv[0], curv[2]
                         w = _next_due(due, due_words, lo, e)
                         lo = e
@@ -547,6 +609,7 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                                 X[w, i] = x_before[w * D + i]
                             _look(w, t, X, F, gnorm, vg, hess, detect, data, near, etol, zero_modes, curv, vstate,
                                   vinfo, vloss, vpoint, vrad, events, ev_x, n_events, look)
+                            _thresholds(w, w + 1, vstate, rad_run, thr_gate, near * near, thr)
                             for i in range(D):
                                 X[w, i] = x_after[i]
                             if curv[0] != c0 or curv[2] != c2:
@@ -580,6 +643,7 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                         for w in range(b, e):
                             if due[w]:
                                 leave_ball(w, t, F[w], vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
+                                _thresholds(w, w + 1, vstate, rad_run, thr_gate, near * near, thr)
                     if recording:
                         for w in range(b, e):
                             rec_loss[row, w] = F[w]
@@ -673,6 +737,8 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
             if near > 0.0 and _due(b, t, X, gnorm, near, curv, vstate, vinfo, vpoint, vrad):
                 _look(b, t, X, F, gnorm, vg, hess, detect, data, near, etol, zero_modes, curv, vstate, vinfo, vloss,
                       vpoint, vrad, events, ev_x, n_events, look)
+                if flat:  # (its flags' thresholds, should it step in a flat run later in the chunk)
+                    _thresholds(b, b + 1, vstate, rad_run, thr_gate, near * near, thr)
             if recording:
                 rec_loss[row, b] = fb
             out = 0.0
