@@ -455,13 +455,13 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "and general loops"),
     ("styblinski-tang Adam at D", "one pass over memory now (the fused loop); what is left is Adam's exact "
      "square root and division, near the memory time on this CPU", "rerun on an idle machine"),
-    ("slower than JAX in the default", "styblinski-tang (4096, 2): the bare step (~7 ns a walker) is 1.05-1.5x "
-     "JAX's (JAX's own time moves it by several per cent between runs) and the default's loss record and "
-     "check of who left a ball add ~0.5-1 ns (+7-11%); the mlp of width 8 at 16 walkers (0.7-0.8x "
-     "before its samples-last layout) now steps ~1.4x JAX", "the check computed in the step's own pass"),
+    ("slower than JAX in the default", "the BLAS-shaped cases (p-spin, mlp) call the same BLAS as JAX and land "
+     "at 0.9-2x of it from run to run; styblinski-tang (4096, 2), 0.985-1.16x before 2026-12-02 evening, "
+     "steps ~1.9x JAX bare since the flat run's loss was vectorised (~1.6-1.9x default)",
+     "walker-batched GEMMs for p-spin"),
     ("slower than JAX", "the BLAS-shaped cases (p-spin, mlp) call the same BLAS as JAX and land at 0.9-2x of it "
      "from run to run", "walker-batched GEMMs for p-spin"),
-    ("3x JAX", "the p-spin and mlp cases sit at 0.8-2x JAX (the same BLAS) and styblinski-tang at 1.1-5x "
+    ("3x JAX", "the p-spin and mlp cases sit at 0.8-2x JAX (the same BLAS) and styblinski-tang at 1.5-5x "
      "(Adam's exact square root and division)", "walker-batched GEMMs for p-spin and the mlp"),
     ("million steps/s", "at (1, 2) a step is one dependency chain (x and g in registers now): rastrigin's sine "
      "and cosine ~24 ns of ~54 ns, Adam's square root and division ~18 ns",
@@ -476,23 +476,26 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "fused)"),
     ("plug-in", "the plug-in's own NumPy Adam costs as much as the whole compiled step",
      "nothing in the engine: the ratio is NumPy's temporaries against a compiled loop"),
-    ("(running)", "at (4096, 2) a settled run is checked for who left its ball and then steps in the bare "
-     "engine's one pass; one walker not in a ball sends the whole run through the detector's step: the bare "
-     "step's one pass keeping the x each walker stepped from, then a branch-free check on |g|^2 (rastrigin "
-     "(4096, 2), 1,008 steps with no look due: 59 -> 47-49 ms against 38-40 bare, since 2026-12-02)",
-     "the settled share of a run stepping apart from the rest (checking in blocks of 32 walkers cost more than "
-     "it saved)"),
-    ("first steps", "walkers arriving at critical points: at rastrigin (4096, 2) ~10,000 looks in the first "
-     "1,008 steps (~2.5 a walker: every start passes the gate, most lie within three radii of one of the "
-     "lattice's saddles or maxima, and a waiting walker is looked at again when its gradient halves), each "
-     "1.1-1.6 us on the fused loop's own look (~20 sine-cosine pairs over 4-6 Newton evaluations); records "
-     "+15%; ~9 ms of Python registering 4,096 minima reached, against ~45 ms of bare steps. At D=100 (ackley) "
-     "~60 us a look (one Newton walk by conjugate gradients preconditioned by the diagonal, ~4 products by "
-     "the Hessian, a diagonal plus rank 2; index 0 from Gershgorin's discs in one pass; 0.28-0.34 ms before "
-     "2026-12-02 afternoon by Cholesky factors and a Lanczos scale); the mlp forms its one-layer Hessian in "
-     "closed form (~0.7 ms at width 64)",
+    ("(running)", "at (4096, 2) a settled run is checked for who left its ball (only when some coordinate lies "
+     "farther than r/sqrt(D) from its point) and then steps in the bare engine's one pass, its losses "
+     "vectorised; the records are the rest. The bare step there got 1.6-1.9x faster on 2026-12-02 evening "
+     "(styblinski-tang at its minima 27 -> 16.3 us a step bare, 30.6 -> 19.0 default), so the same "
+     "records and check weigh more",
+     "records that reuse mapped memory; the settled share of a run stepping apart from the rest (checking in "
+     "blocks of 32 walkers cost more than it saved)"),
+    ("first steps", "walkers arriving at critical points. At (4096, 2) the bare step got 1.6-1.9x faster on "
+     "2026-12-02 evening (a vectorised loss) and the default 15-25% (rastrigin's first 1,008 steps 59 -> 49 "
+     "ms against 36 -> 27 bare), so the detector's work is a larger share: ~10,000 looks in those steps at "
+     "rastrigin (~2.5 a walker: every start passes the gate, most lie within three radii of one of the "
+     "lattice's saddles or maxima, and a waiting walker is looked at again when its gradient halves), "
+     "~0.5-0.7 us each on the fused loop's own look; the flags (four thresholds a walker); records' first "
+     "pages and thinning copies ~4-7 ms; ~6-9 ms of Python registering 4,096 minima reached. At D=100 "
+     "(ackley) ~60 us a look (one Newton walk by conjugate gradients preconditioned by the diagonal, ~4 "
+     "products by the Hessian, a diagonal plus rank 2; index 0 from Gershgorin's discs in one pass); the mlp "
+     "forms its one-layer Hessian in closed form (~0.7 ms at width 64)",
      "fewer looks (a waiting walker's re-look rule) and the minima registered in compiled code: changes to "
-     "what the detector does, for the playground's detection tests to judge"),
+     "what the detector does, for the playground's detection tests to judge; records that reuse mapped "
+     "memory"),
     ("event detection", "a Newton walk and an index per walker entering a critical point's neighbourhood (from "
      "D=33 by conjugate gradients or Cholesky, the index from Gershgorin's discs or a Cholesky test with a "
      "Lanczos scale, an eigendecomposition where both fail); at smoke sizes the runs are too "
