@@ -376,10 +376,10 @@ def walker_due(state, gn, d2, wait_r, look_g, gate, r2, waited, spacing):
     crossed, or |g| halved. ``d2``: its squared distance to ``vpoint`` (not needed when FREE);
     ``wait_r``, ``look_g``: its ``vrad`` row; ``waited``: steps since its last look, at least
     ``spacing`` (``curv[2]``) before a waiting walker is looked at again. The fused loops' flat runs
-    compute the same flags branch-free (``_fused_template._flat_flags``, and as per-walker thresholds
-    where looks are not spaced, ``_thresholds``: change all three together; the fused tests compare
-    them). The loops check this inline, on scalars: a call passing the detector's arrays costs more
-    than a step of a small problem (reference counts)."""
+    read the same flags off per-walker thresholds (``_fused_template._thresholds``, a superset: the
+    spacing not read): change both together; the fused tests compare them. The loops check this
+    inline, on scalars: a call passing the detector's arrays costs more than a step of a small
+    problem (reference counts)."""
     if state == FREE:
         return gn <= gate
     if state == NEAR:

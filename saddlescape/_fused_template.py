@@ -72,7 +72,7 @@ from saddlescape._detect import (
     to_locate,
     walker_due,
 )
-from saddlescape._events import AT_MINIMUM, FREE, GATE, IN_SADDLE, NEAR, WAIT
+from saddlescape._events import AT_MINIMUM, FREE, GATE, IN_SADDLE, NEAR
 from saddlescape.landscapes._kernel import HESSIAN_TYPE, KERNEL_OPTIONS, VALUE_AND_GRAD_TYPE, counter_key, kernel
 
 # --- bindings: _fused.py rewrites these lines for each pair ---
@@ -91,7 +91,7 @@ ONE_PASS = True
 ONE_PASS_MIN_DIM = 16  # above, with detection off (+24% at 256 walkers in D=32; below, the flat run)
 FLAT_MAX_DIM = 16  # up to this dim, two walkers or more step as one flat run (2x faster at D=2 and 8; from
 FLAT_MIN_WALKERS = 2  # D=32 on, one walker's row at a time is as fast; one walker alone steps faster on its own)
-DUE_SLACK = 1e-9  # the flat run's flags compare |g|^2 with thresholds so much enlarged (see _flat_flags)
+DUE_SLACK = 1e-9  # the flat run's flags compare with thresholds so much enlarged where not exact (see _thresholds)
 
 FUSED_SIG = int64(
     VALUE_AND_GRAD_TYPE, HESSIAN_TYPE, DETECT_WALKER_TYPE,
@@ -127,7 +127,7 @@ def _flat_run(lo, hi, x_run, g_run, s_run, terms, c, data, bound, keep, x_before
 def _flat_outside(lo, hi, D, x_run, p_run, r2, due):
     """Walkers ``lo`` .. ``hi - 1`` sitting in balls: whether each is outside its ball (flags in
     ``due``), returns how many; called with a literal ``D`` for one and two coordinates (see
-    ``_flat_flags``)."""
+    ``_thr_flags``)."""
     d = np.uint64(D)
     n = 0
     for w in range(np.uint64(lo), np.uint64(hi)):
@@ -185,7 +185,7 @@ def _mark_left(w, X, bound, xok):
 @njit(inline="always", **KERNEL_OPTIONS)
 def _flat_f(lo, hi, D, terms, f0, data, F, best):
     """Walkers ``lo`` .. ``hi - 1`` of a run: loss and best, from the run's value terms. A short loop
-    over flat arrays, called with a literal ``D`` for one and two coordinates (see ``_flat_flags``):
+    over flat arrays, called with a literal ``D`` for one and two coordinates (see ``_thr_flags``):
     walker by walker with a signed index it did not vectorise, ~1/3 of a settled (4096, 2) step."""
     d = np.uint64(D)  # (unsigned indices throughout: a signed one's wraparound check stops vectorising)
     for w in range(np.uint64(lo), np.uint64(hi)):
@@ -209,58 +209,21 @@ def _flat_loss(lo, hi, D, terms, f0, data, g_run, F, best, g2s):
         g2s[w] = g2
 
 
-@njit(inline="always", **KERNEL_OPTIONS)
-def _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, r2, waited_by, due):
-    """Walkers ``lo`` .. ``hi - 1`` of a run: whether the detector's look may be due (``walker_due``
-    without branches: the states are mixed, and branching on them mispredicted about every other
-    walker, ~60 us a step at 4096 walkers); flags in ``due``, returns how many. The gradient tests
-    compare squares with thresholds enlarged by DUE_SLACK: no square root a walker, and a walker
-    flagged by the margin alone costs a look that finds nothing to do (``detect_walker`` tests each
-    condition itself), so the flags may include a few extra but never miss one. ``x_run``: the x
-    the gradient was taken at; ``p_run``, ``info_run``, ``rad_run``: vpoint, vinfo and vrad flat;
-    ``waited_by``: the last step of a look after which a waiting walker may be looked at again.
-    Used where looks are spaced apart (``curv[2]`` > 0; no separable landscape's are); otherwise the
-    flags are read off thresholds set as the states change (``_thresholds``).
-    Called with a literal ``D`` for one and two coordinates, so that the strides are constants and
-    LLVM vectorises across walkers (a row's stride is known only at run time, and one loop writing
-    four arrays and reading eight needs too many overlap checks)."""
-    d = np.uint64(D)
-    two = np.uint64(2)
-    n = 0
-    far2 = (CANDIDATE_BALLS + 1.0) ** 2 * r2
-    gate2 = gate * gate * (1.0 + DUE_SLACK)
-    quarter = 0.25 * (1.0 + DUE_SLACK)
-    for w in range(np.uint64(lo), np.uint64(hi)):
-        d2 = 0.0  # (to vpoint: garbage for a FREE walker, whose flag does not read it)
-        for i in range(d):
-            dx = x_run[w * d + i] - p_run[w * d + i]
-            d2 += dx * dx
-        st = vstate[w]
-        g2 = g2s[w]
-        look_g = rad_run[two * w + np.uint64(1)]
-        halved = g2 <= quarter * look_g * look_g
-        r_w = rad_run[two * w]
-        flag = ((st == FREE) & (g2 <= gate2)) | (((st == IN_SADDLE) | (st == AT_MINIMUM)) & (d2 > r2))
-        flag = flag | ((st == NEAR) & ((d2 <= r2) | (d2 > far2) | (halved & (d2 > 0.5625 * r_w * r_w))))
-        flag = flag | ((st == WAIT) & (halved | (d2 >= r_w * r_w)) & (info_run[two * w] <= waited_by))
-        due[w] = flag
-        n += flag
-    return n
-
-
 FAR = 1e300  # a squared distance no walker's reaches (fastmath assumes no infinities)
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
 def _thresholds(lo, hi, vstate, rad_run, gate, r2, thr):
-    """Walkers ``lo`` .. ``hi - 1``: the flat run's flags as four thresholds a walker (rows of ``thr``:
-    glo, dmid, dlo, dhi), from its state, its vrad row (``rad_run``), the ``gate`` and ``r2``: a look
-    may be due when (|g|^2 <= glo and d^2 > dmid) or d^2 < dlo or d^2 > dhi, d the distance to its
-    vpoint. As ``_flat_flags`` with looks not spaced apart (a walker waiting is due when its gradient
-    halves or it moves its radius), each threshold enlarged by DUE_SLACK where not exact: never a
-    flag missed. Set when a walker's state changes (a look, leaving a ball), not every step: the
-    flags then read five flat arrays, where branch-free tests of the state took ~3 ns a walker
-    (styblinski-tang (4096, 2) arriving: the flags ~29% of the detecting chunk)."""
+    """Walkers ``lo`` .. ``hi - 1``: ``walker_due`` as four thresholds a walker (rows of ``thr``: glo,
+    dmid, dlo, dhi), from its state, its vrad row (``rad_run``), the ``gate`` and ``r2``: a look may be
+    due when (|g|^2 <= glo and d^2 > dmid) or d^2 < dlo or d^2 > dhi, d the distance to its vpoint.
+    Each threshold is enlarged by DUE_SLACK where not exact, and a waiting walker's spacing
+    (``curv[2]``, set only where a Hessian is costly: no separable landscape's) is not read: the flags
+    may include a few extra, never miss one, and a walker flagged by the margin or too soon costs a
+    look that finds nothing to do (``to_locate`` tests each condition itself). Set when a walker's
+    state changes (a look, leaving a ball), not every step: the flags then read five flat arrays,
+    where branch-free tests of the state, every step, took ~3 ns a walker (styblinski-tang (4096,
+    2) arriving: the flags ~29% of the detecting chunk)."""
     two = np.uint64(2)
     far2 = (CANDIDATE_BALLS + 1.0) ** 2 * r2
     gate2 = gate * gate * (1.0 + DUE_SLACK)
@@ -287,7 +250,10 @@ def _thresholds(lo, hi, vstate, rad_run, gate, r2, thr):
 @njit(inline="always", **KERNEL_OPTIONS)
 def _thr_flags(lo, hi, D, x_run, p_run, g2s, thr, due):
     """Walkers ``lo`` .. ``hi - 1`` of a run: whether a look may be due, by their thresholds
-    (``_thresholds``' rows); flags in ``due``, returns how many. A literal ``D`` for one and two."""
+    (``_thresholds``' rows); flags in ``due``, returns how many; ``x_run``: the x the gradient was
+    taken at; ``p_run``: vpoint flat. Called with a literal ``D`` for one and two coordinates, so
+    that the strides are constants and LLVM vectorises across walkers (a row's stride is known only
+    at run time, and one loop writing and reading several arrays needs too many overlap checks)."""
     d = np.uint64(D)
     n = 0
     for w in range(np.uint64(lo), np.uint64(hi)):
@@ -319,14 +285,8 @@ def _next_due(due, words, w, e):
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
-def _flags(lo, hi, D, t, x_run, p_run, g2s, vstate, info_run, rad_run, near, curv, thr, due):
-    """The flags of walkers ``lo`` .. ``hi - 1`` with the gate and the spacing of ``curv`` now: by the
-    thresholds ``thr`` (kept current by the caller), a literal ``D`` for one and two; with looks
-    spaced apart (a landscape whose Hessian is costly) by ``_flat_flags``, which reads vinfo too."""
-    if curv[2] > 0.0:
-        gate = GATE * curv[0] * near
-        waited_by = t - np.int64(np.ceil(curv[2]))  # (curv[2]: whole steps)
-        return _flat_flags(lo, hi, D, x_run, p_run, g2s, vstate, info_run, rad_run, gate, near * near, waited_by, due)
+def _flags(lo, hi, D, x_run, p_run, g2s, thr, due):
+    """``_thr_flags`` with a literal ``D`` for one and two coordinates."""
     if D == 1:
         return _thr_flags(lo, hi, 1, x_run, p_run, g2s, thr, due)
     if D == 2:
@@ -546,8 +506,7 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
     thr = np.empty((4, B if flat and near > 0.0 else 0))  # the flags' thresholds (_thresholds), for the gate
     thr_gate = -1.0  # thr_gate: computed for all walkers at the first flags of the chunk and when the gate moves
     look = np.empty((3, D if near > 0.0 else 0))  # the detector's scratch (_locate_separable)
-    p_run = vpoint.reshape(vpoint.size)  # (the detector's rows, flat likewise: (B, D), (B, 2), (B, 2))
-    info_run = vinfo.reshape(vinfo.size)
+    p_run = vpoint.reshape(vpoint.size)  # (the detector's rows, flat likewise: (B, D), (B, 2))
     rad_run = vrad.reshape(vrad.size)
     every_flat = flat  # every walker live and checked in bounds: the step is one run (checked below)
     for b in range(B):
@@ -596,8 +555,7 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                         if GATE * curv[0] * near != thr_gate:
                             thr_gate = GATE * curv[0] * near
                             _thresholds(0, B, vstate, rad_run, thr_gate, near * near, thr)
-                        if not _flags(lo, e, D, t, x_before, p_run, g2s, vstate, info_run, rad_run, near, curv, thr,
-                                      due):
+                        if not _flags(lo, e, D, x_before, p_run, g2s, thr, due):
                             break
                         c0, c2 = curv[0], curv[2]
                         w = _next_due(due, due_words, lo, e)

@@ -150,11 +150,13 @@ def test_one_walker_in_two_dims_equals_general(monkeypatch, name, start, detect)
     if detect and start[0] < -2:
         assert a.counters()["minima"] == 1
 
+
 def test_flat_runs_with_looks_spaced_apart_detect_as_the_general_loop(monkeypatch):
-    """Looks spaced apart (``curv[2]``, set where a Hessian is costly; no separable landscape's is)
-    take the flat run's other flags, which also read when each waiting walker was last looked at:
-    hundreds of walkers, many waiting and due again by distance or gradient only some steps after
-    their last look, must be looked at in the steps the general loop looks at them."""
+    """Looks spaced apart (``curv[2]``, set where a Hessian is costly; no separable landscape's is):
+    the flat run's flags do not read the spacing, so a waiting walker may be flagged too soon and
+    its look must then decline, as the general loop's check does. Hundreds of walkers, many waiting
+    and due again by distance or gradient only some steps after their last look, must be looked at
+    in the steps the general loop looks at them (and the spacing must change those steps)."""
     land = landscapes.make("rastrigin", dim=2)
     opt = optimizers.make("adam", lr=2e-3)
     kw = dict(x0=np.random.default_rng(12).uniform(-4.5, 4.5, (300, 2)), record_every=50)
