@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,30 +111,48 @@ def test_the_light_path_gives_the_compiled_loops_numbers_and_events(monkeypatch)
     assert [[e[k] for k in key] for e in light.events.escapes] == [[e[k] for k in key] for e in compiled.events.escapes]
     assert light.events.minima.discovery_curve() == compiled.events.minima.discovery_curve()
 
+def _vm_flags(address: int) -> list[str]:
+    """The VmFlags of this process's mapping holding ``address`` (/proc/self/smaps; Linux)."""
+    lines = Path("/proc/self/smaps").read_text().splitlines()
+    inside = False
+    for line in lines:
+        head = line.split()[0] if line.split() else ""
+        if "-" in head and all(c in "0123456789abcdef-" for c in head):
+            lo, hi = (int(v, 16) for v in head.split("-"))
+            inside = lo <= address < hi
+        elif inside and line.startswith("VmFlags:"):
+            return line.split()[1:]
+    return []
+
+
+def _thp_advisable() -> bool:
+    """Whether the kernel takes advice of transparent huge pages (madvise(MADV_HUGEPAGE))."""
+    path = Path("/sys/kernel/mm/transparent_hugepage/enabled")
+    return path.exists() and Path("/proc/self/smaps").exists() and "[never]" not in path.read_text()
+
+
 
 @pytest.mark.parametrize("fused", ["1", "0"])
 def test_records_are_written_by_the_loops_nan_once_a_walker_stops(monkeypatch, fused):
     """Record blocks are not filled before the loop runs (a NaN fill touched each fresh byte
-    twice); from 4 MiB they are anonymous mappings (NumPy would advise huge pages for them, which
-    tripled the cost of a first touch here). Every entry is written by the loop: a walker's loss
-    while it runs, NaN from the step it stopped at (at the start, or mid-chunk past the bound),
-    in one mapped block or in ten small ones, by the fused loop and by the general one."""
-    import mmap
-
-    from saddlescape._engine import FRESH_MAP_BYTES, record_block
+    twice), and a big one is allocated without NumPy's advice of huge pages (which tripled the cost
+    of a first touch here; from 4 MiB NumPy gives it): its pages' VmFlags lack "hg". Every entry is
+    written by the loop: a walker's loss while it runs, NaN from the step it stopped at (at the
+    start, or mid-chunk past the bound), in one big block or in ten small ones, by the fused loop
+    and by the general one."""
+    from saddlescape._engine import record_block
 
     monkeypatch.setenv("SADDLESCAPE_FUSED", fused)
-    small, big = record_block((10, 3)), record_block((FRESH_MAP_BYTES // 8 // 64 + 1, 64))
+    small, big = record_block((10, 3)), record_block((16 << 20 >> 3 >> 6, 64))  # 80 B, 16 MiB
     for a in (small, big):
         assert a.dtype == np.float64 and a.flags.writeable and a.flags.c_contiguous
-
-    def owner(a):
-        while isinstance(a, np.ndarray) and a.base is not None:
-            a = a.base
-        return a.obj if isinstance(a, memoryview) else a
-
-    assert big.nbytes >= FRESH_MAP_BYTES and isinstance(owner(big), mmap.mmap)
-    assert isinstance(owner(small), np.ndarray)
+    if _thp_advisable():  # (a fresh process: in this one, heap pages NumPy advised earlier may be reused)
+        probe = (f"import sys, numpy as np; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+                 "from test_engine import _vm_flags; from saddlescape._engine import record_block; "
+                 "ours = record_block((1 << 15, 64)); ours[:] = 1.0; numpys = np.empty((1 << 15, 64)); numpys[:] = 1.0; "
+                 "print(*('hg' in _vm_flags(a.ctypes.data + a.nbytes // 2) for a in (ours, numpys)))")
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+        assert out.split() == ["False", "True"], out  # 16 MiB blocks: ours not advised, NumPy's own (the check) advised
     x0 = np.random.default_rng(0).uniform(-4.6, 4.6, (2048, 2))  # (91 start past the bound of 4.5)
     runs = []
     for chunks in ([300], [30] * 10):  # one 4.9 MB block (mapped) or ten of 0.5 MB
