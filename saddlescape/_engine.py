@@ -6,6 +6,7 @@ and change hyper-parameters between chunks; ``run`` drives a session to the end.
 from __future__ import annotations
 
 import functools
+import importlib
 import signal
 import time
 from collections.abc import Callable
@@ -110,10 +111,9 @@ class _LazyRng:
 
 
 RECORD_BUDGET = 8 << 20  # bytes of records a Session keeps with the default record_every (see Session)
-try:  # NumPy's switch for its huge-page advice (private; absent, the advice is left as it is)
-    from numpy._core.multiarray import _set_madvise_hugepage
-except ImportError:  # pragma: no cover
-    _set_madvise_hugepage = None
+# NumPy's switch for its huge-page advice (private; where absent, the advice is left as it is)
+_set_madvise_hugepage: Callable[[bool], bool] | None = getattr(
+    importlib.import_module("numpy._core.multiarray"), "_set_madvise_hugepage", None)
 
 
 def record_block(shape: tuple[int, ...]) -> np.ndarray:
