@@ -33,14 +33,17 @@ Four ways through the walkers:
   walker's loss from its terms in a short loop over flat arrays (``_flat_f``), as detecting: walker
   by walker it did not vectorise, a third of a step (rastrigin (4096, 2)'s first 1,008 steps bare
   36 -> 27 ms; styblinski-tang at its minima 27 -> 16.3 us a step bare, 30.6 -> 19.0 detecting).
-* two passes (one walker, more than FLAT_MAX_DIM coordinates when detecting, or a noisy optimizer):
+* two passes (where neither of the others applies: one walker of up to ONE_PASS_MIN_DIM coordinates,
+  a noisy optimizer's walkers up to that, and above it landscapes whose terms are not cheap):
   value, gradient and screen over the row (it stays in cache), then the step; the new coordinates
   are checked against the bound as they are written.
 * one pass (landscapes whose terms are cheap, ``Elementwise.one_pass``; dim > ONE_PASS_MIN_DIM,
-  the row checked in bounds as it was written; detection off, or on for a walker sitting in a
-  saddle's or minimum's ball, whose check is its distance to the point, taken in the same pass
-  from the x it steps from: styblinski-tang (256, 100) at its minima, detecting +30% -> +4-9%): value,
-  gradient and step together, one read and one write of x and the state a coordinate. The landscape's terms
+  the row checked in bounds as it was written): value, gradient and step together, one read and
+  one write of x and the state a coordinate. Detecting, the pass also keeps the x the walker steps
+  from and its distance to its point: a walker sitting in a saddle's or minimum's ball is checked
+  for leaving it (styblinski-tang (256, 100) at its minima, detecting +30% -> +4-9%), any other,
+  when its look is due (``walker_due``, on scalars), is put back at that x while the detector
+  looks, then moved on (arriving, its first 1,001 steps: +21-27% -> +7-11%). The landscape's terms
   are finite for |x_i| <= its safe bound, which the bound does not exceed (the engine checks),
   so the screen has nothing to find there: a walker whose new x left the bound is screened, as
   ``run_chunk`` would, at the start of the next step.
@@ -491,7 +494,7 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
     n_events = vstate_n[B:]
     k = O_PREP(hyper)
     f0 = L_SUM0(D, data)
-    one_pass = ONE_PASS and D > ONE_PASS_MIN_DIM  # (detecting, for walkers sitting in a ball: below)
+    one_pass = ONE_PASS and D > ONE_PASS_MIN_DIM  # (detecting too: below)
     flat = not KEYED and D <= FLAT_MAX_DIM and B >= FLAT_MIN_WALKERS
     n = B * D
     x_run = X.reshape(n)  # (views: walker b's coordinates are b*D .. b*D + D - 1)
@@ -506,6 +509,8 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
     thr = np.empty((4, B if flat and near > 0.0 else 0))  # the flags' thresholds (_thresholds), for the gate
     thr_gate = -1.0  # thr_gate: computed for all walkers at the first flags of the chunk and when the gate moves
     look = np.empty((3, D if near > 0.0 else 0))  # the detector's scratch (_locate_separable)
+    x_old = np.empty(D if one_pass and near > 0.0 else 0)  # one walker's x before its one-pass step, and
+    x_new = np.empty(D if one_pass and near > 0.0 else 0)  # after it, while the detector looks at it
     p_run = vpoint.reshape(vpoint.size)  # (the detector's rows, flat likewise: (B, D), (B, 2))
     rad_run = vrad.reshape(vrad.size)
     every_flat = flat  # every walker live and checked in bounds: the step is one run (checked below)
@@ -615,9 +620,11 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                 done = e
                 continue
             key = counter_key(seed, b, t) if KEYED else np.uint64(0)
-            if one_pass and xok[b] and (near == 0.0 or _in_balls(b, b + 1, vstate)):
-                # detection off; or on, for a walker sitting in a ball: its check is the distance from the
-                # x it steps from to the point (and the loss, should it have left), taken in the same pass
+            if one_pass and xok[b]:
+                # value, gradient and step in one pass. Detecting, the pass also keeps the x the walker
+                # steps from (``x_old``) and its distance to its point: a walker sitting in a ball is checked
+                # for leaving it; any other, if its look is due, is put back at that x while the detector
+                # looks (where the gradient was taken, what the detector sees), then moved on
                 f = f0
                 g2 = 0.0
                 d2 = 0.0
@@ -625,6 +632,7 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                 if near > 0.0:
                     for i in range(D):
                         x = X[b, i]
+                        x_old[i] = x
                         fi, gi = L_ELEM(x, data)
                         f += fi
                         g2 += gi * gi
@@ -655,8 +663,20 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                 F[b] = fb
                 best[b] = min(best[b], fb)
                 gnorm[b] = np.sqrt(g2)
-                if d2 > near * near:  # (never with detection off)
-                    leave_ball(b, t, fb, vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
+                if near > 0.0:
+                    state = vstate[b]
+                    if state in (IN_SADDLE, AT_MINIMUM):
+                        if d2 > near * near:
+                            leave_ball(b, t, fb, vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
+                    elif walker_due(state, gnorm[b], d2, vrad[b, 0], vrad[b, 1], GATE * curv[0] * near, near * near,
+                                    t - vinfo[b, 0], curv[2]):
+                        for i in range(D):
+                            x_new[i] = X[b, i]
+                            X[b, i] = x_old[i]
+                        _look(b, t, X, F, gnorm, vg, hess, detect, data, near, etol, zero_modes, curv, vstate, vinfo,
+                              vloss, vpoint, vrad, events, ev_x, n_events, look)
+                        for i in range(D):
+                            X[b, i] = x_new[i]
                 if recording:
                     rec_loss[row, b] = fb
                 xok[b] = out == 0.0
