@@ -448,11 +448,11 @@ print(before * 1024, peak * 1024, dt)
 WHY = (  # (words in the target, reason it can be missed, next idea): printed with a target not met
     ("value+grad at D=1e6", "one pass reading x and writing g; short of the goal only at smoke sizes or on a "
      "busy machine (the triad figure varies 10-15 GB/s here)", "rerun with --quick on an idle machine"),
-    ("rastrigin Adam at D", "compute-bound: the vectorised sine and cosine cost ~4.7 ns an element on this CPU "
-     "(fdlibm's minimax polynomials; AVX2 on 128-bit floating-point units), Adam's exact square root and "
-     "division ~3 ns; memory would allow ~3 ns a step-element", "a sincos in single precision where the "
-     "landscape allows it; an approximate reciprocal square root would break bit-equality between the fused "
-     "and general loops"),
+    ("rastrigin Adam at D", "compute-bound: the vectorised sine and cosine and Adam's exact square root and "
+     "division cost ~5-7 ns an element on these CPUs (at 10^7, 15 steps/s on 2026-12-02's second machine: "
+     "~6.7 ns) against ~3.3 ns of memory time at a 14.7-15.8 GB/s triad; the faster the memory, the lower the "
+     "ratio", "a sincos in single precision where the landscape allows it; an approximate reciprocal square "
+     "root would break bit-equality between the fused and general loops"),
     ("styblinski-tang Adam at D", "one pass over memory now (the fused loop); what is left is Adam's exact "
      "square root and division, near the memory time on this CPU", "rerun on an idle machine"),
     ("slower than JAX in the default", "the BLAS-shaped cases (p-spin, mlp) call the same BLAS as JAX and land "
@@ -478,24 +478,19 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "nothing in the engine: the ratio is NumPy's temporaries against a compiled loop"),
     ("(running)", "at (4096, 2) a settled run is checked for who left its ball (only when some coordinate lies "
      "farther than r/sqrt(D) from its point) and then steps in the bare engine's one pass, its losses "
-     "vectorised; the records are the rest. The bare step there got 1.6-1.9x faster on 2026-12-02 evening "
-     "(styblinski-tang at its minima 27 -> 16.3 us a step bare, 30.6 -> 19.0 default), so the same "
-     "records and check weigh more",
-     "records that reuse mapped memory; the settled share of a run stepping apart from the rest (checking in "
-     "blocks of 32 walkers cost more than it saved)"),
-    ("first steps", "walkers arriving at critical points. At (4096, 2) the bare step got 1.6-1.9x faster on "
-     "2026-12-02 evening (a vectorised loss) and the default 15-25% (rastrigin's first 1,008 steps 59 -> 49 "
-     "ms against 36 -> 27 bare), so the detector's work is a larger share: ~10,000 looks in those steps at "
-     "rastrigin (~2.5 a walker: every start passes the gate, most lie within three radii of one of the "
-     "lattice's saddles or maxima, and a waiting walker is looked at again when its gradient halves), "
-     "~0.5-0.7 us each on the fused loop's own look; the flags (four thresholds a walker); records' first "
-     "pages and thinning copies ~4-7 ms; ~6-9 ms of Python registering 4,096 minima reached. At D=100 "
-     "(ackley) ~60 us a look (one Newton walk by conjugate gradients preconditioned by the diagonal, ~4 "
-     "products by the Hessian, a diagonal plus rank 2; index 0 from Gershgorin's discs in one pass); the mlp "
-     "forms its one-layer Hessian in closed form (~0.7 ms at width 64)",
-     "fewer looks (a waiting walker's re-look rule) and the minima registered in compiled code: changes to "
-     "what the detector does, for the playground's detection tests to judge; records that reuse mapped "
-     "memory"),
+     "vectorised; the records are the rest (rows of 32 KB, from the heap since 2026-12-02's second session)",
+     "the settled share of a run stepping apart from the rest (checking in blocks of 32 walkers cost more "
+     "than it saved)"),
+    ("first steps", "walkers arriving at critical points. At rastrigin (4096, 2), cycle counts inside the loop: "
+     "380 detecting steps of the first 1,008 cost ~49 us against ~23 us bare (the flat step keeping x, the "
+     "loss and |g|^2, the flags ~4 us, ~12,600 looks at ~0.2 us each, memory traffic), the settled ones as "
+     "bare; ~4.4 ms of Python registering 4,096 minima and 289 escapes; records ~3 ms (rows of 32 KB, two "
+     "thinning copies). ackley (256, 100): ~256 looks at ~50 us (a walk by conjugate gradients ~30 us, the "
+     "index by Gershgorin's discs ~19 us with its Hessian); the mlp forms its one-layer Hessian in closed "
+     "form (~0.7 ms at width 64)",
+     "the flags fused with the loss pass; minima registered in compiled code (a vectorised registration in "
+     "NumPy was slower: its per-call costs on chunks of 60-800 rows); fewer looks a walker (the re-look "
+     "rule: a change for the playground's detection tests to judge)"),
     ("event detection", "a Newton walk and an index per walker entering a critical point's neighbourhood (from "
      "D=33 by conjugate gradients or Cholesky, the index from Gershgorin's discs or a Cholesky test with a "
      "Lanczos scale, an eigendecomposition where both fail); at smoke sizes the runs are too "
