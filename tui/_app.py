@@ -52,6 +52,21 @@ def speed_label(speed: int) -> str:
     return f"{round(1 / pause)} step{'s' if pause < 1 else ''}/s" if pause else f"{steps} steps/tick"
 
 
+def minima_cell(found: int, known: int | None, narrow: bool = False) -> str:
+    """The minima column: found, over the landscape's known count when it has one, that count
+    short when long (styblinski-tang at D=50 knows 2^50 minima: "32/1.1e15", not a 16-digit number
+    that pushed the table's other columns to "-17..." at 120 columns), and left out at 80 columns."""
+    if not known or (narrow and known >= 100_000):
+        return f"{found}"
+    return f"{found}/{known}" if known < 100_000 else f"{found}/{known:.1e}".replace("e+", "e")
+
+
+def short_number(v: float, digits: int) -> str:
+    """``v`` to ``digits`` significant digits, its exponent without sign or leading zeros where
+    positive ("-1.7e3", not "-1.7e+03")."""
+    return f"{v:.{digits}g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+
+
 class PlaygroundApp(App):
     """saddlescape's live playground."""
 
@@ -398,8 +413,8 @@ class PlaygroundApp(App):
             table.add_column(col, justify="left" if col in ("optimizer", "opt") else "right", no_wrap=True)
         for c in snap.counters:
             table.add_row(Text(c["name"][:7] if narrow else c["name"], style=f"bold {c['colour']}"),
-                          "-" if c["best"] is None else f"{c['best']:.3g}" if narrow else f"{c['best']:.4g}",
-                          f"{c['minima']}" + (f"/{known}" if known else ""), str(c["escapes"]),
+                          "-" if c["best"] is None else short_number(c["best"], 3 if narrow else 4),
+                          minima_cell(c["minima"], known, narrow), str(c["escapes"]),
                           "-" if c["mean_dwell"] is None else f"{c['mean_dwell']:.0f}",
                           str(c["in_saddle"]), str(c["diverged"]))
         hyper = Text()
