@@ -231,13 +231,14 @@ def test_a_look_at_a_zero_hessian_entry_is_the_general_look(monkeypatch, steps):
     _same(a, b)
 
 
-@pytest.mark.parametrize("land_name", ["styblinski-tang", "rastrigin"])
-def test_fused_detecting_above_the_flat_dims(monkeypatch, land_name):
+@pytest.mark.parametrize("land_name,opt_name", [("styblinski-tang", "adam"), ("rastrigin", "adam"),
+                                                ("styblinski-tang", "langevin")])
+def test_fused_detecting_above_the_flat_dims(monkeypatch, land_name, opt_name):
     """Detection on at D=20: one walker at a time; in one pass where the terms are cheap
     (styblinski-tang: a walker due a look is put back where it took its gradient while the
-    detector looks), in two passes where not (rastrigin)."""
+    detector looks; with a noisy optimizer too), in two passes where not (rastrigin)."""
     land = landscapes.make(land_name, dim=20)
-    opt = optimizers.make("adam", lr=0.05)
+    opt = optimizers.make(opt_name, lr=0.05 if opt_name == "adam" else 0.005)
     kw = dict(walkers=5, seed=4, record_every=4)
     a = _run(monkeypatch, True, land, opt, [200, 300], **kw)
     _same(a, _run(monkeypatch, False, land, opt, [200, 300], **kw))
