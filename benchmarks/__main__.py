@@ -448,11 +448,11 @@ print(before * 1024, peak * 1024, dt)
 WHY = (  # (words in the target, reason it can be missed, next idea): printed with a target not met
     ("value+grad at D=1e6", "one pass reading x and writing g; short of the goal only at smoke sizes or on a "
      "busy machine (the triad figure varies 10-15 GB/s here)", "rerun with --quick on an idle machine"),
-    ("rastrigin Adam at D", "compute-bound: the vectorised sine and cosine and Adam's exact square root and "
-     "division cost ~5-7 ns an element on these CPUs (at 10^7, 15 steps/s on 2026-12-02's second machine: "
-     "~6.7 ns) against ~3.3 ns of memory time at a 14.7-15.8 GB/s triad; the faster the memory, the lower the "
-     "ratio", "a sincos in single precision where the landscape allows it; an approximate reciprocal square "
-     "root would break bit-equality between the fused and general loops"),
+    ("rastrigin Adam at D", "on a CPU without AVX-512 the fused loop takes two passes a step (measured faster "
+     "there: the sine and cosine vectorise better in a loop of their own), ~2x the memory traffic of one; "
+     "with AVX-512 one pass (3.5-3.6 ns an element at 10^7 on 2026-12-02's second machine, against ~3 ns of "
+     "memory time)", "measure one pass again on the AVX2 machine; a sincos in single precision where the "
+     "landscape allows it"),
     ("styblinski-tang Adam at D", "one pass over memory now (the fused loop); what is left is Adam's exact "
      "square root and division, near the memory time on this CPU", "rerun on an idle machine"),
     ("slower than JAX in the default", "the BLAS-shaped cases (p-spin, mlp) call the same BLAS as JAX and land "

@@ -93,13 +93,14 @@ class Elementwise:
     Every term and derivative is finite while ``|x_i| <= safe_bound`` (a fused loop checks the
     bound where it writes a coordinate, not again where it reads it). ``one_pass``: the terms are
     cheap enough that a step is bound by memory, so a fused loop computes and steps in one pass
-    above a few hundred coordinates (rastrigin's sine and cosine are not: measured slower in one
-    pass, where the two loops vectorise better apart)."""
+    above ONE_PASS_MIN_DIM coordinates; "avx512": only where the CPU has AVX-512 (rastrigin's sine
+    and cosine: on an AMD EPYC with AVX2 one pass measured slower, the two loops vectorising better
+    apart; on a Xeon with AVX-512 one pass is 18-22% faster, at (256, 100), 10^6 and 10^7)."""
 
     module: str
     stem: str
     safe_bound: float
-    one_pass: bool = True
+    one_pass: bool | str = True
 
 
 @dataclass(eq=False, kw_only=True)

@@ -356,7 +356,7 @@ def build_rastrigin(dim: int, seed: int, params: dict) -> Landscape:
         hvp_kernel=rastrigin_hvp, data=_data(A), params=params, seed=seed, domain=(lo, hi), known=facts,
         symmetries=("coordinate-sign", "permutation"),
         summary="10D + sum x_i^2 - 10 cos(2 pi x_i): a lattice of local minima",
-        elementwise=Elementwise(__name__, "rastrigin", RASTRIGIN_SAFE_BOUND, one_pass=False),
+        elementwise=Elementwise(__name__, "rastrigin", RASTRIGIN_SAFE_BOUND, one_pass="avx512"),
         scale=1.0,  # the cosine's period
     )
 

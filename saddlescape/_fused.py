@@ -14,6 +14,7 @@ them changes the file is rewritten and Numba, seeing a new source, compiles agai
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -40,13 +41,22 @@ def enabled() -> bool:
     return os.environ.get("SADDLESCAPE_FUSED", "1") != "0"
 
 
+@functools.cache
+def host_avx512() -> bool:
+    """Whether this machine's CPU has AVX-512 (what Numba compiles for: the host's features)."""
+    import llvmlite.binding as llvm
+
+    return bool(llvm.get_host_cpu_features().get("avx512f", False))
+
+
 def pair(landscape: Any, optimizer: Any, bound: float = 0.0) -> tuple[str, str, str, str, bool, bool] | None:
     """``(landscape module, stem, optimizer module, stem, keyed, one pass)`` when this pair has a
-    fused loop."""
+    fused loop (one pass as ``Elementwise.one_pass`` says for this machine)."""
     le, oe = getattr(landscape, "elementwise", None), getattr(optimizer, "elementwise", None)
     if le is None or oe is None or landscape.manifold == "sphere" or landscape.n_samples or bound > le.safe_bound:
         return None
-    return (le.module, le.stem, oe[0], oe[1], bool(oe[2]), bool(le.one_pass))
+    one_pass = host_avx512() if le.one_pass == "avx512" else bool(le.one_pass)
+    return (le.module, le.stem, oe[0], oe[1], bool(oe[2]), one_pass)
 
 
 def _module_file(module: str) -> Path:
@@ -107,7 +117,7 @@ def _load(key: tuple[str, str, str, str, bool, bool]) -> Any:
     # beside the engine's own kernels (the engine's layer, not landscapes'), or where the kernel cache is
     base = os.environ.get("NUMBA_CACHE_DIR") or (str(_HERE / "__pycache__") if _sources_writable() else cache_dir())
     folder = Path(base) / "fused"
-    name = f"fused_{key[1]}__{key[3]}"
+    name = f"fused_{key[1]}__{key[3]}" + ("" if key[5] else "__two_pass")  # (a file each: both may be loaded)
     path = folder / f"{name}.py"
     text = source(key)
     try:
