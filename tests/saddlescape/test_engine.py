@@ -111,6 +111,7 @@ def test_the_light_path_gives_the_compiled_loops_numbers_and_events(monkeypatch)
     assert [[e[k] for k in key] for e in light.events.escapes] == [[e[k] for k in key] for e in compiled.events.escapes]
     assert light.events.minima.discovery_curve() == compiled.events.minima.discovery_curve()
 
+
 def _vm_flags(address: int) -> list[str]:
     """The VmFlags of this process's mapping holding ``address`` (/proc/self/smaps; Linux)."""
     lines = Path("/proc/self/smaps").read_text().splitlines()
@@ -129,7 +130,6 @@ def _thp_advisable() -> bool:
     """Whether the kernel takes advice of transparent huge pages (madvise(MADV_HUGEPAGE))."""
     path = Path("/sys/kernel/mm/transparent_hugepage/enabled")
     return path.exists() and Path("/proc/self/smaps").exists() and "[never]" not in path.read_text()
-
 
 
 @pytest.mark.parametrize("fused", ["1", "0"])
@@ -155,7 +155,7 @@ def test_records_are_written_by_the_loops_nan_once_a_walker_stops(monkeypatch, f
         assert out.split() == ["False", "True"], out  # 16 MiB blocks: ours not advised, NumPy's own (the check) advised
     x0 = np.random.default_rng(0).uniform(-4.6, 4.6, (2048, 2))  # (91 start past the bound of 4.5)
     runs = []
-    for chunks in ([300], [30] * 10):  # one 4.9 MB block (mapped) or ten of 0.5 MB
+    for chunks in ([300], [30] * 10):  # one 4.9 MB block or ten of 0.5 MB
         s = saddlescape.Session(landscapes.make("rastrigin", dim=2), optimizers.make("adam", lr=1.5), x0=x0,
                                 bound=4.5, seed=0, detect=False)
         for n in chunks:
