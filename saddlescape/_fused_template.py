@@ -241,6 +241,13 @@ def _walker_thresholds(st, r_w, look_g, gate, r2):
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
+def _crossed(g2, d2, glo, dmid, dlo, dhi):
+    """Whether a walker with |g|^2 ``g2`` and squared distance ``d2`` to its point may be due a look,
+    by its four thresholds (``_walker_thresholds``); branch-free, so the flat runs' loop vectorises."""
+    return ((g2 <= glo) & (d2 > dmid)) | (d2 < dlo) | (d2 > dhi)
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
 def _thresholds(lo, hi, vstate, rad_run, gate, r2, thr):
     """Walkers ``lo`` .. ``hi - 1``: ``_walker_thresholds`` into the rows of ``thr`` (glo, dmid, dlo,
     dhi), from their states and vrad rows (``rad_run``). Set when a walker's state changes (a look,
@@ -272,7 +279,7 @@ def _thr_flags(lo, hi, D, x_run, p_run, g2s, thr, due):
             dx = x_run[w * d + i] - p_run[w * d + i]
             d2 += dx * dx
         g2 = g2s[w]
-        flag = ((g2 <= thr[0, w]) & (d2 > thr[1, w])) | (d2 < thr[2, w]) | (d2 > thr[3, w])
+        flag = _crossed(g2, d2, thr[0, w], thr[1, w], thr[2, w], thr[3, w])
         due[w] = flag
         n += flag
     return n
@@ -460,7 +467,7 @@ def _solo_pair(vg, hess, detect, X, G, F, S, data, k, f0, t0, nsteps, active, bo
             d2 = 0.0
             d2 += (x0 - p0) * (x0 - p0)
             d2 += (x1 - p1) * (x1 - p1)
-            if ((g2 <= glo) & (d2 > dmid)) | (d2 < dlo) | (d2 > dhi):
+            if _crossed(g2, d2, glo, dmid, dlo, dhi):
                 gn = np.sqrt(g2)
                 state = vstate[0]
                 if walker_due(state, gn, 0.0 if state == FREE else d2, vrad[0, 0], vrad[0, 1], GATE * curv[0] * near,
