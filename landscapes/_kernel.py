@@ -156,9 +156,10 @@ class Deferred:
     # may compile another it calls (an hvp calling its hessian)
     _lock = threading.RLock()
 
-    def __init__(self, fn, signature):
+    def __init__(self, fn, signature, exact: bool = False):
         self.py_func = fn
         self.signature = signature
+        self.options = {**KERNEL_OPTIONS, **({"fastmath": False} if exact else {})}
         self.__name__, self.__qualname__ = fn.__name__, fn.__qualname__
         self.__module__, self.__doc__ = fn.__module__, fn.__doc__
         self._dispatcher = None
@@ -168,7 +169,7 @@ class Deferred:
         if self._dispatcher is None:
             with self._lock:
                 if self._dispatcher is None:
-                    self._dispatcher = njit(self.signature, **KERNEL_OPTIONS)(self.py_func)
+                    self._dispatcher = njit(self.signature, **self.options)(self.py_func)
         return self._dispatcher
 
     def __call__(self, *args):
@@ -185,9 +186,9 @@ def _typeof_deferred(val, c):
     return typeof_impl(val.dispatcher, c)
 
 
-def deferred(signature):
-    """Like ``kernel(signature)``, compiled on first use (see ``Deferred``)."""
-    return lambda fn: Deferred(fn, signature)
+def deferred(signature, *, exact: bool = False):
+    """Like ``kernel(signature, exact=exact)``, compiled on first use (see ``Deferred``)."""
+    return lambda fn: Deferred(fn, signature, exact)
 
 
 def compiled(k):

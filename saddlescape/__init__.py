@@ -68,6 +68,7 @@ def preload(background: bool = False, sessions: Iterable[Any] = (), ready: Calla
     draws. The numbers are those of the compiled loop."""
     from . import _fused
     from ._detect import replay_events, screen_walkers
+    from ._events import _register_events
     from .landscapes._kernel import compiled
 
     keys = [k for k in (_fused.pair(s.landscape, s.optimizer, s.bound) for s in sessions) if k is not None]
@@ -83,9 +84,10 @@ def preload(background: bool = False, sessions: Iterable[Any] = (), ready: Calla
         import sys
 
         code = ("import ast, sys\n"
-                "from saddlescape import _critical, _detect, _fused, _kernels\n"
+                "from saddlescape import _critical, _detect, _events, _fused, _kernels\n"
                 "from saddlescape.landscapes._kernel import compiled\n"
                 "compiled(_detect.replay_events)\n"
+                "compiled(_events._register_events)\n"
                 "for key in ast.literal_eval(sys.argv[1]):\n"
                 "    _fused.warm(key)\n")
         proc = subprocess.Popen([sys.executable, "-c", code, repr(tuple(keys))], stdin=subprocess.DEVNULL,
@@ -96,6 +98,7 @@ def preload(background: bool = False, sessions: Iterable[Any] = (), ready: Calla
 
     if background:
         compiled(replay_events)  # the light path's steps are looked at through it
+        compiled(_register_events)  # (and the minima they reach registered)
         for key in keys:
             _fused.warm(key)
 

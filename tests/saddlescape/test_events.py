@@ -134,6 +134,81 @@ def test_one_minimum_at_round_coordinates_is_counted_once():
     assert set(other) == {1} and len(reg) == 2
 
 
+def _registry_reference(land, chunks):
+    """The registry's rules, row by row in plain Python (its implementation before the compiled
+    hash table): each located minimum's cell of its symmetry keys and the cells across the edges it
+    lies within 1% of (the first four), the first that holds a minimum, else a new minimum in all of
+    them; a walker's first minimum counted once. Returns each chunk's ids and the registry."""
+    from saddlescape._critical import fingerprints
+    from saddlescape._events import CELL, GRID_SHIFT
+
+    grid: dict[tuple[int, ...], int] = {}
+    values: list[float] = []
+    found_at: list[int] = []
+    counts: list[int] = []
+    reached: dict[int, int] = {}
+    all_ids = []
+    for X, v, walkers, steps in chunks:
+        keys = fingerprints(land, X, land.identify)
+        ids = []
+        for e in range(len(X)):
+            u = keys[e] / CELL + GRID_SHIFT
+            base, frac = np.floor(u), u - np.floor(u)
+            near = [i for i in range(len(u)) if frac[i] < 0.01 or frac[i] > 0.99][:4]
+            cells = []
+            for signs in itertools.product((0, 1), repeat=len(near)):
+                cell = base.copy()
+                for i, flip in zip(near, signs):
+                    cell[i] += (-1 if frac[i] < 0.5 else 1) if flip else 0
+                cells.append(tuple(int(c) for c in cell))
+            found = next((grid[c] for c in cells if c in grid), -1)
+            if found < 0:
+                found = len(values)
+                values.append(float(v[e]))
+                found_at.append(int(steps[e]))
+                counts.append(0)
+                for c in cells:
+                    grid.setdefault(c, found)
+            if int(walkers[e]) not in reached:
+                reached[int(walkers[e])] = found
+                counts[found] += 1
+            ids.append(found)
+        all_ids.append(ids)
+    return all_ids, {"values": values, "found_at": found_at, "counts": counts, "walker_minimum": reached}
+
+
+@pytest.mark.parametrize("name,dim", [("rastrigin", 2), ("rastrigin", 7), ("phase-retrieval", 4)])
+def test_the_minima_registry_matches_its_rules_row_by_row(name, dim):
+    """The compiled registry (a hash table of cells, grown as it fills, walkers beyond its arrays)
+    against the same rules in plain Python: ids, new minima in order, counts, each walker's first
+    minimum and the discovery curve, over chunks that revisit minima located to ~1e-13..1e-6 apart
+    (many across a cell edge, a few exactly on one) and a landscape whose keys are sign-folded."""
+    from saddlescape._events import CELL, GRID_SHIFT, MinimaRegistry
+
+    land = landscapes.make(name, dim=dim)
+    rng = np.random.default_rng(7)
+    centres = rng.integers(-3, 4, size=(60, dim)) * 1.0 + (rng.random((60, dim)) < 0.3) * 0.5
+    edge = (np.round(centres[:20] / CELL) - GRID_SHIFT) * CELL  # on a cell edge: a tenth of the points
+    centres[:20] = edge
+    chunks = []
+    for _ in range(40):
+        n = int(rng.integers(0, 400))
+        X = centres[rng.integers(0, 60, n)] + rng.choice([-1, 1], (n, dim)) * 10.0 ** rng.uniform(-13, -6, (n, dim))
+        chunks.append((X, rng.random(n), rng.integers(0, 3000, n), rng.integers(0, 10**6, n)))
+    want_ids, want = _registry_reference(land, chunks)
+    reg = MinimaRegistry(land)
+    got_ids = [reg.add_located(*c) for c in chunks]
+    assert got_ids == want_ids
+    assert reg.values == want["values"] and reg.found_at == want["found_at"] and reg.counts == want["counts"]
+    assert reg.walker_minimum == want["walker_minimum"]
+    assert len(reg) > 100 and reg._state[0] > 64  # (grown several times)
+    curve, seen = [], set()
+    for w in sorted(want["walker_minimum"]):
+        seen.add(want["walker_minimum"][w])
+        curve.append(len(seen))
+    assert reg.discovery_curve() == curve
+
+
 def test_a_waiting_walker_is_looked_at_sparingly_where_a_hessian_is_costly():
     """mlp's Hessian (complex step over the gradient) costs ~8 dim gradients: looks at a walker
     waiting with nothing near are at least LOOK_SPACING * dim steps apart (before, every ~200
