@@ -481,16 +481,18 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "vectorised; the records are the rest (rows of 32 KB, from the heap since 2026-12-02's second session)",
      "the settled share of a run stepping apart from the rest (checking in blocks of 32 walkers cost more "
      "than it saved)"),
-    ("first steps", "walkers arriving at critical points. At rastrigin (4096, 2), cycle counts inside the loop: "
-     "380 detecting steps of the first 1,008 cost ~49 us against ~23 us bare (the flat step keeping x, the "
-     "loss and |g|^2, the flags ~4 us, ~12,600 looks at ~0.2 us each, memory traffic), the settled ones as "
-     "bare; ~4.4 ms of Python registering 4,096 minima and 289 escapes; records ~3 ms (rows of 32 KB, two "
-     "thinning copies). ackley (256, 100): ~256 looks at ~50 us (a walk by conjugate gradients ~30 us, the "
-     "index by Gershgorin's discs ~19 us with its Hessian); the mlp forms its one-layer Hessian in closed "
-     "form (~0.7 ms at width 64)",
-     "the flags fused with the loss pass; minima registered in compiled code (a vectorised registration in "
-     "NumPy was slower: its per-call costs on chunks of 60-800 rows); fewer looks a walker (the re-look "
-     "rule: a change for the playground's detection tests to judge)"),
+    ("first steps", "walkers arriving at critical points. Rastrigin (4096, 2)'s first 1,008 steps, measured "
+     "apart: bare ~21.5 ms, records +3.4-4.2 ms (~510 rows of 32 KB written into the 8 MiB block, ~5 us a "
+     "row whether stored plainly or non-temporally, and two thinning copies), the detector +9 ms (380 "
+     "detecting steps at ~42 us against ~23 us settled: the looks ~1.8 ms for ~9,100, the flags ~1.5 ms, "
+     "keeping x, |g|^2 and the loop around the looks; Python's ingest ~1.5 ms, the minima registered in "
+     "compiled code since 2026-12-02's third session). Records and looks alone are ~25% of bare here. "
+     "ackley (256, 100): ~256 looks at ~50 us (a walk by conjugate gradients ~30 us, the index by "
+     "Gershgorin's discs ~19 us with its Hessian); the mlp forms its one-layer Hessian in closed form "
+     "(~0.7 ms at width 64)",
+     "at (4096, 2) nothing that keeps the record budget and the look rule: a smaller record budget past a "
+     "thousand walkers, or fewer looks a walker (the re-look rule: a change for the playground's detection "
+     "tests to judge); the flags fused with the step in one walker loop would save part of the rest"),
     ("event detection", "a Newton walk and an index per walker entering a critical point's neighbourhood (from "
      "D=33 by conjugate gradients or Cholesky, the index from Gershgorin's discs or a Cholesky test with a "
      "Lanczos scale, an eigendecomposition where both fail); at smoke sizes the runs are too "
