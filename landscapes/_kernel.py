@@ -74,7 +74,8 @@ if os.environ.get("NUMBA_CACHE_DIR") or not _sources_writable():  # before Numba
 
 import numba  # noqa: E402
 from numba import float64, int64, njit, types, void  # noqa: E402
-from numba.extending import typeof_impl  # noqa: E402
+from numba.core import cgutils  # noqa: E402
+from numba.extending import intrinsic, typeof_impl  # noqa: E402
 
 _config: Any = numba.config  # (numba's type stubs do not list its configuration)
 if os.environ.get("NUMBA_CACHE_DIR") and os.environ["NUMBA_CACHE_DIR"] != _config.CACHE_DIR:
@@ -92,6 +93,7 @@ __all__ = [
     "FirstClass",
     "cache_dir",
     "compiled",
+    "copy_span",
     "counter_key",
     "counter_normal",
     "counter_uniform",
@@ -195,6 +197,27 @@ def compiled(k):
     """The dispatcher behind a deferred kernel (compiling or loading it now); anything else as is."""
     return k.dispatcher if isinstance(k, Deferred) else k
 
+
+@intrinsic
+def _copy_span(typingctx, dst, src, lo, hi):
+    """``dst[lo:hi] = src[lo:hi]`` for contiguous 1-D float64 arrays, as one ``memcpy`` (no bounds
+    checks: the caller's indices are in range). For a loop's records: a row of 4,096 losses written
+    by a store loop into the record block cost ~5 us (each line read before it is written, the block
+    being out of cache); libc's copy of a span this long uses string moves that write whole lines
+    unread (rastrigin (4096, 2)'s first 1,008 steps recording: +3.3-3.9 -> +2.0-2.7 ms over none)."""
+    sig = void(dst, src, lo, hi)
+
+    def codegen(context, builder, signature, args):
+        d, s, a, b = args
+        dp = builder.gep(context.make_array(signature.args[0])(context, builder, d).data, [a])
+        sp = builder.gep(context.make_array(signature.args[1])(context, builder, s).data, [a])
+        cgutils.raw_memcpy(builder, dp, sp, builder.sub(b, a), 8)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+copy_span: Any = _copy_span  # (compiled code calls it as copy_span(dst, src, lo, hi))
 
 # -- counter-based random numbers: a value depends only on its counters, never on threads ----
 _GOLDEN = 0x9E3779B97F4A7C15

@@ -80,7 +80,14 @@ from saddlescape._detect import (
     walker_due,
 )
 from saddlescape._events import AT_MINIMUM, FREE, GATE, IN_SADDLE, NEAR
-from saddlescape.landscapes._kernel import HESSIAN_TYPE, KERNEL_OPTIONS, VALUE_AND_GRAD_TYPE, counter_key, kernel
+from saddlescape.landscapes._kernel import (
+    HESSIAN_TYPE,
+    KERNEL_OPTIONS,
+    VALUE_AND_GRAD_TYPE,
+    copy_span,
+    counter_key,
+    kernel,
+)
 
 # --- bindings: _fused.py rewrites these lines for each pair ---
 from saddlescape.landscapes._separable import styblinski_tang_d2 as L_D2
@@ -604,8 +611,7 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                                 break
                             w = _next_due(due, due_words, w + 1, e)
                     if recording:
-                        for w in range(b, e):
-                            rec_loss[row, w] = F[w]
+                        copy_span(rec_loss[row], F, np.int64(b), np.int64(e))
                     if last or out != 0.0:  # |g| where run_chunk leaves it: of the chunk's last step, of one that
                         for w in range(b, e):  # left the bound (the looks above set their walkers' own)
                             if (out != 0.0 and not _mark_left(w, X, bound, xok)) or last:
@@ -632,8 +638,7 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                                 leave_ball(w, t, F[w], vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
                                 _thresholds(w, w + 1, vstate, rad_run, thr_gate, near * near, thr)
                     if recording:
-                        for w in range(b, e):
-                            rec_loss[row, w] = F[w]
+                        copy_span(rec_loss[row], F, np.int64(b), np.int64(e))
                     if last or out != 0.0:  # |g| on the chunk's last step (nothing reads it between steps of a
                         for w in range(b, e):  # walker in a ball or not detecting), or of one that left the bound
                             if (out != 0.0 and not _mark_left(w, X, bound, xok)) or last:

@@ -15,6 +15,7 @@ from saddlescape.landscapes._kernel import (
     HESSIAN_TYPE,
     HVP_TYPE,
     VALUE_AND_GRAD_TYPE,
+    copy_span,
     counter_key,
     kernel,
 )
@@ -75,8 +76,10 @@ def run_chunk(vg, step, hess, hvp, X, G, F, S, hyper, data, keys, batch, t0, nst
                               vstate, vinfo, vloss, vpoint, vrad, events, ev_x, n_events)
         if t % record_every == 0:
             row = t // record_every - rec_first
+            copy_span(rec_loss[row], F, np.int64(0), np.int64(B))
             for b in range(B):
-                rec_loss[row, b] = F[b] if active[b] else np.nan
+                if not active[b]:
+                    rec_loss[row, b] = np.nan
             if rec_pos.shape[0] > 0:
                 rec_pos[row] = X
         step(X, G, F, S, hyper, t, seed, active, radius, radial, hess, hvp, data)
