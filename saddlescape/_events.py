@@ -170,9 +170,10 @@ class MinimaRegistry:
     """Distinct minima, de-duplicated by position under the landscape's identified symmetries.
 
     Minima arrive located exactly by the detector's Newton walk (``add_located``) and are told
-    apart by a grid of their symmetry keys (cells of CELL), held in a hash table in compiled code:
-    rastrigin (4096, 2)'s first 1,008 steps register 4,096 arrivals in 0.3 ms (a dict of cells
-    looked up row by row in Python: 1.7 ms replayed, ~3 ms in a run).
+    apart by a grid of their symmetry keys (cells of CELL), held in a hash table in compiled code
+    (``_register_events``): the events of rastrigin (4096, 2)'s first 1,008 steps (4,096 arrivals,
+    289 escapes) are taken in 1.0 ms, replayed, against 3.1 ms with a dict of cells looked up row by
+    row in Python.
 
     ``walker_minimum[w]`` is the id of the first minimum walker ``w`` reached; ``counts[i]``, how many
     walkers reached minimum ``i`` first.
