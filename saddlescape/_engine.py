@@ -17,9 +17,10 @@ import numpy as np
 from saddlescape import optimizers
 from saddlescape.landscapes import ParamError
 from saddlescape.landscapes._base import as_points, check_bytes, memory_limit
+from saddlescape.landscapes._kernel import compiled
 
 from ._auto import divergence_hint, resolve_auto, start_curvatures
-from ._events import AT_MINIMUM, FREE, GATE, IN_SADDLE, LOOK_SPACING, WAIT, EventLog, MinimaRegistry
+from ._events import AT_MINIMUM, FREE, GATE, IN_SADDLE, LOOK_SPACING, WAIT, EventLog, MinimaRegistry, _register_events
 from ._resolve import resolve_landscape, resolve_optimizer
 from ._result import RunResult, versions
 from ._trap import KernelError, kernel_errors
@@ -406,8 +407,11 @@ class Session:
             self._ev_x = np.zeros((cap if self.detecting else 0, D))  # only the rows written)
         self.chunk_open = n  # (until the bookkeeping below is done: see drive)
         replayed: list[dict[str, Any]] = []
+        light = self.optimizer.plugin is None and self.light_while_loading and not _loop_loaded()
+        if self.detecting and not light:  # the registry's kernel loaded with the detector's, not on the
+            compiled(_register_events)  # first minimum reached (its cold compile ~3 s, its load ~0.2 s)
         with kernel_errors() as trapped:
-            if self.optimizer.plugin is None and not (self.light_while_loading and not _loop_loaded()):
+            if self.optimizer.plugin is None and not light:
                 replayed = self._replay_deferred_events()
                 self.vstate[B] = 0
                 self._advance_compiled(n, first, rec_loss, rec_pos)
@@ -437,7 +441,7 @@ class Session:
         return n
 
     def _advance_compiled(self, n, first, rec_loss, rec_pos) -> None:
-        from saddlescape.landscapes._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, FirstClass, compiled
+        from saddlescape.landscapes._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, FirstClass
 
         from . import _fused
         from ._detect import DETECT_WALKER_SIG, detect_walker_entry
@@ -479,7 +483,7 @@ class Session:
                           self.vpoint, self.vrad, self._ev, self._ev_x, self.vstate)
 
     def _advance_plugin(self, n, first, rec_loss, rec_pos) -> None:
-        from saddlescape.landscapes._kernel import HESSIAN_SIG, HVP_SIG, FirstClass, compiled, counter_key
+        from saddlescape.landscapes._kernel import HESSIAN_SIG, HVP_SIG, FirstClass, counter_key
 
         from ._detect import detect_events_entry, retract, screen_walkers
 
@@ -561,7 +565,6 @@ class Session:
         those the compiled loop would have seen."""
         if not self._deferred_events:
             return []
-        from saddlescape.landscapes._kernel import compiled
 
         from ._detect import replay_events
 
