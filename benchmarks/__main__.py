@@ -482,11 +482,11 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "the settled share of a run stepping apart from the rest (checking in blocks of 32 walkers cost more "
      "than it saved)"),
     ("first steps", "walkers arriving at critical points. Rastrigin (4096, 2)'s first 1,008 steps, measured "
-     "apart: bare ~21.5 ms, records +3.4-4.2 ms (~510 rows of 32 KB written into the 8 MiB block, ~5 us a "
-     "row whether stored plainly or non-temporally, and two thinning copies), the detector +9 ms (380 "
-     "detecting steps at ~42 us against ~23 us settled: the looks ~1.8 ms for ~9,100, the flags ~1.5 ms, "
-     "keeping x, |g|^2 and the loop around the looks; Python's ingest ~1.5 ms, the minima registered in "
-     "compiled code since 2026-12-02's third session). Records and looks alone are ~25% of bare here. "
+     "apart: bare ~18.9 ms, records +2.1-2.7 ms (~510 rows of 32 KB copied by memcpy into the 8 MiB block, "
+     "and two thinning copies), the detector ~+8 ms (in the loop ~6.4 ms: the looks ~1.8 ms for ~9,100, "
+     "the flags ~1.5 ms, keeping x, |g|^2 and the loop around the looks; Python's ingest ~1.5 ms, the "
+     "minima registered in compiled code since 2026-12-02's third session). Records, looks and ingest "
+     "alone are ~30% of bare here. "
      "ackley (256, 100): ~256 looks at ~50 us (a walk by conjugate gradients ~30 us, the index by "
      "Gershgorin's discs ~19 us with its Hessian); the mlp forms its one-layer Hessian in closed form "
      "(~0.7 ms at width 64)",
