@@ -424,6 +424,21 @@ def _look(b, t, X, F, gnorm, vg, hess, detect, data, near, etol, zero_modes, cur
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
+def _look_back(w, x_from, off, x_keep, t, X, F, gnorm, vg, hess, detect, data, near, etol, zero_modes, curv, vstate,
+               vinfo, vloss, vpoint, vrad, events, ev_x, n_events, look):
+    """``_look`` at walker ``w``, already stepped, put back for it where it took its gradient
+    (``x_from[off:off + D]``: what the detector sees), then moved on again (its new x kept in
+    ``x_keep``)."""
+    for i in range(X.shape[1]):
+        x_keep[i] = X[w, i]
+        X[w, i] = x_from[off + i]
+    _look(w, t, X, F, gnorm, vg, hess, detect, data, near, etol, zero_modes, curv, vstate, vinfo, vloss, vpoint, vrad,
+          events, ev_x, n_events, look)
+    for i in range(X.shape[1]):
+        X[w, i] = x_keep[i]
+
+
+@njit(inline="always", **KERNEL_OPTIONS)
 def _solo_pair(vg, hess, detect, X, G, F, S, data, k, f0, t0, nsteps, active, bound, diverged_at, best,
                record_every, rec_first, rec_loss, xok, detector):
     """One walker of two coordinates whose x was checked in bounds: the whole chunk with x and g
@@ -536,12 +551,12 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
     due_words = due.view(np.uint64)  # walkers (read eight at a time by _next_due),
     g2s = np.empty(B if flat and near > 0.0 else 0)  # their |g|^2,
     x_before = np.empty(n if flat and near > 0.0 else 0)  # the x they stepped from,
-    x_after = np.empty(D if flat and near > 0.0 else 0)  # and one walker's new x while the detector looks at it
     thr = np.empty((4, B if flat and near > 0.0 else 0))  # the flags' thresholds (_thresholds), for the gate
     thr_gate = -1.0  # thr_gate: computed for all walkers at the first flags of the chunk and when the gate moves
     look = np.empty((3, D if near > 0.0 else 0))  # the detector's scratch (_locate_separable)
-    x_old = np.empty(D if one_pass and near > 0.0 else 0)  # one walker's x before its one-pass step, and
-    x_new = np.empty(D if one_pass and near > 0.0 else 0)  # after it, while the detector looks at it
+    x_old = np.empty(D if one_pass and near > 0.0 else 0)  # one walker's x before its one-pass step
+    x_keep = np.empty(D if (flat or one_pass) and near > 0.0 else 0)  # a stepped walker's new x while the detector
+    # looks at it where it took its gradient (_look_back)
     p_run = vpoint.reshape(vpoint.size)  # (the detector's rows, flat likewise: (B, D), (B, 2))
     rad_run = vrad.reshape(vrad.size)
     every_flat = flat  # every walker live and checked in bounds: the step is one run (checked below)
@@ -598,14 +613,9 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                         lo = e
                         while w < e:
                             gnorm[w] = np.sqrt(g2s[w])
-                            for i in range(D):  # the detector sees walker w where it took its gradient
-                                x_after[i] = X[w, i]
-                                X[w, i] = x_before[w * D + i]
-                            _look(w, t, X, F, gnorm, vg, hess, detect, data, near, etol, zero_modes, curv, vstate,
-                                  vinfo, vloss, vpoint, vrad, events, ev_x, n_events, look)
+                            _look_back(w, x_before, w * D, x_keep, t, X, F, gnorm, vg, hess, detect, data, near, etol,
+                                       zero_modes, curv, vstate, vinfo, vloss, vpoint, vrad, events, ev_x, n_events, look)
                             _thresholds(w, w + 1, vstate, rad_run, thr_gate, near * near, thr)
-                            for i in range(D):
-                                X[w, i] = x_after[i]
                             if curv[0] != c0 or curv[2] != c2:
                                 lo = w + 1
                                 break
@@ -699,13 +709,8 @@ def fused_chunk(vg, hess, detect, X, G, F, S, hyper, data, t0, nsteps, seed, act
                             leave_ball(b, t, fb, vstate, vinfo, vloss, vpoint, events, ev_x, n_events)
                     elif walker_due(state, gnorm[b], d2, vrad[b, 0], vrad[b, 1], GATE * curv[0] * near, near * near,
                                     t - vinfo[b, 0], curv[2]):
-                        for i in range(D):
-                            x_new[i] = X[b, i]
-                            X[b, i] = x_old[i]
-                        _look(b, t, X, F, gnorm, vg, hess, detect, data, near, etol, zero_modes, curv, vstate, vinfo,
-                              vloss, vpoint, vrad, events, ev_x, n_events, look)
-                        for i in range(D):
-                            X[b, i] = x_new[i]
+                        _look_back(b, x_old, 0, x_keep, t, X, F, gnorm, vg, hess, detect, data, near, etol, zero_modes,
+                                   curv, vstate, vinfo, vloss, vpoint, vrad, events, ev_x, n_events, look)
                 if recording:
                     rec_loss[row, b] = fb
                 xok[b] = out == 0.0

@@ -58,7 +58,7 @@ def minima_cell(found: int, known: int | None, narrow: bool = False) -> str:
     that pushed the table's other columns to "-17..." at 120 columns), and left out at 80 columns."""
     if not known or (narrow and known >= 100_000):
         return f"{found}"
-    return f"{found}/{known}" if known < 100_000 else f"{found}/{known:.1e}".replace("e+", "e")
+    return f"{found}/{known}" if known < 100_000 else f"{found}/{short_number(known, 2)}"
 
 
 def short_number(v: float, digits: int) -> str:

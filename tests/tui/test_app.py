@@ -753,7 +753,7 @@ def test_minima_column_shortens_a_huge_known_count():
     D=50) in six characters rather than sixteen (left out at 80 columns), none where the landscape
     knows no count; the best loss's exponent without its sign and zeros."""
     assert minima_cell(3, 6) == "3/6" and minima_cell(7, None) == "7" and minima_cell(99_999, 99_999) == "99999/99999"
-    assert minima_cell(32, 2 ** 50) == "32/1.1e15" and minima_cell(0, 100_000) == "0/1.0e05"
+    assert minima_cell(32, 2 ** 50) == "32/1.1e15" and minima_cell(0, 100_000) == "0/1e5"
     assert minima_cell(32, 2 ** 50, narrow=True) == "32" and minima_cell(3, 6, narrow=True) == "3/6"
     assert [short_number(v, 3) for v in (-1704.2, 0.5, 1.5e-7, 2.5e12, -1.032)] == ["-1.7e3", "0.5", "1.5e-7",
                                                                                    "2.5e12", "-1.03"]
