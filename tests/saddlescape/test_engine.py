@@ -166,6 +166,7 @@ def test_records_are_written_by_the_loops_nan_once_a_walker_stops(monkeypatch, f
     written by the loop: a walker's loss while it runs, NaN from the step it stopped at (at the
     start, or mid-chunk past the bound), in one big block or in ten small ones, by the fused loop
     and by the general one."""
+    from saddlescape import _engine
     from saddlescape._engine import record_block
 
     monkeypatch.setenv("SADDLESCAPE_FUSED", fused)
@@ -179,6 +180,7 @@ def test_records_are_written_by_the_loops_nan_once_a_walker_stops(monkeypatch, f
                  "print(*('hg' in _vm_flags(a.ctypes.data + a.nbytes // 2) for a in (ours, numpys)))")
         out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
         assert out.split() == ["False", "True"], out  # 16 MiB blocks: ours not advised, NumPy's own (the check) advised
+    monkeypatch.setattr(_engine, "RECORD_MIN_SPAN", 1)  # (every step recorded at 2048 walkers too)
     x0 = np.random.default_rng(0).uniform(-4.6, 4.6, (2048, 2))  # (91 start past the bound of 4.5)
     runs = []
     for chunks in ([300], [30] * 10):  # one 4.9 MB block or ten of 0.5 MB
@@ -219,3 +221,35 @@ def test_default_records_stay_within_the_budget_evenly_spaced(monkeypatch):
     np.testing.assert_array_equal(loss, full.loss_history()[1][::every])
     np.testing.assert_array_equal(np.concatenate(thin._pos_chunks), np.concatenate(full._pos_chunks)[::every])
     assert thin.result(steps_requested=1303, elapsed_s=0.0, complete=True).record_every == every
+
+
+def test_many_walkers_start_at_the_spacing_every_step_would_thin_to(monkeypatch):
+    """Past RECORD_MIN_SPAN rows in the block, the default's first spacing is the power of two
+    that fills it over that many steps; its rows are exactly those every step from the start keeps
+    once thinned to that spacing, and the same as before from there on."""
+    from saddlescape import _engine
+
+    row = 16 * 8  # a recorded step: 16 losses
+    monkeypatch.setattr(_engine, "RECORD_BUDGET", 40 * row)  # 40 rows: the first spacing 32 (40 * 16 < 1024)
+    land, opt = landscapes.make("rastrigin", dim=2), optimizers.make("adam", lr=0.01)
+    spaced = saddlescape.Session(land, opt, walkers=16, seed=0)
+    assert spaced.record_every == 32
+    monkeypatch.setattr(_engine, "RECORD_MIN_SPAN", 1)
+    every_step = saddlescape.Session(land, opt, walkers=16, seed=0)
+    assert every_step.record_every == 1
+    few = saddlescape.Session(land, opt, walkers=1, seed=0)  # (a block of 640 rows: still every step)
+    assert few.record_every == 1
+    monkeypatch.setattr(_engine, "RECORD_MIN_SPAN", 1024)
+    assert saddlescape.Session(land, opt, walkers=1, seed=0).record_every == 2  # 640 rows, 1,280 steps
+    compared = 0
+    for n in (7, 300, 333, 1, 999, 2000):
+        spaced.advance(n)
+        every_step.advance(n)
+        steps, loss = spaced.loss_history()
+        np.testing.assert_array_equal(steps, np.arange(len(steps)) * spaced.record_every)
+        assert len(steps) == -(-spaced.t // spaced.record_every) <= 40
+        if every_step.record_every >= 32:  # (from step 640 on)
+            assert every_step.record_every == spaced.record_every
+            np.testing.assert_array_equal(loss, every_step.loss_history()[1])
+            compared += 1
+    assert spaced.t == 3640 and spaced.record_every == 128 and compared == 3
