@@ -285,22 +285,23 @@ class EventLog:
         known_before = len(self.minima)
         ids = self.minima.register_events(events, ev_x, n)
         first_seen: set[int] = set()
-        # the escapes, and a new minimum's first event
-        interesting = np.flatnonzero((rows[:, 0] == SADDLE_ESCAPE) | (ids >= known_before)).tolist()
-        for e in interesting:
-            kind, walker, step_in, step_out, index, loss = rows[e]
-            walker = int(walker)
+        # the escapes, and a new minimum's first event: their columns converted once, not row by row
+        # (at 4096 walkers arriving, ~300 escapes in a chunk's rows)
+        interesting = np.flatnonzero((rows[:, 0] == SADDLE_ESCAPE) | (ids >= known_before))
+        sel = rows[interesting]
+        at = sel[:, 1:5].astype(np.int64).tolist()
+        for e, kind, (walker, step_in, step_out, index), loss, mid in zip(
+                interesting.tolist(), sel[:, 0].tolist(), at, sel[:, 5].tolist(), ids[interesting].tolist()):
             if kind == SADDLE_ESCAPE:
-                rec = {"kind": "escape", "walker": walker, "step_in": int(step_in), "step_out": int(step_out),
-                       "index": int(index), "loss": float(loss), "dwell": int(step_out - step_in)}
+                rec = {"kind": "escape", "walker": walker, "step_in": step_in, "step_out": step_out,
+                       "index": index, "loss": loss, "dwell": step_out - step_in}
                 self.escapes.append(rec)
                 self.saddle_points.append(ev_x[e].copy())
             elif kind == MINIMUM:
-                mid = int(ids[e])
                 new = mid >= known_before and mid not in first_seen
                 first_seen.add(mid)
-                rec = {"kind": "minimum", "walker": walker, "step": int(step_in), "loss": float(loss),
-                       "minimum": mid, "new": new}
+                rec = {"kind": "minimum", "walker": walker, "step": step_in, "loss": loss, "minimum": mid,
+                       "new": new}
             else:
                 continue
             out.append(rec)
