@@ -4,6 +4,7 @@ are 0 (a minimum) and -4 (a maximum)."""
 from __future__ import annotations
 
 from saddlescape.landscapes._kernel import HESSIAN_SIG, HVP_SIG, VALUE_AND_GRAD_SIG, deferred, kernel
+from saddlescape.landscapes._separable import _sum_vg
 
 
 @kernel(exact=True)
@@ -28,14 +29,7 @@ def flat_spot_total(f, data):
 
 @deferred(VALUE_AND_GRAD_SIG)
 def flat_spot_vg(X, G, F, data, keys, batch):
-    B, D = X.shape
-    for b in range(B):
-        f = flat_spot_sum0(D, data)
-        for i in range(D):
-            fi, gi = flat_spot_elem(X[b, i], data)
-            f += fi
-            G[b, i] = gi
-        F[b] = flat_spot_total(f, data)
+    _sum_vg(X, G, F, data, flat_spot_elem, flat_spot_sum0, flat_spot_total, 3)
 
 
 @deferred(HESSIAN_SIG)
