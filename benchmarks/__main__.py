@@ -482,17 +482,19 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "the settled share of a run stepping apart from the rest (checking in blocks of 32 walkers cost more "
      "than it saved)"),
     ("first steps", "walkers arriving at critical points. Rastrigin (4096, 2)'s first 1,008 steps, measured "
-     "apart: bare ~18.9 ms, records +2.1-2.7 ms (~510 rows of 32 KB copied by memcpy into the 8 MiB block, "
-     "and two thinning copies), the detector ~+8 ms (in the loop ~6.4 ms: the looks ~1.8 ms for ~9,100, "
-     "the flags ~1.5 ms, keeping x, |g|^2 and the loop around the looks; Python's ingest ~1.5 ms, the "
-     "minima registered in compiled code since 2026-12-02's third session). Records, looks and ingest "
-     "alone are ~30% of bare here. "
+     "apart (2026-12-02, fourth session): bare ~18.4 ms, records +0.7 ms (past 1,024 walkers the default "
+     "starts at the spacing it would thin to: ~250 rows of 32 KB copied by memcpy, no thinning yet), the "
+     "detector ~+7.5 ms (in the loop ~6.5 ms: the flags ~2.7 us a step at ~0.65 ns a walker, vectorised, "
+     "the looks ~1.4 ms for ~9,100 at ~160 ns, keeping x, |g|^2 and the loop around the looks; Python's "
+     "ingest ~0.9 ms). Styblinski-tang's walkers arrive over ~2,400 steps with ~4,000 watched every step: "
+     "~7.9 ms of detector in its first 1,008 against a 13.7 ms bare run, its step the cheaper. "
      "ackley (256, 100): ~256 looks at ~50 us (a walk by conjugate gradients ~30 us, the index by "
      "Gershgorin's discs ~19 us with its Hessian); the mlp forms its one-layer Hessian in closed form "
      "(~0.7 ms at width 64)",
-     "at (4096, 2) nothing that keeps the record budget and the look rule: a smaller record budget past a "
-     "thousand walkers, or fewer looks a walker (the re-look rule: a change for the playground's detection "
-     "tests to judge); the flags fused with the step in one walker loop would save part of the rest"),
+     "at (4096, 2) nothing that keeps the look rule: a D=2 bare step is ~3.3-4.5 ns a walker and watching a "
+     "walker (|g|^2, its distance to its point, four thresholds, a flag) ~0.65 ns before any look; fewer "
+     "looks a walker (the re-look rule: a change for the playground's detection tests to judge), or "
+     "watching walkers less often than every step (a change of what a passage's steps mean)"),
     ("event detection", "a Newton walk and an index per walker entering a critical point's neighbourhood (from "
      "D=33 by conjugate gradients or Cholesky, the index from Gershgorin's discs or a Cholesky test with a "
      "Lanczos scale, an eigendecomposition where both fail); at smoke sizes the runs are too "
