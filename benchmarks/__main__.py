@@ -468,9 +468,10 @@ WHY = (  # (words in the target, reason it can be missed, next idea): printed wi
      "the sine and cosine from one polynomial in t and a table of quadrant values (fewer dependent steps)"),
     ("x NumPy at D", "ackley: two passes per walker (the reductions, then the gradient from the kept sines)",
      "one pass, finishing the gradient from per-walker sums in a second, cache-resident sweep"),
-    ("(4096, 2) >= 10x NumPy", "per-walker loop overhead at D=2 (~4.5 ns a walker); NumPy's passes over 64 KB "
-     "arrays stay in cache", "none found: a flat run over the (B, D) block made rastrigin's value and gradient "
-     "2.6x faster here and styblinski-tang's not at all (18 against 19 us)"),
+    ("(4096, 2) >= 10x NumPy", "the batch is evaluated as one run of coordinates (`_sum_vg`: 17x NumPy on "
+     "2026-12-02's fourth session, ~1 ns a walker); a miss means the machine's cache or timing varied, or the "
+     "kernel no longer vectorises across walkers", "check `_sum_vg`'s flat loop still vectorises (its index "
+     "unsigned, the sum over a literal dimension)"),
     ("mlp", "tanh and the passes over the (width x samples) activations are the step; JAX's own times vary up "
      "to 2x between runs", "a lower-degree minimax tanh; one pass per hidden unit (forward, tanh and output "
      "fused)"),
