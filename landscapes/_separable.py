@@ -26,7 +26,7 @@ STYBLINSKI_TANG_SAFE_BOUND = 1e60
 
 @njit(inline="always", **KERNEL_OPTIONS)
 def _flat_sum_vg(X, G, F, data, D, elem, sum0, total):
-    """``_sum_vg`` for small ``D`` (a literal at each call for one and two coordinates): every
+    """``_sum_vg`` for small ``D`` (a literal at each call for one, two and four coordinates): every
     coordinate's term and derivative in one loop over the batch's coordinates, which LLVM vectorises
     across walkers (a loop over a row of two cannot be), then each walker's terms summed in order.
     Unsigned indices: a signed one's wraparound check keeps LLVM from vectorising."""
