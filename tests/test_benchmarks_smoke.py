@@ -23,6 +23,8 @@ def test_benchmark_smoke_runs_every_path(tmp_path, capsys):
     assert all(t["ok"] or t.get("reason") for t in report["targets"])  # a miss always says why
     assert any(n.startswith("start-up: help") for n in names) and any("walkers at D=2" in n for n in names)
     s = report["startup"]
+    assert 0 < s["playground_cold_s"] <= s["playground_cold_loaded_s"] and s["playground_warm_s"] > 0
+    assert any("the playground's walkers step" in n for n in names)
     assert s["readonly_cache_dir"].endswith("saddlescape/numba") and s["readonly_cache_files"] > 0
     assert report["scale"]["peak_rss_bytes"] > 0
     assert "smoke sizes" in capsys.readouterr().out
