@@ -27,6 +27,7 @@ def test_benchmark_smoke_runs_every_path(tmp_path, capsys):
     assert any("the playground's walkers step" in n for n in names)
     assert s["readonly_cache_dir"].endswith("saddlescape/numba") and s["readonly_cache_files"] > 0
     assert report["scale"]["peak_rss_bytes"] > 0
+    assert report["busy_scene"]["busy"]["steps_per_s"] > 0 and any("p-spin scene" in n for n in names)
     assert "smoke sizes" in capsys.readouterr().out
 
 
