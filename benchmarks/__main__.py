@@ -361,33 +361,14 @@ def _timed(cmd: list[str], env: dict, repeat: int) -> float:
     return sorted(times)[len(times) // 2]
 
 
-# the default playground, headless, started as `saddlescape` starts it with space pressed at once: the
-# wall time (from the parent's clock before the launch) until its walkers have stepped, then until the
-# compiled loop has loaded (on an empty cache it compiles in another process meanwhile)
-_PLAYGROUND_START = """
-import asyncio, time
-from saddlescape.tui import PlaygroundApp
-async def main():
-    app = PlaygroundApp(autostart=True)
-    async with app.run_test(size=(120, 40)) as pilot:
-        while app.scene is None or app.scene.step == 0:
-            await pilot.pause(0.01)
-        moved = time.time()
-        while not app._pending.loaded.is_set():
-            await pilot.pause(0.05)
-        print(moved, time.time())
-asyncio.run(main())
-"""
-
-
 def _playground_start(env: dict) -> tuple[float, float]:
-    """Seconds from launching the default playground to its walkers stepping, and to its compiled
-    loop loaded."""
+    """Seconds from launching the default playground (headless, space pressed at once:
+    ``tui_fps.start``) to its walkers stepping, and to its compiled loop loaded, by the wall clock."""
     import subprocess
 
     t0 = time.time()
-    done = subprocess.run([sys.executable, "-c", _PLAYGROUND_START], env=env, check=True, capture_output=True,
-                          text=True)
+    done = subprocess.run([sys.executable, "-m", "benchmarks.tui_fps", "start"], env=env, check=True,
+                          capture_output=True, text=True)
     moved, loaded = (float(v) for v in done.stdout.split()[-2:])
     return moved - t0, loaded - t0
 
@@ -448,10 +429,10 @@ def busy_scene(args) -> dict[str, Any]:
 
     seconds = "1" if args.smoke else "5"
     cmd = [sys.executable, "-m", "benchmarks.tui_fps", seconds, "2"]
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     out: dict[str, Any] = {}
     for label in ("idle", "busy"):
-        hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-                for _ in range(os.cpu_count() or 1)] if label == "busy" else []
+        hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cpus if label == "busy" else 0)]
         try:
             r = subprocess.run(cmd, capture_output=True, text=True, check=True)
         finally:

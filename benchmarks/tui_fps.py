@@ -3,7 +3,8 @@
 Counts frames drawn by the app's frame timer (target 15 fps) over a few seconds while the
 simulation runs, for the scenes the TUI issues name; also the time to the first frame and the
 key response: from pressing ``?`` while the walkers run to the help dialog being on screen,
-median of five presses (target 100 ms).
+median of five presses (target 100 ms). ``python -m benchmarks.tui_fps start`` prints when the
+default playground's walkers stepped and when its compiled loop loaded (``start``).
 """
 from __future__ import annotations
 
@@ -47,7 +48,26 @@ async def measure(config: dict, seconds: float) -> dict:
                 "steps_per_s": round(steps), "key_response_ms": round(1000 * sorted(waits)[2])}
 
 
+async def start() -> tuple[float, float]:
+    """The default playground as `saddlescape` starts it, space pressed at once: the wall clock
+    (``time.time``, for a parent to subtract its launch time) when its walkers have stepped, and
+    when its compiled loop has loaded (on an empty cache it compiles in another process meanwhile)."""
+    from saddlescape.tui import PlaygroundApp
+
+    app = PlaygroundApp(autostart=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.scene is None or app.scene.step == 0:
+            await pilot.pause(0.01)
+        moved = time.time()
+        while not app._pending.loaded.is_set():
+            await pilot.pause(0.05)
+        return moved, time.time()
+
+
 def main() -> int:
+    if sys.argv[1:] == ["start"]:  # `python -m benchmarks.tui_fps start` (the suite's start-up section)
+        print(*asyncio.run(start()))
+        return 0
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
     scenes = [dict(landscape="six-hump-camel", walkers=256, optimizers=("gd", "momentum")),
               dict(landscape="rastrigin", dim=1000, walkers=64, optimizers=("adam",)),
